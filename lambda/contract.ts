@@ -1,0 +1,291 @@
+// Public contract of whatsapp-token-guard, shared by the Lambda (bundled by esbuild) and the
+// CDK construct (imported by lib/). No imports on purpose: nothing here may pull code into either side.
+// Renaming a metric, dimension, label or field here is a BREAKING CHANGE for users' dashboards,
+// alarms, consumers and scripts.
+
+/** CloudWatch namespace of every metric the guard publishes. */
+export const NAMESPACE = 'WhatsAppTokenGuard';
+
+/** The one and only dimension of every metric: alarms match on exactly this dimension set. */
+export const TOKEN_NAME_DIMENSION = 'TokenName';
+
+/** Metric names. Units are fixed below; alarms filter on the same unit. */
+export const Metric = {
+  /** 1 when Meta says the token is valid and it belongs to the configured app, else 0. Only from completed checks. */
+  TokenValid: 'TokenValid',
+  /** Days (fractional) until `expires_at`. Only for tokens that expire. */
+  DaysUntilExpiry: 'DaysUntilExpiry',
+  /** How many required scopes are missing from `scopes`. */
+  MissingScopes: 'MissingScopes',
+  /** 1 when `type` is SYSTEM_USER, else 0. */
+  SystemUserToken: 'SystemUserToken',
+  /** 1 when every configured asset probe succeeds and the number can send, else 0. Only where a probe is configured. */
+  AssetAccess: 'AssetAccess',
+  /** 1 when a check could not reach a verdict (Meta unreachable, configuration problem), 0 when it did. Emitted by every check. */
+  CheckFailed: 'CheckFailed',
+  /** 1 per rotation that promoted a new token. */
+  RotationSucceeded: 'RotationSucceeded',
+  /** 1 per rotation step that failed (the token was not promoted). */
+  RotationFailed: 'RotationFailed',
+} as const;
+export type MetricName = (typeof Metric)[keyof typeof Metric];
+
+/** EMF unit of each metric (CloudWatch `Unit`). Alarms filter on it, so it is part of the contract. */
+export const METRIC_UNIT: Record<MetricName, 'Count' | 'None'> = {
+  TokenValid: 'Count',
+  DaysUntilExpiry: 'None',
+  MissingScopes: 'Count',
+  SystemUserToken: 'Count',
+  AssetAccess: 'Count',
+  CheckFailed: 'Count',
+  RotationSucceeded: 'Count',
+  RotationFailed: 'Count',
+};
+
+/** Environment variables the construct sets and the Lambda reads at cold start. */
+export const EnvVar = {
+  TokenName: 'TOKEN_NAME',
+  TokenSecretArn: 'TOKEN_SECRET_ARN',
+  AppSecretArn: 'APP_SECRET_ARN',
+  AppId: 'META_APP_ID',
+  WabaId: 'WABA_ID',
+  PhoneNumberId: 'PHONE_NUMBER_ID',
+  RequiredScopes: 'REQUIRED_SCOPES',
+  GraphApiVersion: 'GRAPH_API_VERSION',
+  GraphApiBaseUrl: 'GRAPH_API_BASE_URL',
+  ExpiryWarningDays: 'EXPIRY_WARNING_DAYS',
+  RotationMode: 'ROTATION_MODE',
+  SystemUserId: 'SYSTEM_USER_ID',
+  MintSixtyDayTokens: 'MINT_SIXTY_DAY_TOKENS',
+  RevokePreviousAfterHours: 'REVOKE_PREVIOUS_AFTER_HOURS',
+  HttpTimeoutMs: 'GRAPH_HTTP_TIMEOUT_MS',
+} as const;
+
+export const DEFAULT_GRAPH_API_BASE_URL = 'https://graph.facebook.com';
+/** v25.0 is the newest version confirmed on a Meta page (reference §7). */
+export const DEFAULT_GRAPH_API_VERSION = 'v25.0';
+export const DEFAULT_REQUIRED_SCOPES = ['whatsapp_business_messaging', 'whatsapp_business_management'] as const;
+export const DEFAULT_EXPIRY_WARNING_DAYS = 14;
+
+/** JSON field of the token secret: `{"accessToken": "..."}`. A bare token string is accepted too. */
+export const TOKEN_SECRET_FIELD = 'accessToken';
+/** JSON field of the app secret: `{"appSecret": "..."}`. A bare string is accepted too. */
+export const APP_SECRET_FIELD = 'appSecret';
+
+/**
+ * Staging label under which an operator hands in a hand-made token. Secrets Manager refuses RotateSecret
+ * while AWSPENDING sits on a non-current version, so the candidate waits under our own label until
+ * `createSecret` copies it into the AWSPENDING version.
+ */
+export const CANDIDATE_LABEL = 'TOKENGUARD_CANDIDATE';
+/** Marks the version whose token the guard has revoked at Meta (refresh mode grace period), so it is done once. */
+export const REVOKED_LABEL = 'TOKENGUARD_REVOKED';
+/** Marks the newest candidate a rotation refused, so a refreshed or minted token that failed validation stays findable. */
+export const REJECTED_LABEL = 'TOKENGUARD_REJECTED';
+
+export const ROTATION_MODES = ['hand-made', 'refresh', 'mint'] as const;
+export type RotationMode = (typeof ROTATION_MODES)[number];
+
+/** On-demand invocation: `{"action":"check"}` checks AWSCURRENT; `versionStage` checks another staged version. */
+export interface CheckEvent {
+  readonly action: 'check';
+  readonly versionStage?: string;
+}
+
+/** Secrets Manager's rotation invocation (RotationToken is newer than @types/aws-lambda). */
+export interface RotationEvent {
+  readonly Step: RotationStep;
+  readonly SecretId: string;
+  readonly ClientRequestToken: string;
+  readonly RotationToken?: string;
+}
+export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
+export type RotationStep = (typeof ROTATION_STEPS)[number];
+
+export type Severity = 'critical' | 'warning';
+
+export interface ProblemDefinition {
+  readonly title: string;
+  readonly what: string;
+  readonly fix: string;
+  readonly severity: Severity;
+}
+
+// The runbook in one place: the Lambda's report and the alarm descriptions both quote these.
+const GENERATE_TOKEN =
+  'In Meta Business Settings > Users > System users: pick (or create) an admin system user, give it the app and ' +
+  'Full control of the WhatsApp Business Account (Assign assets), click "Generate new token" for the app with ' +
+  'whatsapp_business_messaging and whatsapp_business_management, then hand it in with `npx token-guard set-token` ' +
+  '(it is validated before it becomes AWSCURRENT).';
+
+export const Problem = {
+  TokenNotSet: {
+    title: 'Token not stored yet',
+    what: 'The token secret has no value yet, so nothing can be checked.',
+    fix: `Store the system-user token: ${GENERATE_TOKEN}`,
+    severity: 'critical',
+  },
+  AppSecretNotSet: {
+    title: 'App secret not stored yet',
+    what: "The Meta app secret is not stored, so the guard cannot call debug_token (Meta answers it only to the app token 'app-id|app-secret').",
+    fix: 'Copy the app secret from App Dashboard > App settings > Basic and run `npx token-guard set-app-secret`.',
+    severity: 'critical',
+  },
+  SecretMalformed: {
+    title: 'Secret value malformed',
+    what: 'A secret value is not in a shape the guard accepts.',
+    fix: 'Store {"accessToken":"<token>"} (or {"appSecret":"<secret>"}) or the bare value, without quotes or spaces, with `npx token-guard set-token` / `set-app-secret`.',
+    severity: 'critical',
+  },
+  AppTokenRejected: {
+    title: 'App secret or app id rejected by Meta',
+    what: "Meta refused the app token built from the configured app id and stored app secret (wrong app id, wrong or reset app secret, or appsecret_proof refused).",
+    fix: "Check `appId` in cdk.json against the App Dashboard, then store the app's current secret with `npx token-guard set-app-secret`.",
+    severity: 'critical',
+  },
+  SecretReadFailed: {
+    title: 'Secret could not be read',
+    what: 'The function could not read a secret from Secrets Manager (access denied, KMS key policy, or the service unavailable).',
+    fix: "Check the detail: an AccessDenied names the missing permission on the function's role or the KMS key policy; a throttle or 5xx is transient.",
+    severity: 'critical',
+  },
+  GraphConfig: {
+    title: 'Graph API configuration problem',
+    what: 'Meta refused the request itself (unknown API version, server IP allow list, or a malformed request), so no verdict on the token was possible.',
+    fix: 'Check `graphApiVersion` in cdk.json (a live version such as v25.0) and the app\'s Server IP allow list; the detail names Meta\'s code.',
+    severity: 'critical',
+  },
+  GraphUnavailable: {
+    title: "Meta's Graph API unavailable",
+    what: "Meta's Graph API did not answer usefully after bounded retries (outage, timeout, 5xx, throttling). This says nothing about the token.",
+    fix: 'Usually transient: check https://metastatus.com (WhatsApp Business API). If it persists for hours, check the function\'s network egress and Meta rate limits (X-App-Usage).',
+    severity: 'critical',
+  },
+  TokenInvalid: {
+    title: 'Token invalid',
+    what: 'Meta says the token is no longer valid; WhatsApp sends with it fail.',
+    fix: `Generate a new token: ${GENERATE_TOKEN}`,
+    severity: 'critical',
+  },
+  WrongApp: {
+    title: 'Token belongs to another app',
+    what: 'The token was issued for a different Meta app than the configured app id.',
+    fix: `Generate the token for the configured app (or fix \`appId\` in cdk.json): ${GENERATE_TOKEN}`,
+    severity: 'critical',
+  },
+  TemporaryToken: {
+    title: 'Temporary token in use',
+    what: 'The token expires within hours: it is the temporary token from App Dashboard > WhatsApp > API Setup, which is never right for production.',
+    fix: `Replace it with a system-user token: ${GENERATE_TOKEN}`,
+    severity: 'critical',
+  },
+  NotSystemUserToken: {
+    title: 'Not a system-user token',
+    what: "The token is not a SYSTEM_USER token (for example a personal USER token): it dies with its owner's session, password or account.",
+    fix: `Replace it with a system-user token: ${GENERATE_TOKEN}`,
+    severity: 'critical',
+  },
+  TokenExpiring: {
+    title: 'Token expiring soon',
+    what: 'The token expires soon; after that every send fails and an expired token cannot be refreshed.',
+    fix: 'Rotate now: refresh/mint mode `npx token-guard rotate`; hand-made mode generate a new token (60 days) for the system user and run `npx token-guard set-token`.',
+    severity: 'warning',
+  },
+  MissingScopes: {
+    title: 'Required permissions missing',
+    what: 'The token lacks required permissions (read from `scopes`; `granular_scopes` is informational only).',
+    fix: `Generate a new token with every required permission ticked: ${GENERATE_TOKEN}`,
+    severity: 'critical',
+  },
+  AssetAccessDenied: {
+    title: 'No access to the WhatsApp asset',
+    what: "Meta refused a read-only probe of the WABA or phone number (code 200: the system user lacks asset access; code 10/3: permission missing).",
+    fix: 'In Business Settings > System users > (user) > Assign assets, give the system user Full control of the WhatsApp Business Account, then run `npx token-guard check`.',
+    severity: 'critical',
+  },
+  AssetNotFound: {
+    title: 'WhatsApp asset not found',
+    what: 'Meta says the configured WABA or phone number id does not exist or cannot be loaded (code 100/33).',
+    fix: 'Check `wabaId` and `phoneNumberId` in cdk.json against WhatsApp Manager (IDs, not the phone number itself), and that the system user has access to that WABA.',
+    severity: 'critical',
+  },
+  PhoneNotInWaba: {
+    title: 'Phone number not in the WABA',
+    what: "The configured phone number id is not among the WABA's phone numbers.",
+    fix: 'Fix `phoneNumberId` or `wabaId` in cdk.json so the number belongs to the WABA, and redeploy.',
+    severity: 'critical',
+  },
+  AppNotSubscribed: {
+    title: 'App not subscribed to the WABA',
+    what: "The configured app is not in the WABA's subscribed_apps: inbound messages and status webhooks do not reach you.",
+    fix: 'Subscribe the app: POST /{waba-id}/subscribed_apps with the system-user token (or re-run Embedded Signup), then run `npx token-guard check`.',
+    severity: 'critical',
+  },
+  MessagingBlocked: {
+    title: 'Phone number cannot send',
+    what: "The number's health_status.can_send_message is BLOCKED: Meta will not deliver messages from it.",
+    fix: "Open WhatsApp Manager > Overview for the number; the report's detail lists the blocking entity (phone number, WABA, business or app) and Meta's error.",
+    severity: 'critical',
+  },
+  MessagingLimited: {
+    title: 'Phone number limited',
+    what: "The number's health_status.can_send_message is LIMITED: some sends may fail.",
+    fix: 'Open WhatsApp Manager > Overview for the number and follow the additional_info Meta gives.',
+    severity: 'warning',
+  },
+} as const satisfies Record<string, ProblemDefinition>;
+export type ProblemId = keyof typeof Problem;
+
+/** One problem in a report: the catalog entry plus the detail of this case (never a secret). */
+export interface ReportedProblem {
+  readonly id: ProblemId;
+  readonly severity: Severity;
+  readonly title: string;
+  readonly what: string;
+  readonly fix: string;
+  readonly detail?: string;
+}
+
+/** What Meta's Access Token Debugger would show, from debug_token's `data`. */
+export interface TokenSummary {
+  readonly valid: boolean;
+  readonly type?: string;
+  readonly appId?: string;
+  readonly application?: string;
+  readonly userId?: string;
+  /** ISO time, when Meta gives `issued_at`. */
+  readonly issuedAt?: string;
+  /** ISO time, or 'never' for `expires_at: 0`. */
+  readonly expiresAt?: string;
+  readonly daysUntilExpiry?: number;
+  readonly dataAccessExpiresAt?: string;
+  readonly scopes: readonly string[];
+  readonly missingScopes: readonly string[];
+  readonly granularScopes: readonly { scope: string; targetIds?: readonly string[] }[];
+  /** Meta's reason when the token is invalid, in plain language (code/subcode included). */
+  readonly invalidReason?: string;
+}
+
+export type ProbeOutcome = 'ok' | 'denied' | 'not-found' | 'mismatch' | 'failed';
+
+export interface AssetSummary {
+  readonly phoneNumber?: { readonly id: string; readonly outcome: ProbeOutcome; readonly displayPhoneNumber?: string; readonly verifiedName?: string; readonly qualityRating?: string; readonly canSendMessage?: string; readonly detail?: string };
+  readonly wabaPhoneNumbers?: { readonly wabaId: string; readonly outcome: ProbeOutcome; readonly detail?: string };
+  readonly subscribedApps?: { readonly wabaId: string; readonly outcome: ProbeOutcome; readonly detail?: string };
+}
+
+/** healthy: no problem; unhealthy: a verdict with problems; check-failed: no verdict could be reached. */
+export type CheckOutcome = 'healthy' | 'unhealthy' | 'check-failed';
+
+/** The on-demand check's answer (`{"action":"check"}`) and the payload of the check log line. */
+export interface CheckReport {
+  readonly tokenName: string;
+  readonly checkedAt: string;
+  readonly outcome: CheckOutcome;
+  readonly graphApiVersion: string;
+  readonly token?: TokenSummary;
+  readonly assets?: AssetSummary;
+  readonly problems: readonly ReportedProblem[];
+  /** The metric values this check published (rotation candidate checks publish none). */
+  readonly metrics: Partial<Record<MetricName, number>>;
+}

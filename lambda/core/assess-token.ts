@@ -1,0 +1,288 @@
+// Pure verdict on a token: debug_token facts + asset probe results + expectations + clock in,
+// problems and metric values out. No I/O, no environment, no secrets (debug_token data holds none).
+import {
+  AssetSummary,
+  CheckOutcome,
+  Metric,
+  MetricName,
+  Problem,
+  ProblemId,
+  ProbeOutcome,
+  ReportedProblem,
+  TokenSummary,
+} from '../contract';
+import { classifyGraphFailure, describeTokenError, GraphFailure } from './classify-graph-failure';
+
+/** debug_token's `data`, validated and typed. Times are unix seconds as Meta sends them. */
+export interface TokenFacts {
+  readonly isValid: boolean;
+  readonly type?: string;
+  readonly appId?: string;
+  readonly application?: string;
+  readonly userId?: string;
+  readonly issuedAt?: number;
+  readonly expiresAt?: number;
+  readonly dataAccessExpiresAt?: number;
+  readonly scopes: readonly string[];
+  readonly granularScopes: readonly { scope: string; targetIds?: readonly string[] }[];
+  readonly error?: { readonly code?: number; readonly subcode?: number; readonly message?: string };
+}
+
+export interface Expectations {
+  readonly appId: string;
+  readonly requiredScopes: readonly string[];
+  readonly expiryWarningDays: number;
+}
+
+export type ProbeResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: GraphFailure };
+
+export interface PhoneNumberFacts {
+  readonly displayPhoneNumber?: string;
+  readonly verifiedName?: string;
+  readonly qualityRating?: string;
+  /** health_status.can_send_message: AVAILABLE | LIMITED | BLOCKED */
+  readonly canSendMessage?: string;
+  /** Entities of health_status that are not AVAILABLE, with Meta's error codes, for the report. */
+  readonly healthIssues: readonly string[];
+}
+
+export interface AssetProbes {
+  readonly phoneNumber?: { readonly id: string; readonly result: ProbeResult<PhoneNumberFacts> };
+  /** ids listed by /{waba-id}/phone_numbers */
+  readonly wabaPhoneNumbers?: { readonly wabaId: string; readonly phoneNumberId?: string; readonly result: ProbeResult<readonly string[]> };
+  /** app ids listed by /{waba-id}/subscribed_apps */
+  readonly subscribedApps?: { readonly wabaId: string; readonly result: ProbeResult<readonly string[]> };
+}
+
+export interface Assessment {
+  readonly outcome: CheckOutcome;
+  readonly token: TokenSummary;
+  readonly assets?: AssetSummary;
+  readonly problems: readonly ReportedProblem[];
+  readonly metrics: Partial<Record<MetricName, number>>;
+}
+
+const DAY_S = 86_400;
+/** A token whose whole life is at most this long is the temporary API Setup token ("expires in 24 hours"). */
+const TEMPORARY_LIFETIME_S = 2 * DAY_S;
+
+export function problem(id: ProblemId, detail?: string): ReportedProblem {
+  const p = Problem[id];
+  return { id, severity: p.severity, title: p.title, what: p.what, fix: p.fix, ...(detail ? { detail } : {}) };
+}
+
+const iso = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+/** Validates the untyped `data` object of a debug_token answer. Returns a reason when it is not usable. */
+export function readTokenFacts(data: unknown): { ok: true; facts: TokenFacts } | { ok: false; reason: string } {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return { ok: false, reason: 'debug_token answer has no "data" object' };
+  const d = data as Record<string, unknown>;
+  if (typeof d.is_valid !== 'boolean') return { ok: false, reason: 'debug_token "data.is_valid" is missing or not a boolean' };
+  const str = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+  const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const scopes = Array.isArray(d.scopes) ? d.scopes.filter((s): s is string => typeof s === 'string') : [];
+  const granular = Array.isArray(d.granular_scopes)
+    ? d.granular_scopes.flatMap((g) => {
+        if (g === null || typeof g !== 'object' || typeof (g as Record<string, unknown>).scope !== 'string') return [];
+        const rec = g as Record<string, unknown>;
+        const ids = Array.isArray(rec.target_ids) ? rec.target_ids.map(String) : undefined;
+        return [{ scope: rec.scope as string, ...(ids ? { targetIds: ids } : {}) }];
+      })
+    : [];
+  let error: TokenFacts['error'];
+  if (d.error !== null && typeof d.error === 'object') {
+    const e = d.error as Record<string, unknown>;
+    error = { code: num(e.code), subcode: num(e.subcode) ?? num(e.error_subcode), message: typeof e.message === 'string' ? e.message : undefined };
+  }
+  return {
+    ok: true,
+    facts: {
+      isValid: d.is_valid,
+      type: str(d.type),
+      appId: str(d.app_id),
+      application: str(d.application),
+      userId: str(d.user_id),
+      issuedAt: num(d.issued_at),
+      expiresAt: num(d.expires_at),
+      dataAccessExpiresAt: num(d.data_access_expires_at),
+      scopes,
+      granularScopes: granular,
+      error,
+    },
+  };
+}
+
+function summarize(facts: TokenFacts, expected: Expectations, nowS: number): TokenSummary {
+  const expires = facts.expiresAt;
+  return {
+    valid: facts.isValid,
+    type: facts.type,
+    appId: facts.appId,
+    application: facts.application,
+    userId: facts.userId,
+    issuedAt: facts.issuedAt ? iso(facts.issuedAt) : undefined,
+    // expires_at 0 means "never expires" (the debugger shows "Never"); never read it as 1970.
+    expiresAt: expires === undefined ? undefined : expires === 0 ? 'never' : iso(expires),
+    daysUntilExpiry: expires ? round2((expires - nowS) / DAY_S) : undefined,
+    dataAccessExpiresAt: facts.dataAccessExpiresAt ? iso(facts.dataAccessExpiresAt) : undefined,
+    scopes: facts.scopes,
+    missingScopes: expected.requiredScopes.filter((s) => !facts.scopes.includes(s)),
+    granularScopes: facts.granularScopes,
+    invalidReason: facts.isValid ? undefined : describeTokenError(facts.error?.code, facts.error?.subcode, facts.error?.message),
+  };
+}
+
+function probeOutcome(failure: GraphFailure): ProbeOutcome {
+  switch (classifyGraphFailure(failure)) {
+    case 'access':
+    case 'token':
+      return 'denied';
+    case 'not-found':
+      return 'not-found';
+    case 'transient':
+      return 'failed';
+    case 'config':
+      return 'failed';
+  }
+}
+
+const failureDetail = (f: GraphFailure): string =>
+  f.code !== undefined ? `Meta code ${f.code}${f.subcode !== undefined ? `/${f.subcode}` : ''}: ${f.message}` : f.message;
+
+/** Turns probe results into an asset summary, the problems they show, and whether access is proven. */
+function assessAssets(probes: AssetProbes, expected: Expectations): { assets: AssetSummary; problems: ReportedProblem[]; access?: number; inconclusive: boolean } {
+  const problems: ReportedProblem[] = [];
+  let denied = false;
+  let inconclusive = false;
+  const note = (outcome: ProbeOutcome, what: string, failure?: GraphFailure): void => {
+    const detail = `${what}: ${failure ? failureDetail(failure) : outcome}`;
+    if (outcome === 'denied') problems.push(problem('AssetAccessDenied', detail));
+    else if (outcome === 'not-found') problems.push(problem('AssetNotFound', detail));
+    else if (outcome === 'failed') {
+      inconclusive = true;
+      const cls = failure ? classifyGraphFailure(failure) : 'transient';
+      problems.push(problem(cls === 'config' ? 'GraphConfig' : 'GraphUnavailable', detail));
+    }
+    if (outcome === 'denied' || outcome === 'not-found' || outcome === 'mismatch') denied = true;
+  };
+
+  let phoneNumber: AssetSummary['phoneNumber'];
+  if (probes.phoneNumber) {
+    const { id, result } = probes.phoneNumber;
+    if (result.ok) {
+      const v = result.value;
+      phoneNumber = { id, outcome: 'ok', displayPhoneNumber: v.displayPhoneNumber, verifiedName: v.verifiedName, qualityRating: v.qualityRating, canSendMessage: v.canSendMessage };
+      const issues = v.healthIssues.length ? v.healthIssues.join('; ') : undefined;
+      if (v.canSendMessage === 'BLOCKED') {
+        denied = true;
+        problems.push(problem('MessagingBlocked', issues ?? `phone number ${id}: can_send_message BLOCKED`));
+      } else if (v.canSendMessage === 'LIMITED') {
+        problems.push(problem('MessagingLimited', issues ?? `phone number ${id}: can_send_message LIMITED`));
+      }
+    } else {
+      const outcome = probeOutcome(result.failure);
+      phoneNumber = { id, outcome, detail: failureDetail(result.failure) };
+      note(outcome, `GET /${id}`, result.failure);
+    }
+  }
+
+  let wabaPhoneNumbers: AssetSummary['wabaPhoneNumbers'];
+  if (probes.wabaPhoneNumbers) {
+    const { wabaId, phoneNumberId, result } = probes.wabaPhoneNumbers;
+    if (result.ok) {
+      const belongs = phoneNumberId === undefined || result.value.includes(phoneNumberId);
+      wabaPhoneNumbers = { wabaId, outcome: belongs ? 'ok' : 'mismatch', ...(belongs ? {} : { detail: `phone number ${phoneNumberId} is not among the WABA's ${result.value.length} numbers` }) };
+      if (!belongs) {
+        denied = true;
+        problems.push(problem('PhoneNotInWaba', wabaPhoneNumbers.detail));
+      }
+    } else {
+      const outcome = probeOutcome(result.failure);
+      wabaPhoneNumbers = { wabaId, outcome, detail: failureDetail(result.failure) };
+      note(outcome, `GET /${wabaId}/phone_numbers`, result.failure);
+    }
+  }
+
+  let subscribedApps: AssetSummary['subscribedApps'];
+  if (probes.subscribedApps) {
+    const { wabaId, result } = probes.subscribedApps;
+    if (result.ok) {
+      const subscribed = result.value.includes(expected.appId);
+      subscribedApps = { wabaId, outcome: subscribed ? 'ok' : 'mismatch', ...(subscribed ? {} : { detail: `app ${expected.appId} is not among ${result.value.length} subscribed apps` }) };
+      if (!subscribed) {
+        denied = true;
+        problems.push(problem('AppNotSubscribed', subscribedApps.detail));
+      }
+    } else {
+      const outcome = probeOutcome(result.failure);
+      subscribedApps = { wabaId, outcome, detail: failureDetail(result.failure) };
+      note(outcome, `GET /${wabaId}/subscribed_apps`, result.failure);
+    }
+  }
+
+  const configured = Boolean(probes.phoneNumber || probes.wabaPhoneNumbers || probes.subscribedApps);
+  // A denial is a verdict even when another probe was inconclusive; "all fine" needs every probe to answer.
+  const access = !configured ? undefined : denied ? 0 : inconclusive ? undefined : 1;
+  return { assets: { phoneNumber, wabaPhoneNumbers, subscribedApps }, problems, access, inconclusive };
+}
+
+/**
+ * The verdict on one token. `probes` is absent when no asset is configured or when the token is already
+ * known to be dead (probing with a dead token only repeats code 190).
+ */
+export function assessToken(facts: TokenFacts, expected: Expectations, now: Date, probes?: AssetProbes): Assessment {
+  const nowS = Math.floor(now.getTime() / 1000);
+  const token = summarize(facts, expected, nowS);
+  const problems: ReportedProblem[] = [];
+  const metrics: Partial<Record<MetricName, number>> = {};
+
+  if (!facts.isValid) {
+    problems.push(problem('TokenInvalid', token.invalidReason));
+    metrics[Metric.TokenValid] = 0;
+    metrics[Metric.CheckFailed] = 0;
+    return { outcome: 'unhealthy', token, problems, metrics };
+  }
+
+  const rightApp = facts.appId === expected.appId;
+  if (!rightApp) problems.push(problem('WrongApp', `token app_id ${facts.appId ?? '(none)'}, configured app id ${expected.appId}`));
+  metrics[Metric.TokenValid] = rightApp ? 1 : 0;
+
+  const expiresAt = facts.expiresAt ?? 0;
+  const lifetime = expiresAt && facts.issuedAt ? expiresAt - facts.issuedAt : undefined;
+  const secondsLeft = expiresAt ? expiresAt - nowS : undefined;
+  const temporary = secondsLeft !== undefined && (lifetime !== undefined ? lifetime <= TEMPORARY_LIFETIME_S : secondsLeft <= DAY_S);
+  if (expiresAt) metrics[Metric.DaysUntilExpiry] = token.daysUntilExpiry;
+
+  const isSystemUser = facts.type === 'SYSTEM_USER';
+  metrics[Metric.SystemUserToken] = isSystemUser ? 1 : 0;
+  if (temporary) {
+    problems.push(problem('TemporaryToken', `type ${facts.type ?? '(none)'}, expires ${token.expiresAt} (${token.daysUntilExpiry} days left)`));
+  } else {
+    if (!isSystemUser) problems.push(problem('NotSystemUserToken', `type is ${facts.type ?? '(missing)'}, expected SYSTEM_USER`));
+    if (token.daysUntilExpiry !== undefined && token.daysUntilExpiry <= expected.expiryWarningDays) {
+      problems.push(problem('TokenExpiring', `expires ${token.expiresAt}, ${token.daysUntilExpiry} days left (warning at ${expected.expiryWarningDays})`));
+    }
+  }
+
+  metrics[Metric.MissingScopes] = token.missingScopes.length;
+  if (token.missingScopes.length) problems.push(problem('MissingScopes', `missing: ${token.missingScopes.join(', ')}`));
+
+  let assets: AssetSummary | undefined;
+  let inconclusive = false;
+  if (probes) {
+    const a = assessAssets(probes, expected);
+    assets = a.assets;
+    problems.push(...a.problems);
+    if (a.access !== undefined) metrics[Metric.AssetAccess] = a.access;
+    inconclusive = a.inconclusive;
+  }
+  metrics[Metric.CheckFailed] = inconclusive ? 1 : 0;
+
+  const outcome: CheckOutcome = problems.some((p) => p.id !== 'GraphUnavailable' && p.id !== 'GraphConfig')
+    ? 'unhealthy'
+    : inconclusive
+      ? 'check-failed'
+      : 'healthy';
+  return { outcome, token, assets, problems, metrics };
+}

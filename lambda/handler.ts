@@ -1,0 +1,75 @@
+// Entry point: one function for the schedule, the on-demand check and Secrets Manager rotation.
+// Wiring only; decisions live in core/, outside systems behind adapters/.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CheckReport, Metric } from './contract';
+import { AWSCURRENT } from './core/labels';
+import { recogniseEvent } from './core/recognise-event';
+import { redact } from './core/redact';
+import { GraphClient } from './adapters/graph-client';
+import { MetricsPublisher } from './adapters/metrics-publisher';
+import { readRuntimeConfig } from './adapters/runtime-config';
+import { SecretsStore } from './adapters/secrets-store';
+import { checkToken } from './check-token';
+import { revokePreviousIfDue } from './revoke-previous';
+import { RotationDeps, rotateSecret } from './rotate-secret';
+
+/** Time kept back from the Lambda timeout so the function reports instead of being killed. */
+const SAFETY_MARGIN_MS = 2_000;
+const DEFAULT_BUDGET_MS = 30_000;
+
+const logger = new Logger({ serviceName: 'whatsapp-token-guard' });
+let cached: RotationDeps | undefined;
+
+/** Built once per cold start; a bad environment fails every invocation with the variable's name. */
+function deps(): RotationDeps {
+  if (cached) return cached;
+  const config = readRuntimeConfig(process.env);
+  cached = {
+    config,
+    store: new SecretsStore(new SecretsManagerClient({})),
+    graph: (appSecret, deadline) =>
+      new GraphClient({ baseUrl: config.graphApiBaseUrl, version: config.graphApiVersion, appId: config.appId, appSecret, timeoutMs: config.httpTimeoutMs, deadline }),
+    now: () => new Date(),
+    metrics: new MetricsPublisher(),
+    logger,
+  };
+  return cached;
+}
+
+export interface LambdaContextLike {
+  getRemainingTimeInMillis(): number;
+}
+
+export async function handler(event: unknown, context?: LambdaContextLike): Promise<CheckReport | void> {
+  const deadline = Date.now() + (context?.getRemainingTimeInMillis() ?? DEFAULT_BUDGET_MS) - SAFETY_MARGIN_MS;
+  const recognised = recogniseEvent(event);
+  if (recognised.kind === 'unknown') {
+    logger.error('refused an unrecognised event', { reason: recognised.reason });
+    throw new Error(`Unrecognised event: ${recognised.reason}.`);
+  }
+  const d = deps();
+  if (recognised.kind === 'rotation') return rotateSecret(d, recognised.event, deadline);
+
+  const stage = recognised.kind === 'check' ? (recognised.event.versionStage ?? AWSCURRENT) : AWSCURRENT;
+  // Only the live token feeds the health metrics: checking a handed-in candidate must not move alarms.
+  const live = stage === AWSCURRENT;
+  let result;
+  try {
+    result = await checkToken(d, { stage }, deadline);
+  } catch (e) {
+    if (live) d.metrics.publish(d.config.tokenName, { [Metric.CheckFailed]: 1 });
+    logger.error('check crashed', { error: (e as Error).name });
+    throw new Error(`Check failed unexpectedly (${(e as Error).name}); see the function's log.`);
+  }
+  const report: CheckReport = live ? result.report : { ...result.report, metrics: {} };
+  if (live) d.metrics.publish(d.config.tokenName, report.metrics);
+  const line = JSON.parse(redact(JSON.stringify({ source: recognised.kind, stage, outcome: report.outcome, problems: report.problems, token: report.token, assets: report.assets, metrics: report.metrics }), result.secrets));
+  if (report.outcome === 'healthy') logger.info('token checked', line);
+  else logger.warn('token checked', line);
+
+  if (live && recognised.kind === 'scheduled' && report.token?.valid && result.graph && result.token) {
+    await revokePreviousIfDue(d, result.graph, result.token).catch((e: Error) => logger.warn('revoke step skipped', { error: e.name }));
+  }
+  return report;
+}

@@ -1,0 +1,290 @@
+// Loopback emulator of the Graph API endpoints the guard uses, speaking Meta's JSON and error shapes
+// (reference meta-graph-tokens.md §1-§5). It checks the app token and appsecret_proof like an app with
+// "Require App Secret" on, and can be told to fail the ways Meta fails.
+import { createHmac } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+export interface TokenRecord {
+  type: 'SYSTEM_USER' | 'USER' | 'PAGE' | 'APP';
+  appId: string;
+  application?: string;
+  userId: string;
+  issuedAt: number;
+  /** 0 = never expires */
+  expiresAt: number;
+  scopes: string[];
+  /** When set, debug_token reports is_valid:false with this error (expired 190/463, revoked 190/466, ...). */
+  dead?: { code: number; subcode?: number; message: string };
+  /** WABA ids this token's system user may access. */
+  wabas: string[];
+}
+
+export interface PhoneRecord {
+  id: string;
+  wabaId: string;
+  displayPhoneNumber: string;
+  canSendMessage: 'AVAILABLE' | 'LIMITED' | 'BLOCKED';
+}
+
+export type Fault =
+  | { kind: 'down' } // 503 with an HTML page
+  | { kind: 'server-error' } // 500 with Graph's JSON error (code 1)
+  | { kind: 'slow'; ms: number } // answers after ms
+  | { kind: 'reset' } // connection reset
+  | { kind: 'throttle'; code: number } // a throttling code (4, 80007, 130429, ...)
+  | { kind: 'transient' } // is_transient: true
+  | { kind: 'raw'; status: number; body: string; contentType?: string };
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  authorization?: string;
+  body: string;
+}
+
+const DAY = 86_400;
+
+export class GraphEmulator {
+  readonly appId: string;
+  appSecret: string;
+  readonly tokens = new Map<string, TokenRecord>();
+  readonly phones = new Map<string, PhoneRecord>();
+  readonly wabas = new Map<string, { phoneIds: string[]; subscribedApps: string[] }>();
+  readonly systemUsers = new Set<string>();
+  readonly requests: RecordedRequest[] = [];
+  /** Applied to the next `faultCount` requests (Infinity = until cleared) whose path matches `faultPath`. */
+  fault?: Fault;
+  faultCount = Infinity;
+  faultPath?: RegExp;
+  /** Clock for issued tokens, unix seconds. */
+  now: () => number = () => Math.floor(Date.now() / 1000);
+  /** Code Meta answers a mint with, to emulate refusals (200, 100). */
+  mintRefusal?: { code: number; subcode?: number; message: string };
+  private counter = 0;
+  private server?: Server;
+  private readonly sockets = new Set<import('node:net').Socket>();
+  baseUrl = '';
+
+  constructor(opts: { appId: string; appSecret: string }) {
+    this.appId = opts.appId;
+    this.appSecret = opts.appSecret;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  /** Adds a token and returns it. */
+  addToken(token: string, rec: Partial<TokenRecord> = {}): string {
+    this.tokens.set(token, {
+      type: 'SYSTEM_USER',
+      appId: this.appId,
+      application: 'Acme Notifications',
+      userId: '122098765432101234',
+      issuedAt: this.now() - DAY,
+      expiresAt: 0,
+      scopes: ['whatsapp_business_management', 'whatsapp_business_messaging', 'business_management'],
+      wabas: [...this.wabas.keys()],
+      ...rec,
+    });
+    return token;
+  }
+
+  addWaba(wabaId: string, phone: Partial<PhoneRecord> & { id: string }, subscribedApps: string[] = [this.appId]): void {
+    this.wabas.set(wabaId, { phoneIds: [phone.id], subscribedApps });
+    this.phones.set(phone.id, { wabaId, displayPhoneNumber: '+1 555-0100', canSendMessage: 'AVAILABLE', ...phone });
+  }
+
+  private newToken(prefix: string): string {
+    this.counter++;
+    return `EAAG${prefix}${this.counter}x${Math.random().toString(36).slice(2, 10)}`;
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown): void {
+    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
+    res.end(JSON.stringify(body));
+  }
+
+  private error(res: ServerResponse, status: number, code: number, message: string, extra: Record<string, unknown> = {}): void {
+    this.send(res, status, { error: { message, type: 'OAuthException', code, ...extra, fbtrace_id: 'AbCdEfGhIj' } });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const query: Record<string, string> = Object.fromEntries(url.searchParams);
+    const form: Record<string, string> = req.headers['content-type']?.includes('x-www-form-urlencoded') ? Object.fromEntries(new URLSearchParams(body)) : {};
+    const params = { ...query, ...form };
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query, authorization: req.headers.authorization, body });
+
+    if (this.fault && this.faultCount > 0 && (!this.faultPath || this.faultPath.test(url.pathname))) {
+      this.faultCount--;
+      const f = this.fault;
+      if (this.faultCount <= 0) this.fault = undefined;
+      switch (f.kind) {
+        case 'down':
+          res.writeHead(503, { 'content-type': 'text/html' });
+          res.end('<html><body><h1>Sorry, something went wrong.</h1></body></html>');
+          return;
+        case 'server-error':
+          return this.error(res, 500, 1, 'An unknown error occurred', { is_transient: true });
+        case 'slow':
+          await new Promise((r) => setTimeout(r, f.ms).unref());
+          if (res.destroyed) return;
+          break; // then answer normally
+        case 'reset':
+          req.socket.destroy();
+          return;
+        case 'throttle':
+          return this.error(res, f.code === 4 ? 400 : 429, f.code, f.code === 4 ? '(#4) Application request limit reached' : '(#80007) Rate limit hit');
+        case 'transient':
+          return this.error(res, 500, 2, 'An unexpected error has occurred. Please retry your request later.', { is_transient: true });
+        case 'raw':
+          res.writeHead(f.status, { 'content-type': f.contentType ?? 'application/json' });
+          res.end(f.body);
+          return;
+      }
+    }
+
+    const m = /^\/(v\d+\.\d+)\/(.+)$/.exec(url.pathname);
+    if (!m) return this.error(res, 400, 2500, `Unknown path components: ${url.pathname.slice(0, 40)}`);
+    const [, , rest] = m;
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const caller = bearer ?? params.access_token;
+
+    // Require App Secret: every call that carries a token must carry its proof (reference §4).
+    if (caller !== undefined) {
+      const proof = createHmac('sha256', this.appSecret).update(caller).digest('hex');
+      if (params.appsecret_proof === undefined) return this.error(res, 400, 100, 'API calls from the server require an appsecret_proof argument');
+      if (params.appsecret_proof !== proof) return this.error(res, 400, 100, 'Invalid appsecret_proof provided in the API argument');
+    }
+
+    if (rest === 'debug_token') return this.debugToken(res, caller, params.input_token, req.method ?? 'GET');
+    if (rest === 'oauth/access_token') return this.exchange(res, params);
+    if (rest === 'oauth/revoke') return this.revoke(res, params, caller);
+
+    // Everything below is called with a (system-user) token.
+    const rec = caller === undefined ? undefined : this.tokens.get(caller);
+    if (!caller || !rec) return this.error(res, 400, 190, 'Invalid OAuth access token - Cannot parse access token');
+    if (rec.dead) return this.error(res, 401, rec.dead.code, rec.dead.message, { error_subcode: rec.dead.subcode });
+    if (rec.expiresAt && rec.expiresAt <= this.now()) return this.error(res, 401, 190, 'Error validating access token: Session has expired', { error_subcode: 463 });
+
+    const mint = /^(\d+)\/access_tokens$/.exec(rest);
+    if (mint && req.method === 'POST') return this.mint(res, mint[1], params, rec);
+
+    const edge = /^(\d+)\/(phone_numbers|subscribed_apps)$/.exec(rest);
+    if (edge) {
+      const [, wabaId, what] = edge;
+      const waba = this.wabas.get(wabaId);
+      if (!waba) return this.error(res, 400, 100, `Unsupported get request. Object with ID '${wabaId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, { error_subcode: 33 });
+      if (!rec.wabas.includes(wabaId)) return this.error(res, 403, 200, '(#200) Permissions error');
+      if (!rec.scopes.includes('whatsapp_business_management')) return this.error(res, 403, 10, '(#10) Application does not have permission for this action');
+      if (what === 'phone_numbers') return this.send(res, 200, { data: waba.phoneIds.map((id) => ({ id, display_phone_number: this.phones.get(id)?.displayPhoneNumber, verified_name: 'Acme', quality_rating: 'GREEN' })), paging: { cursors: { before: 'a', after: 'b' } } });
+      return this.send(res, 200, { data: waba.subscribedApps.map((id) => ({ whatsapp_business_api_data: { id, name: 'App', link: 'https://www.facebook.com/games/?app_id=' + id } })) });
+    }
+
+    const phoneId = /^(\d+)$/.exec(rest)?.[1];
+    if (phoneId && req.method === 'GET') {
+      const phone = this.phones.get(phoneId);
+      if (!phone) return this.error(res, 400, 100, `Unsupported get request. Object with ID '${phoneId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, { error_subcode: 33 });
+      if (!rec.wabas.includes(phone.wabaId)) return this.error(res, 403, 200, '(#200) Permissions error');
+      const blocked = phone.canSendMessage !== 'AVAILABLE';
+      return this.send(res, 200, {
+        id: phone.id,
+        display_phone_number: phone.displayPhoneNumber,
+        verified_name: 'Acme',
+        quality_rating: 'GREEN',
+        health_status: {
+          can_send_message: phone.canSendMessage,
+          entities: [
+            { entity_type: 'PHONE_NUMBER', id: phone.id, can_send_message: phone.canSendMessage, ...(blocked ? { errors: [{ error_code: 141006, error_description: 'Payment method issue', possible_solution: 'Fix the payment method' }] } : {}) },
+            { entity_type: 'WABA', id: phone.wabaId, can_send_message: 'AVAILABLE' },
+          ],
+        },
+      });
+    }
+    return this.error(res, 400, 100, 'Unsupported request - method type: ' + (req.method ?? '').toLowerCase());
+  }
+
+  private debugToken(res: ServerResponse, caller: string | undefined, input: string | undefined, method: string): void {
+    if (method !== 'GET') return this.error(res, 400, 100, 'Unsupported post request.', { error_subcode: 33 });
+    // Meta answers debug_token only to the app token (a system-user token may not inspect itself).
+    if (caller !== `${this.appId}|${this.appSecret}`) {
+      if (caller?.includes('|')) return this.error(res, 400, 190, 'Invalid OAuth access token signature.');
+      return this.error(res, 400, 100, '(#100) You must provide an app access token, or a user access token that is an owner or developer of the app');
+    }
+    if (!input) return this.error(res, 400, 100, '(#100) The parameter input_token is required');
+    const rec = this.tokens.get(input);
+    if (!rec) return this.send(res, 200, { data: { error: { code: 190, message: 'The access token could not be decrypted' }, is_valid: false, scopes: [] } });
+    const expired = rec.expiresAt !== 0 && rec.expiresAt <= this.now();
+    const dead = rec.dead ?? (expired ? { code: 190, subcode: 463, message: 'Error validating access token: Session has expired on Friday.' } : undefined);
+    this.send(res, 200, {
+      data: {
+        app_id: rec.appId,
+        type: rec.type,
+        application: rec.application,
+        data_access_expires_at: 0,
+        expires_at: rec.expiresAt,
+        is_valid: !dead,
+        issued_at: rec.issuedAt,
+        scopes: rec.scopes,
+        granular_scopes: rec.scopes.map((scope) => (scope.startsWith('whatsapp') ? { scope, target_ids: rec.wabas } : { scope })),
+        user_id: rec.userId,
+        ...(dead ? { error: { code: dead.code, subcode: dead.subcode, message: dead.message } } : {}),
+      },
+    });
+  }
+
+  private exchange(res: ServerResponse, p: Record<string, string>): void {
+    if (p.grant_type !== 'fb_exchange_token') return this.error(res, 400, 100, 'Invalid grant_type');
+    if (p.client_id !== this.appId || p.client_secret !== this.appSecret) return this.error(res, 400, 1, 'Error validating client secret.');
+    const old = this.tokens.get(p.fb_exchange_token ?? '');
+    if (!old || old.dead || (old.expiresAt && old.expiresAt <= this.now())) return this.error(res, 400, 190, 'Error validating access token: Session has expired', { error_subcode: 463 });
+    const token = this.newToken('refreshed');
+    this.tokens.set(token, { ...old, issuedAt: this.now(), expiresAt: this.now() + 60 * DAY });
+    this.send(res, 200, { access_token: token, token_type: 'bearer', expires_in: 5183944 });
+  }
+
+  private mint(res: ServerResponse, systemUserId: string, p: Record<string, string>, caller: TokenRecord): void {
+    if (this.mintRefusal) return this.error(res, 400, this.mintRefusal.code, this.mintRefusal.message, this.mintRefusal.subcode ? { error_subcode: this.mintRefusal.subcode } : {});
+    if (!this.systemUsers.has(systemUserId)) return this.error(res, 400, 100, `Unsupported post request. Object with ID '${systemUserId}' does not exist`, { error_subcode: 33 });
+    if (p.business_app !== this.appId) return this.error(res, 400, 100, 'Invalid parameter business_app');
+    const token = this.newToken('minted');
+    this.tokens.set(token, {
+      ...caller,
+      type: 'SYSTEM_USER',
+      userId: systemUserId,
+      issuedAt: this.now(),
+      expiresAt: p.set_token_expires_in_60_days === 'true' ? this.now() + 60 * DAY : 0,
+      scopes: (p.scope ?? '').split(',').filter(Boolean),
+      dead: undefined,
+    });
+    this.send(res, 200, { access_token: token });
+  }
+
+  private revoke(res: ServerResponse, p: Record<string, string>, caller: string | undefined): void {
+    if (p.client_id !== this.appId || p.client_secret !== this.appSecret) return this.error(res, 400, 1, 'Error validating client secret.');
+    if (!caller || !this.tokens.get(caller)) return this.error(res, 400, 190, 'Invalid OAuth access token - Cannot parse access token');
+    const target = this.tokens.get(p.revoke_token ?? '');
+    if (!target) return this.error(res, 400, 190, 'Invalid OAuth access token - Cannot parse access token');
+    target.dead = { code: 190, subcode: 466, message: 'Error validating access token: The session was invalidated explicitly using an API call.' };
+    this.send(res, 200, { success: 'true' });
+  }
+}

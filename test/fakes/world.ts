@@ -1,0 +1,122 @@
+// A loopback world for handler tests: the Graph emulator, the Secrets Manager fake, the two secrets the
+// construct creates, and the environment the construct gives the function. The handler is loaded fresh
+// per world, with the real SDK talking HTTP to the fake through AWS_ENDPOINT_URL_SECRETS_MANAGER.
+import { EnvVar } from '../../lambda/contract';
+import { APP_ID, CANARY_APP_SECRET } from './canary';
+import { GraphEmulator } from './graph-emulator';
+import { FakeSecret, SecretsManagerFake } from './secrets-manager-fake';
+
+type Handler = typeof import('../../lambda/handler').handler;
+
+export interface World {
+  graph: GraphEmulator;
+  sm: SecretsManagerFake;
+  tokenSecret: FakeSecret;
+  appSecret: FakeSecret;
+  env: Record<string, string>;
+  /** Everything the function wrote to stdout/stderr, across invocations. */
+  output: string[];
+  invoke(event: unknown, remainingMs?: number): Promise<unknown>;
+  /** Drives a full rotation the way Secrets Manager does (RotateSecret, then the four steps in order). */
+  rotate(): Promise<{ versionId: string; error?: Error }>;
+  stop(): Promise<void>;
+}
+
+export interface WorldOptions {
+  token?: string;
+  appSecret?: string | null;
+  env?: Record<string, string>;
+  rotationEnabled?: boolean;
+}
+
+const SAVED = { ...process.env };
+
+export async function startWorld(opts: WorldOptions = {}): Promise<World> {
+  const graph = await new GraphEmulator({ appId: APP_ID, appSecret: CANARY_APP_SECRET }).start();
+  const sm = await new SecretsManagerFake().start();
+  const tokenSecret = sm.createSecret('whatsapp-token-guard/primary/token', {
+    value: opts.token === undefined ? undefined : JSON.stringify({ accessToken: opts.token }),
+    rotationEnabled: opts.rotationEnabled ?? true,
+  });
+  const appSecret = sm.createSecret('whatsapp-token-guard/app-secret', { value: opts.appSecret === null ? undefined : JSON.stringify({ appSecret: opts.appSecret ?? CANARY_APP_SECRET }) });
+  const env: Record<string, string> = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDLOOPBACK',
+    AWS_SECRET_ACCESS_KEY: 'loopback',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
+    AWS_MAX_ATTEMPTS: '1',
+    [EnvVar.TokenName]: 'primary',
+    [EnvVar.TokenSecretArn]: tokenSecret.arn,
+    [EnvVar.AppSecretArn]: appSecret.arn,
+    [EnvVar.AppId]: APP_ID,
+    [EnvVar.GraphApiBaseUrl]: graph.baseUrl,
+    [EnvVar.GraphApiVersion]: 'v25.0',
+    [EnvVar.HttpTimeoutMs]: '1000',
+    ...opts.env,
+  };
+  let handler: Handler | undefined;
+  const output: string[] = [];
+
+  const invoke = async (event: unknown, remainingMs = 20_000): Promise<unknown> => {
+    process.env = { ...SAVED, ...env };
+    if (!handler) jest.isolateModules(() => (handler = require('../../lambda/handler').handler));
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true));
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true));
+    try {
+      return await handler!(event, { getRemainingTimeInMillis: () => remainingMs });
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+      process.env = { ...SAVED };
+    }
+  };
+
+  const rotate = async (): Promise<{ versionId: string; error?: Error }> => {
+    const { RotateSecretCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+    let versionId = '';
+    let error: Error | undefined;
+    sm.onRotate = async (secret, id) => {
+      versionId = id;
+      for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+        try {
+          await invoke({ Step, SecretId: secret.arn, ClientRequestToken: id });
+        } catch (e) {
+          error = e as Error;
+          throw e;
+        }
+      }
+    };
+    const client = new SecretsManagerClient({ region: 'us-east-1', endpoint: sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    try {
+      await client.send(new RotateSecretCommand({ SecretId: tokenSecret.arn }));
+    } catch (e) {
+      return { versionId, error: e as Error };
+    }
+    await Promise.allSettled(sm.rotations);
+    return { versionId, error };
+  };
+
+  return {
+    graph,
+    sm,
+    tokenSecret,
+    appSecret,
+    env,
+    output,
+    invoke,
+    rotate,
+    async stop() {
+      await graph.stop();
+      await sm.stop();
+    },
+  };
+}
+
+/** The EMF blobs among captured lines. */
+export function emfLines(output: readonly string[]): Record<string, unknown>[] {
+  return output
+    .join('')
+    .split('\n')
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l));
+}
