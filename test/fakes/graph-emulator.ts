@@ -62,6 +62,8 @@ export class GraphEmulator {
   now: () => number = () => Math.floor(Date.now() / 1000);
   /** Code Meta answers a mint with, to emulate refusals (200, 100). */
   mintRefusal?: { code: number; subcode?: number; message: string };
+  /** Applied to every minted token, e.g. fewer scopes than asked for. */
+  mintOverrides?: Partial<TokenRecord>;
   private counter = 0;
   private server?: Server;
   private readonly sockets = new Set<import('node:net').Socket>();
@@ -275,6 +277,7 @@ export class GraphEmulator {
       expiresAt: p.set_token_expires_in_60_days === 'true' ? this.now() + 60 * DAY : 0,
       scopes: (p.scope ?? '').split(',').filter(Boolean),
       dead: undefined,
+      ...this.mintOverrides,
     });
     this.send(res, 200, { access_token: token });
   }

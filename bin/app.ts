@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// CDK app: cdk.json context "tokenGuard" -> validated config -> the stack. Synthesizes offline.
+import { App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Validations } from 'aws-cdk-lib';
+import { CONTEXT_KEY, ConfigError, parseGuardConfig } from '../lib/config';
+import { WhatsAppTokenGuardStack } from '../lib/whatsapp-token-guard-stack';
+
+const app = new App();
+let config;
+try {
+  config = parseGuardConfig(app.node.tryGetContext(CONTEXT_KEY));
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(`Configuration error: ${e.message}`);
+    process.exit(1);
+  }
+  throw e;
+}
+new WhatsAppTokenGuardStack(app, config.stackName, {
+  config,
+  description: 'whatsapp-token-guard: WhatsApp Cloud API token in Secrets Manager, checked against Meta, with alarms',
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+// Every synth is checked against cdk-nag's AwsSolutions pack; a finding fails the synth.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+app.synth();

@@ -1,0 +1,79 @@
+// The guard's one Lambda: bundled locally with esbuild (no Docker), arm64, JSON logs with bounded
+// retention, a role that may write only its own log group, and the EventBridge schedule.
+import * as path from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+const PROJECT_ROOT = path.join(__dirname, '..');
+
+export interface CheckerFunctionProps {
+  readonly environment: Record<string, string>;
+  readonly checkIntervalMinutes: number;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** A UTC-aligned cron, so every alarm period holds exactly one check (a rate() drifts against the periods). */
+export function checkSchedule(intervalMinutes: number): events.Schedule {
+  return intervalMinutes === 60 ? events.Schedule.cron({ minute: '0' }) : events.Schedule.cron({ minute: `0/${intervalMinutes}` });
+}
+
+export class CheckerFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly schedule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: CheckerFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
+    // Our own role instead of AWSLambdaBasicExecutionRole: logs only to this function's log group.
+    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: 'whatsapp-token-guard checker and rotation function' });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(PROJECT_ROOT, 'lambda', 'handler.ts'),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      // Retries stop well before this (see lambda/handler.ts SAFETY_MARGIN_MS); rotation runs two checks.
+      timeout: Duration.seconds(60),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      // INFO, not higher: EMF lines have no level and Lambda files them as INFO.
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      environment: props.environment,
+      description: 'whatsapp-token-guard: checks the WhatsApp token on a schedule and rotates its secret',
+      bundling: {
+        minify: true,
+        target: 'node24',
+        format: nodejs.OutputFormat.CJS,
+        // Bundle a pinned SDK rather than trust the runtime's copy (reference §3, the 2025 endpoint regression).
+        bundleAwsSDK: true,
+        sourceMap: false,
+        logLevel: nodejs.LogLevel.WARNING,
+        forceDockerBundling: false,
+        // Powertools' optional X-Ray and middy paths are never used here.
+        externalModules: [],
+      },
+    });
+    // A failed scheduled check is reported by metrics; the next check is the retry.
+    this.function.configureAsyncInvoke({ retryAttempts: 0 });
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: `Checks the WhatsApp token every ${props.checkIntervalMinutes} minutes`,
+      schedule: checkSchedule(props.checkIntervalMinutes),
+      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2, maxEventAge: Duration.minutes(5) })],
+    });
+  }
+}

@@ -1,0 +1,130 @@
+// The alarm catalog as data, turned into CloudWatch alarms by one loop, plus the composite "token
+// unhealthy" alarm. Descriptions quote the same Problem entries the Lambda's report uses.
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { Metric, MetricName, Problem, ProblemId } from '../lambda/contract';
+import { guardMetric } from './guard-metrics';
+
+/**
+ * Verdict metrics are evaluated over 5-minute periods. A check lands in one period; the window spans one
+ * check interval plus one period, so exactly one check is always in view and the alarm neither flaps between
+ * checks nor waits a whole interval after the bad check (worst case: interval + 5 min).
+ */
+export const VERDICT_PERIOD_MINUTES = 5;
+
+export type AlarmId =
+  | 'TokenInvalid'
+  | 'TokenExpiring'
+  | 'MissingScopes'
+  | 'NotSystemUserToken'
+  | 'AssetUnreachable'
+  | 'ChecksFailing'
+  | 'NoCheckReported'
+  | 'RotationFailed';
+
+export interface AlarmSpec {
+  readonly id: AlarmId;
+  readonly metric: MetricName;
+  readonly statistic: 'Minimum' | 'Maximum' | 'Sum' | 'SampleCount';
+  readonly comparison: cloudwatch.ComparisonOperator;
+  readonly threshold: number;
+  readonly periodMinutes: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly missingData: cloudwatch.TreatMissingData;
+  /** One line: what the alarm means. */
+  readonly summary: string;
+  /** Problems whose fix the description quotes, the likeliest first. */
+  readonly problems: readonly ProblemId[];
+}
+
+export interface AlarmCatalogOptions {
+  readonly tokenName: string;
+  readonly checkIntervalMinutes: number;
+  readonly expiryWarningDays: number;
+  readonly checkFailuresToAlarm: number;
+  readonly assetProbes: boolean;
+}
+
+const C = cloudwatch.ComparisonOperator;
+const M = cloudwatch.TreatMissingData;
+
+export function alarmCatalog(o: AlarmCatalogOptions): AlarmSpec[] {
+  const checksPerWindow = o.checkIntervalMinutes / VERDICT_PERIOD_MINUTES;
+  const verdict = { periodMinutes: VERDICT_PERIOD_MINUTES, evaluationPeriods: checksPerWindow + 1, datapointsToAlarm: 1, missingData: M.NOT_BREACHING };
+  const specs: AlarmSpec[] = [
+    { id: 'TokenInvalid', metric: Metric.TokenValid, statistic: 'Minimum', comparison: C.LESS_THAN_THRESHOLD, threshold: 1, ...verdict, summary: 'Meta reports the WhatsApp token as invalid, or it belongs to another app: sends fail now.', problems: ['TokenInvalid', 'WrongApp'] },
+    { id: 'TokenExpiring', metric: Metric.DaysUntilExpiry, statistic: 'Minimum', comparison: C.LESS_THAN_OR_EQUAL_TO_THRESHOLD, threshold: o.expiryWarningDays, ...verdict, summary: `The WhatsApp token expires within ${o.expiryWarningDays} days (or is a temporary token).`, problems: ['TokenExpiring', 'TemporaryToken'] },
+    { id: 'MissingScopes', metric: Metric.MissingScopes, statistic: 'Maximum', comparison: C.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, threshold: 1, ...verdict, summary: 'The WhatsApp token lacks a required permission.', problems: ['MissingScopes'] },
+    { id: 'NotSystemUserToken', metric: Metric.SystemUserToken, statistic: 'Minimum', comparison: C.LESS_THAN_THRESHOLD, threshold: 1, ...verdict, summary: 'The WhatsApp token is not a system-user token: it dies with a person\'s session.', problems: ['NotSystemUserToken', 'TemporaryToken'] },
+  ];
+  if (o.assetProbes) {
+    specs.push({ id: 'AssetUnreachable', metric: Metric.AssetAccess, statistic: 'Minimum', comparison: C.LESS_THAN_THRESHOLD, threshold: 1, ...verdict, summary: 'The token cannot reach the WhatsApp Business Account or phone number, or the number cannot send.', problems: ['AssetAccessDenied', 'AssetNotFound', 'MessagingBlocked'] });
+  }
+  specs.push(
+    // K failed checks in the last K intervals (missing periods count as fine; silence has its own alarm).
+    { id: 'ChecksFailing', metric: Metric.CheckFailed, statistic: 'Maximum', comparison: C.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, threshold: 1, periodMinutes: VERDICT_PERIOD_MINUTES, evaluationPeriods: o.checkFailuresToAlarm * checksPerWindow, datapointsToAlarm: o.checkFailuresToAlarm, missingData: M.NOT_BREACHING, summary: `The last ${o.checkFailuresToAlarm} checks could not reach a verdict (Meta unreachable, or a secret not stored or malformed). The token itself may be fine.`, problems: ['GraphUnavailable', 'AppSecretNotSet', 'TokenNotSet', 'AppTokenRejected'] },
+    // A dead checker must page too: every check emits CheckFailed, so no sample means no check ran.
+    { id: 'NoCheckReported', metric: Metric.CheckFailed, statistic: 'SampleCount', comparison: C.LESS_THAN_THRESHOLD, threshold: 1, periodMinutes: o.checkIntervalMinutes, evaluationPeriods: 2, datapointsToAlarm: 2, missingData: M.BREACHING, summary: `No token check reported for two check intervals (${2 * o.checkIntervalMinutes} minutes): the checker is not running or not publishing metrics, so nothing watches the token.`, problems: [] },
+    { id: 'RotationFailed', metric: Metric.RotationFailed, statistic: 'Sum', comparison: C.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, threshold: 1, periodMinutes: 60, evaluationPeriods: 1, datapointsToAlarm: 1, missingData: M.NOT_BREACHING, summary: 'A rotation of the WhatsApp token failed; AWSCURRENT still holds the previous token.', problems: [] },
+  );
+  return specs;
+}
+
+const EXTRA_FIX: Partial<Record<AlarmId, string>> = {
+  NoCheckReported: "Check the checker function's log group and its Errors metric, that its EventBridge schedule is enabled, and that it was not throttled; run `npx token-guard check` to invoke it by hand.",
+  RotationFailed: 'Run `npx token-guard status` to see the versions and the reason in the function log; fix the cause named there (the candidate is kept, labelled TOKENGUARD_CANDIDATE or TOKENGUARD_REJECTED) and rotate again.',
+};
+
+/** Alarm description: what happened, then what to do, within CloudWatch's 1024 characters. */
+export function alarmDescription(spec: AlarmSpec, tokenName: string): string {
+  const fixes = spec.problems.length ? spec.problems.map((id) => `${Problem[id].title}: ${Problem[id].fix}`).join(' ') : (EXTRA_FIX[spec.id] ?? '');
+  const text = `[${tokenName}] ${spec.summary} What to do: ${fixes} Confirm with \`npx token-guard check --token ${tokenName}\`.`;
+  return text.length <= 1024 ? text : `${text.slice(0, 1021)}...`;
+}
+
+export interface TokenAlarmsProps extends AlarmCatalogOptions {
+  readonly topic: sns.ITopic;
+}
+
+export class TokenAlarms extends Construct {
+  readonly alarms: Readonly<Partial<Record<AlarmId, cloudwatch.Alarm>>>;
+  readonly unhealthy: cloudwatch.CompositeAlarm;
+  readonly metrics: Readonly<Partial<Record<AlarmId, cloudwatch.Metric>>>;
+
+  constructor(scope: Construct, id: string, props: TokenAlarmsProps) {
+    super(scope, id);
+    const prefix = `${Stack.of(this).stackName}-${props.tokenName}`;
+    const action = new actions.SnsAction(props.topic);
+    const alarms: Partial<Record<AlarmId, cloudwatch.Alarm>> = {};
+    const metrics: Partial<Record<AlarmId, cloudwatch.Metric>> = {};
+    for (const spec of alarmCatalog(props)) {
+      const metric = guardMetric(spec.metric, props.tokenName, spec.statistic, Duration.minutes(spec.periodMinutes));
+      const alarm = new cloudwatch.Alarm(this, spec.id, {
+        alarmName: `${prefix}-${spec.id}`,
+        alarmDescription: alarmDescription(spec, props.tokenName),
+        metric,
+        threshold: spec.threshold,
+        comparisonOperator: spec.comparison,
+        evaluationPeriods: spec.evaluationPeriods,
+        datapointsToAlarm: spec.datapointsToAlarm,
+        treatMissingData: spec.missingData,
+      });
+      alarm.addAlarmAction(action);
+      alarms[spec.id] = alarm;
+      metrics[spec.id] = metric;
+    }
+    this.alarms = alarms;
+    this.metrics = metrics;
+    this.unhealthy = new cloudwatch.CompositeAlarm(this, 'Unhealthy', {
+      compositeAlarmName: `${prefix}-Unhealthy`,
+      alarmDescription: `[${props.tokenName}] The WhatsApp token is unhealthy: at least one of its alarms (${Object.keys(alarms).join(', ')}) is in ALARM. Each of those alarms' descriptions says what to do; \`npx token-guard status --token ${props.tokenName}\` shows which.`,
+      alarmRule: cloudwatch.AlarmRule.anyOf(...Object.values(alarms).map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))),
+    });
+    this.unhealthy.addAlarmAction(action);
+    this.unhealthy.addOkAction(action);
+  }
+}

@@ -1,0 +1,103 @@
+// The default app's stack: one guard per configured token, sharing what tokens of one Meta app share
+// (the app secret, the alarm topic and its key, the dashboard, an optional customer managed key).
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { AlarmTopic } from './alarm-topic';
+import { GuardAppConfig } from './config';
+import { acknowledgeAppSecretRotation, WhatsAppTokenGuard } from './whatsapp-token-guard';
+
+export interface WhatsAppTokenGuardStackProps extends StackProps {
+  readonly config: GuardAppConfig;
+}
+
+/** Shape of the `Manifest` stack output, read by the operator CLI to find everything by token name. */
+export interface GuardManifest {
+  readonly appSecretArn: string;
+  readonly alarmTopicArn: string;
+  readonly dashboardName?: string;
+  readonly tokens: Record<string, { tokenSecretArn: string; functionName: string; rotationMode: string; alarmNames: string[]; unhealthyAlarmName: string }>;
+}
+
+export const MANIFEST_OUTPUT = 'Manifest';
+
+export class WhatsAppTokenGuardStack extends Stack {
+  readonly guards: WhatsAppTokenGuard[];
+
+  constructor(scope: Construct, id: string, props: WhatsAppTokenGuardStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    const key = config.customerManagedKey
+      ? new kms.Key(this, 'SecretsKey', { description: 'Encrypts the WhatsApp token and app secrets', enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN })
+      : undefined;
+
+    const appSecret = config.appSecretArn
+      ? secretsmanager.Secret.fromSecretCompleteArn(this, 'AppSecret', config.appSecretArn)
+      : new secretsmanager.Secret(this, 'AppSecret', {
+          secretName: `${this.stackName}/meta-app-secret`,
+          description: `Meta app secret of app ${config.appId}: {"appSecret":"..."}. Store it with \`npx token-guard set-app-secret\`.`,
+          encryptionKey: key,
+          removalPolicy: RemovalPolicy.RETAIN,
+        });
+    if (appSecret instanceof secretsmanager.Secret) {
+      (appSecret.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
+      acknowledgeAppSecretRotation(appSecret);
+    }
+
+    const topic: sns.ITopic = config.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn) : new AlarmTopic(this, 'AlarmTopic', { email: config.alarmEmail }).topic;
+    const dashboard = config.dashboard ? new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: this.stackName }) : undefined;
+
+    this.guards = config.tokens.map(
+      (t) =>
+        new WhatsAppTokenGuard(this, `Guard-${t.name}`, {
+          tokenName: t.name,
+          appId: config.appId,
+          appSecret,
+          wabaId: t.wabaId,
+          phoneNumberId: t.phoneNumberId,
+          requiredScopes: [...t.requiredScopes],
+          checkInterval: Duration.minutes(t.checkIntervalMinutes),
+          expiryWarningDays: t.expiryWarningDays,
+          checkFailuresToAlarm: t.checkFailuresToAlarm,
+          graphApiVersion: config.graphApiVersion,
+          graphApiBaseUrl: config.graphApiBaseUrl,
+          encryptionKey: key,
+          alarmTopic: topic,
+          dashboard,
+          dashboardEnabled: config.dashboard,
+          rotation: {
+            mode: t.rotation.mode,
+            schedule: t.rotation.scheduleDays ? Duration.days(t.rotation.scheduleDays) : undefined,
+            systemUserId: t.rotation.systemUserId,
+            sixtyDayTokens: t.rotation.sixtyDayTokens,
+            revokePreviousAfter: t.rotation.revokePreviousAfterHours ? Duration.hours(t.rotation.revokePreviousAfterHours) : undefined,
+          },
+        }),
+    );
+
+    const manifest: GuardManifest = {
+      appSecretArn: appSecret.secretArn,
+      alarmTopicArn: topic.topicArn,
+      dashboardName: dashboard?.dashboardName,
+      tokens: Object.fromEntries(
+        this.guards.map((g) => [
+          g.tokenName,
+          {
+            tokenSecretArn: g.tokenSecret.secretArn,
+            functionName: g.checkerFunction.functionName,
+            rotationMode: g.rotationMode,
+            alarmNames: Object.values(g.alarms).map((a) => a.alarmName),
+            unhealthyAlarmName: g.unhealthyAlarm.alarmName,
+          },
+        ]),
+      ),
+    };
+    new CfnOutput(this, MANIFEST_OUTPUT, { description: 'whatsapp-token-guard: where everything is, for `npx token-guard` (ARNs and names only)', value: this.toJsonString(manifest) });
+    new CfnOutput(this, 'AppSecretArn', { description: 'Store the Meta app secret here: npx token-guard set-app-secret', value: appSecret.secretArn });
+    new CfnOutput(this, 'AlarmTopicArn', { description: 'Alarm notifications', value: topic.topicArn });
+  }
+}

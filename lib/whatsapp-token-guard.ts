@@ -1,0 +1,386 @@
+// The construct: one guarded WhatsApp token. Wires the secret, the checker/rotation function, its
+// permissions, the alarms and the dashboard; resource details live in the files it imports.
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import {
+  DEFAULT_EXPIRY_WARNING_DAYS,
+  DEFAULT_GRAPH_API_VERSION,
+  DEFAULT_REQUIRED_SCOPES,
+  EnvVar,
+  MetricName,
+  RotationMode,
+} from '../lambda/contract';
+import { AlarmTopic } from './alarm-topic';
+import { CheckerFunction } from './checker-function';
+import { CHECK_INTERVAL_MINUTES, MAX_ROTATION_DAYS } from './config';
+import { guardMetric } from './guard-metrics';
+import { addTokenWidgets } from './token-dashboard';
+import { AlarmId, TokenAlarms } from './token-alarms';
+
+export interface TokenRotationOptions {
+  /**
+   * How new tokens come in: `hand-made` (an operator hands one in with `token-guard set-token`),
+   * `refresh` (exchange the 60-day token for a new one) or `mint` (generate one for the system user).
+   * @default 'hand-made'
+   */
+  readonly mode?: RotationMode;
+  /**
+   * Time between automatic rotations (refresh and mint only); at most 45 days, well inside a 60-day token's life.
+   * @default Duration.days(30)
+   */
+  readonly schedule?: Duration;
+  /**
+   * The system user whose tokens are minted (mint mode; required there).
+   * @default - none
+   */
+  readonly systemUserId?: string;
+  /**
+   * Mint 60-day tokens (`set_token_expires_in_60_days`); some businesses may only have expiring tokens.
+   * @default true
+   */
+  readonly sixtyDayTokens?: boolean;
+  /**
+   * Refresh mode: revoke the previous token at Meta this long after a new one was promoted, once consumers
+   * that cache the token have moved on.
+   * @default - the previous token is not revoked (it expires on its own)
+   */
+  readonly revokePreviousAfter?: Duration;
+}
+
+export interface WhatsAppTokenGuardProps {
+  /** Short name of the token: the `TokenName` metric dimension and part of resource names. Letters, digits, `-`, `_`; at most 64. */
+  readonly tokenName: string;
+  /** Meta app id the token must belong to (`data.app_id` in debug_token). */
+  readonly appId: string;
+  /**
+   * Secret holding the Meta app secret (`{"appSecret":"..."}` or a bare string). Share one between tokens of the same app.
+   * @default - a new secret, retained on stack deletion, with no value until you store one
+   */
+  readonly appSecret?: secretsmanager.ISecret;
+  /**
+   * WhatsApp Business Account id to probe (phone_numbers and subscribed_apps).
+   * @default - no WABA probe
+   */
+  readonly wabaId?: string;
+  /**
+   * Phone number id to probe (health_status) and to find in the WABA.
+   * @default - no phone number probe
+   */
+  readonly phoneNumberId?: string;
+  /**
+   * Permissions the token must carry in `scopes`.
+   * @default ['whatsapp_business_messaging', 'whatsapp_business_management']
+   */
+  readonly requiredScopes?: string[];
+  /**
+   * How often the checker asks Meta about the token: 5, 10, 15, 20, 30 or 60 minutes.
+   * @default Duration.minutes(15)
+   */
+  readonly checkInterval?: Duration;
+  /**
+   * Warn when the token expires within this many days.
+   * @default 14
+   */
+  readonly expiryWarningDays?: number;
+  /**
+   * Consecutive checks without a verdict (Meta unreachable, secret missing) before the ChecksFailing alarm.
+   * @default 3
+   */
+  readonly checkFailuresToAlarm?: number;
+  /**
+   * Graph API version, pinned.
+   * @default 'v25.0'
+   */
+  readonly graphApiVersion?: string;
+  /**
+   * Where the function talks to Meta (GRAPH_API_BASE_URL).
+   * @default 'https://graph.facebook.com'
+   */
+  readonly graphApiBaseUrl?: string;
+  /**
+   * Key that encrypts the token secret (and a created app secret).
+   * @default - the AWS managed key `aws/secretsmanager`
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Topic the alarms notify.
+   * @default - a new KMS-encrypted topic that accepts TLS publishers only
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Email subscribed to a topic this construct creates (ignored with `alarmTopic`).
+   * @default - no subscription
+   */
+  readonly alarmEmail?: string;
+  /**
+   * Dashboard to add this token's widgets to (share one between tokens: a dashboard costs $3/month).
+   * @default - a new dashboard for this token
+   */
+  readonly dashboard?: cloudwatch.Dashboard;
+  /**
+   * Whether this token appears on a dashboard at all.
+   * @default true
+   */
+  readonly dashboardEnabled?: boolean;
+  /**
+   * Rotation of the token secret.
+   * @default - hand-made rotation
+   */
+  readonly rotation?: TokenRotationOptions;
+  /**
+   * Name of the token secret.
+   * @default 'whatsapp-token-guard/<tokenName>/token'
+   */
+  readonly secretName?: string;
+  /**
+   * Retention of the function's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Thrown at synth for props that cannot work; the message names the prop and the fix. */
+export class GuardPropsError extends Error {
+  constructor(prop: string, problem: string, fix: string) {
+    super(`WhatsAppTokenGuard prop "${prop}" ${problem}. ${fix}`);
+    this.name = 'GuardPropsError';
+  }
+}
+
+/**
+ * Keeps a WhatsApp Cloud API token in Secrets Manager, checks it against Meta on a schedule and as the
+ * secret's rotation function, and alarms (with the fix) before messages stop.
+ */
+export class WhatsAppTokenGuard extends Construct {
+  readonly tokenName: string;
+  readonly tokenSecret: secretsmanager.ISecret;
+  readonly appSecret: secretsmanager.ISecret;
+  readonly checkerFunction: lambda.IFunction;
+  readonly alarmTopic: sns.ITopic;
+  readonly unhealthyAlarm: cloudwatch.IAlarm;
+  readonly alarms: Readonly<Partial<Record<AlarmId, cloudwatch.IAlarm>>>;
+  readonly rotationMode: RotationMode;
+
+  constructor(scope: Construct, id: string, props: WhatsAppTokenGuardProps) {
+    super(scope, id);
+    const v = validate(props);
+    this.tokenName = props.tokenName;
+    this.rotationMode = v.mode;
+
+    // The token secret: created empty (no GenerateSecretString, no SecretString), so the template never
+    // holds a token; retained when the stack goes, because the token may exist nowhere else.
+    const tokenSecret = new secretsmanager.Secret(this, 'TokenSecret', {
+      secretName: props.secretName ?? `whatsapp-token-guard/${props.tokenName}/token`,
+      description: `WhatsApp Cloud API system-user token "${props.tokenName}": {"accessToken":"..."}. Hand in new tokens with \`npx token-guard set-token\`.`,
+      encryptionKey: props.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    (tokenSecret.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
+    this.tokenSecret = tokenSecret;
+
+    if (props.appSecret) this.appSecret = props.appSecret;
+    else {
+      const created = new secretsmanager.Secret(this, 'AppSecret', {
+        secretName: `whatsapp-token-guard/${props.tokenName}/app-secret`,
+        description: 'Meta app secret: {"appSecret":"..."}. Store it with `npx token-guard set-app-secret`.',
+        encryptionKey: props.encryptionKey,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      (created.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
+      acknowledgeAppSecretRotation(created);
+      this.appSecret = created;
+    }
+
+    const checker = new CheckerFunction(this, 'Checker', {
+      checkIntervalMinutes: v.intervalMinutes,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      environment: {
+        [EnvVar.TokenName]: props.tokenName,
+        [EnvVar.TokenSecretArn]: tokenSecret.secretArn,
+        [EnvVar.AppSecretArn]: this.appSecret.secretArn,
+        [EnvVar.AppId]: props.appId,
+        [EnvVar.RequiredScopes]: (props.requiredScopes ?? [...DEFAULT_REQUIRED_SCOPES]).join(','),
+        [EnvVar.GraphApiVersion]: props.graphApiVersion ?? DEFAULT_GRAPH_API_VERSION,
+        [EnvVar.ExpiryWarningDays]: String(v.warningDays),
+        [EnvVar.RotationMode]: v.mode,
+        ...(props.graphApiBaseUrl ? { [EnvVar.GraphApiBaseUrl]: props.graphApiBaseUrl } : {}),
+        ...(props.wabaId ? { [EnvVar.WabaId]: props.wabaId } : {}),
+        ...(props.phoneNumberId ? { [EnvVar.PhoneNumberId]: props.phoneNumberId } : {}),
+        ...(props.rotation?.systemUserId ? { [EnvVar.SystemUserId]: props.rotation.systemUserId } : {}),
+        ...(v.mode === 'mint' ? { [EnvVar.MintSixtyDayTokens]: String(props.rotation?.sixtyDayTokens ?? true) } : {}),
+        ...(props.rotation?.revokePreviousAfter ? { [EnvVar.RevokePreviousAfterHours]: String(props.rotation.revokePreviousAfter.toHours()) } : {}),
+      },
+    });
+    this.checkerFunction = checker.function;
+    this.grantFunction(checker.role, props.encryptionKey);
+    this.addRotation(tokenSecret, checker, v);
+
+    if (props.alarmTopic) this.alarmTopic = props.alarmTopic;
+    else this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { email: props.alarmEmail }).topic;
+
+    const alarms = new TokenAlarms(this, 'Alarms', {
+      tokenName: props.tokenName,
+      checkIntervalMinutes: v.intervalMinutes,
+      expiryWarningDays: v.warningDays,
+      checkFailuresToAlarm: v.failuresToAlarm,
+      assetProbes: Boolean(props.wabaId || props.phoneNumberId),
+      topic: this.alarmTopic,
+    });
+    this.alarms = alarms.alarms;
+    this.unhealthyAlarm = alarms.unhealthy;
+
+    // Secrets Manager's own word on failed rotations, for failures that never reached the function
+    // (permissions, timeouts). Delivered through CloudTrail, best effort (reference §1.7).
+    new events.Rule(this, 'RotationFailedEvent', {
+      description: `Secrets Manager rotation of the WhatsApp token "${props.tokenName}" failed or was abandoned`,
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['AWS Service Event via CloudTrail'],
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: ['RotationFailed', 'RotationAbandoned', 'TestRotationFailed'],
+          additionalEventData: { SecretId: [tokenSecret.secretArn] },
+        },
+      },
+      targets: [
+        new eventTargets.SnsTopic(this.alarmTopic, {
+          message: events.RuleTargetInput.fromText(
+            `[${props.tokenName}] Secrets Manager reports ${events.EventField.fromPath('$.detail.eventName')} for the WhatsApp token secret: ${events.EventField.fromPath('$.detail.errorMessage')}. AWSCURRENT still holds the previous token. Run \`npx token-guard status --token ${props.tokenName}\`, fix the cause and rotate again.`,
+          ),
+        }),
+      ],
+    });
+
+    if (props.dashboardEnabled ?? true) {
+      const dashboard = props.dashboard ?? new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${Stack.of(this).stackName}-${props.tokenName}` });
+      addTokenWidgets(dashboard, props.tokenName, alarms, v.warningDays);
+    }
+  }
+
+  /** Least privilege: the function reads and rotates only its own token secret and reads only the app secret. */
+  private grantFunction(role: iam.Role, key: kms.IKey | undefined): void {
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'RotateOwnTokenSecret',
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        resources: [this.tokenSecret.secretArn],
+      }),
+    );
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadAppSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.appSecret.secretFullArn ?? `${this.appSecret.secretArn}-??????`] }));
+    if (key) {
+      // Only through Secrets Manager: the key cannot be used directly by the function.
+      key.grantEncryptDecrypt(new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, role));
+    }
+    if (this.appSecret.encryptionKey && this.appSecret.encryptionKey !== key) {
+      this.appSecret.encryptionKey.grantDecrypt(new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, role));
+    }
+  }
+
+  /**
+   * The rotation schedule, written at L1: the L2 helper also grants secretsmanager:GetRandomPassword on "*",
+   * which a Meta token never needs.
+   */
+  private addRotation(secret: secretsmanager.Secret, checker: CheckerFunction, v: Validated): void {
+    checker.function.addPermission('InvokedBySecretsManager', {
+      principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
+      action: 'lambda:InvokeFunction',
+      sourceAccount: Stack.of(this).account,
+      sourceArn: secret.secretArn,
+    });
+    const schedule = new secretsmanager.CfnRotationSchedule(this, 'Rotation', {
+      secretId: secret.secretArn,
+      rotationLambdaArn: checker.function.functionArn,
+      // Never rotate on deploy: there is no token to rotate from until an operator stores one.
+      rotateImmediatelyOnUpdate: false,
+      // hand-made: no automatic schedule; a rotation starts when an operator hands a token in.
+      rotationRules: v.rotationDays ? { scheduleExpression: `rate(${v.rotationDays} days)` } : undefined,
+    });
+    schedule.node.addDependency(checker.function.permissionsNode.findChild('InvokedBySecretsManager'));
+    schedule.node.addDependency(checker.role);
+    if (v.mode === 'hand-made') {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Hand-made mode: a person creates each token in Meta Business Manager (Meta shows it once), so there is nothing to rotate to on a timer. ' +
+          'Rotation is configured (this function is the rotation function) and runs when an operator hands a token in with `token-guard set-token`; ' +
+          'the TokenExpiring alarm warns 14 days before a 60-day token expires. Use rotation mode refresh or mint for automatic rotation.',
+      });
+
+    }
+  }
+
+  /** Lets a consumer read the token (AWSCURRENT). */
+  grantReadToken(grantee: iam.IGrantable): iam.Grant {
+    return this.tokenSecret.grantRead(grantee);
+  }
+
+  /** A metric of the contract for this token (namespace WhatsAppTokenGuard, dimension TokenName). */
+  metric(name: MetricName, options: { statistic?: string; period?: Duration } = {}): cloudwatch.Metric {
+    return guardMetric(name, this.tokenName, options.statistic ?? 'Minimum', options.period ?? Duration.minutes(15));
+  }
+}
+
+/** The Meta app secret can only be reset in the App Dashboard: Meta offers no API to rotate it. */
+export function acknowledgeAppSecretRotation(secret: secretsmanager.Secret): void {
+  Validations.of(secret).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason:
+      "The Meta app secret can only be reset by a person in Meta's App Dashboard (App settings > Basic); Meta offers no API to rotate it, so a rotation function has nothing to call. " +
+      'Store the new value with `token-guard set-app-secret` after a reset; the ChecksFailing alarm (AppTokenRejected) fires if the stored one stops working.',
+  });
+}
+
+interface Validated {
+  readonly mode: RotationMode;
+  readonly intervalMinutes: number;
+  readonly warningDays: number;
+  readonly failuresToAlarm: number;
+  readonly rotationDays?: number;
+}
+
+function validate(props: WhatsAppTokenGuardProps): Validated {
+  if (!Token.isUnresolved(props.tokenName) && !/^[A-Za-z0-9_-]{1,64}$/.test(props.tokenName)) {
+    throw new GuardPropsError('tokenName', `must be 1-64 letters, digits, "-" or "_", got "${props.tokenName.slice(0, 70)}"`, 'Use a short name such as "primary".');
+  }
+  if (!Token.isUnresolved(props.appId) && !/^\d{5,20}$/.test(props.appId)) {
+    throw new GuardPropsError('appId', `must be the numeric Meta app id, got "${props.appId.slice(0, 40)}"`, 'Copy it from App Dashboard > App settings > Basic.');
+  }
+  const intervalMinutes = (props.checkInterval ?? Duration.minutes(15)).toMinutes({ integral: false });
+  if (!(CHECK_INTERVAL_MINUTES as readonly number[]).includes(intervalMinutes)) {
+    throw new GuardPropsError('checkInterval', `must be one of ${CHECK_INTERVAL_MINUTES.join(', ')} minutes, got ${intervalMinutes}`, 'Use Duration.minutes(15).');
+  }
+  const warningDays = props.expiryWarningDays ?? DEFAULT_EXPIRY_WARNING_DAYS;
+  if (!Number.isInteger(warningDays) || warningDays < 1 || warningDays > 59) {
+    throw new GuardPropsError('expiryWarningDays', `must be a whole number from 1 to 59, got ${warningDays}`, 'Use 14.');
+  }
+  const failuresToAlarm = props.checkFailuresToAlarm ?? 3;
+  if (!Number.isInteger(failuresToAlarm) || failuresToAlarm < 1 || failuresToAlarm > 10) {
+    throw new GuardPropsError('checkFailuresToAlarm', `must be a whole number from 1 to 10, got ${failuresToAlarm}`, 'Use 3.');
+  }
+  const mode = props.rotation?.mode ?? 'hand-made';
+  let rotationDays: number | undefined;
+  if (mode !== 'hand-made') {
+    rotationDays = (props.rotation?.schedule ?? Duration.days(30)).toDays({ integral: false });
+    if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > MAX_ROTATION_DAYS) {
+      throw new GuardPropsError('rotation.schedule', `must be whole days from 1 to ${MAX_ROTATION_DAYS}, got ${rotationDays}`, 'A 60-day token must be refreshed well before it expires; use Duration.days(30).');
+    }
+  } else if (props.rotation?.schedule) {
+    throw new GuardPropsError('rotation.schedule', 'is only used by the refresh and mint modes', 'Remove it: a hand-made token rotates when an operator hands one in.');
+  }
+  if (mode === 'mint' && !props.rotation?.systemUserId) {
+    throw new GuardPropsError('rotation.systemUserId', 'is required in mint mode', 'Set it to the numeric id of the system user whose tokens are minted.');
+  }
+  if (props.rotation?.revokePreviousAfter && mode !== 'refresh') {
+    throw new GuardPropsError('rotation.revokePreviousAfter', 'is only used by the refresh mode', 'Remove it or use mode "refresh".');
+  }
+  return { mode, intervalMinutes, warningDays, failuresToAlarm, rotationDays };
+}
