@@ -74,15 +74,15 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, deadline: 
   }
 
   let candidate: string;
-  if (config.rotationMode === 'hand-made') {
-    const handedIn = await store.get(secretId, { stage: CANDIDATE_LABEL });
-    if (handedIn?.value === undefined) {
-      throw new RotationError(`createSecret: no token was handed in (no version carries ${CANDIDATE_LABEL}). Run \`npx token-guard set-token\`, which stages the new token and starts the rotation.`);
-    }
+  // A handed-in token wins in every mode: it is how an operator recovers a refresh/mint token that died.
+  const handedIn = await store.get(secretId, { stage: CANDIDATE_LABEL });
+  if (handedIn?.value !== undefined) {
     const parsed = parseTokenSecret(handedIn.value);
     secretsSeen.push(handedIn.value.trim());
     if (!parsed.ok) throw new RotationError(`createSecret: the handed-in token (version ${handedIn.versionId}) is malformed: ${parsed.reason}`);
     candidate = parsed.value;
+  } else if (config.rotationMode === 'hand-made') {
+    throw new RotationError(`createSecret: no token was handed in (no version carries ${CANDIDATE_LABEL}). Run \`npx token-guard set-token\`, which stages the new token and starts the rotation.`);
   } else {
     // refresh and mint both start from the live token: judge it first (and learn its expiry).
     const current = await checkToken(deps, { stage: AWSCURRENT }, deadline);
@@ -111,7 +111,7 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, deadline: 
 
   // Written as AWSPENDING before anything else can fail: a refreshed or minted token exists nowhere else.
   await store.put(secretId, versionId, formatTokenSecret(candidate), [AWSPENDING], event.RotationToken);
-  logger.info(`createSecret: stored the ${config.rotationMode} candidate as version ${versionId} (AWSPENDING)`, { versionId, mode: config.rotationMode });
+  logger.info(`createSecret: stored the ${handedIn?.value !== undefined ? 'handed-in' : config.rotationMode} candidate as version ${versionId} (AWSPENDING)`, { versionId, mode: config.rotationMode });
 }
 
 async function testSecret(deps: RotationDeps, event: RotationEvent, deadline: number, secretsSeen: string[]): Promise<void> {
@@ -168,6 +168,10 @@ async function abandonCandidate(deps: RotationDeps, secretId: string, versionId:
       kept = `version ${versionId} labelled ${REJECTED_LABEL}`;
     }
     await deps.store.moveStage(secretId, AWSPENDING, undefined, versionId);
+    // refresh/mint rotate on a timer: a refused hand-in must not block every later automatic rotation.
+    // Its copy is kept under TOKENGUARD_REJECTED; hand-made keeps it handed in for a retry.
+    const handedIn = versionWithLabel(versions, CANDIDATE_LABEL);
+    if (kept && handedIn && deps.config.rotationMode !== 'hand-made') await deps.store.moveStage(secretId, CANDIDATE_LABEL, undefined, handedIn);
     return kept;
   } catch (e) {
     deps.logger.warn('could not clear AWSPENDING after the failure; the next set-token/rotate clears it', { versionId, error: (e as Error).name });

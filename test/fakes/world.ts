@@ -19,6 +19,8 @@ export interface World {
   invoke(event: unknown, remainingMs?: number): Promise<unknown>;
   /** Drives a full rotation the way Secrets Manager does (RotateSecret, then the four steps in order). */
   rotate(): Promise<{ versionId: string; error?: Error }>;
+  /** From now on, every RotateSecret on the fake runs the four steps through the handler. */
+  autoRotate(): { lastError(): Error | undefined; lastVersionId(): string };
   stop(): Promise<void>;
 }
 
@@ -71,12 +73,12 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     }
   };
 
-  const rotate = async (): Promise<{ versionId: string; error?: Error }> => {
-    const { RotateSecretCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  const autoRotate = (): { lastError(): Error | undefined; lastVersionId(): string } => {
     let versionId = '';
     let error: Error | undefined;
     sm.onRotate = async (secret, id) => {
       versionId = id;
+      error = undefined;
       for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
         try {
           await invoke({ Step, SecretId: secret.arn, ClientRequestToken: id });
@@ -86,14 +88,20 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         }
       }
     };
+    return { lastError: () => error, lastVersionId: () => versionId };
+  };
+
+  const rotate = async (): Promise<{ versionId: string; error?: Error }> => {
+    const { RotateSecretCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+    const run = autoRotate();
     const client = new SecretsManagerClient({ region: 'us-east-1', endpoint: sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
     try {
       await client.send(new RotateSecretCommand({ SecretId: tokenSecret.arn }));
     } catch (e) {
-      return { versionId, error: e as Error };
+      return { versionId: run.lastVersionId(), error: e as Error };
     }
     await Promise.allSettled(sm.rotations);
-    return { versionId, error };
+    return { versionId: run.lastVersionId(), error: run.lastError() };
   };
 
   return {
@@ -105,6 +113,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     output,
     invoke,
     rotate,
+    autoRotate,
     async stop() {
       await graph.stop();
       await sm.stop();

@@ -1,0 +1,194 @@
+// The five operator commands. Each returns its exit status; errors are thrown as CliError.
+import { randomUUID } from 'node:crypto';
+import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import { CANDIDATE_LABEL, CheckReport, Metric, NAMESPACE, REJECTED_LABEL, TOKEN_NAME_DIMENSION } from '../../lambda/contract';
+import { AWSCURRENT } from '../../lambda/core/labels';
+import { formatAppSecret, formatTokenSecret, parseAppSecret, parseTokenSecret } from '../../lambda/core/parse-secret';
+import { versionWithLabel } from '../../lambda/core/plan-rotation';
+import { Target } from './aws';
+import { CliError } from './errors';
+import { InputStream, readSecretValue } from './input';
+import { renderProblems, renderReport } from './render';
+import { describeVersions, invokeCheck, refuseIfRotating, rotateAndWait, RotationOutcome, Session } from './session';
+
+export interface InputOptions {
+  readonly file?: string;
+  readonly stdin: InputStream;
+  readonly prompt: NodeJS.WritableStream;
+}
+
+const critical = (r: CheckReport): boolean => r.problems.some((p) => p.severity === 'critical');
+
+/** check: 0 healthy, 1 unhealthy, 2 could not check. */
+export async function check(s: Session, target: Target): Promise<number> {
+  const report = await invokeCheck(s, target);
+  if (s.json) s.out(JSON.stringify(report, null, 2));
+  else {
+    s.out(renderReport(report, s.style));
+    if (report.problems.some((p) => p.id === 'GraphUnavailable')) s.out(`\nMeta's Graph API was unreachable from the function; this says nothing about the token. Retry later, or see https://metastatus.com.`);
+  }
+  return report.outcome === 'healthy' ? 0 : report.outcome === 'unhealthy' ? 1 : 2;
+}
+
+async function explainFailedRotation(s: Session, target: Target, outcome: Extract<RotationOutcome, { kind: 'failed' }>, currentBefore: string | undefined): Promise<number> {
+  // The function judged the candidate; ask it again for the reasons, on whichever copy is kept.
+  const versions = await describeVersions(s, target.tokenSecretArn);
+  const stage = versionWithLabel(versions, REJECTED_LABEL) === outcome.versionId ? REJECTED_LABEL : versionWithLabel(versions, CANDIDATE_LABEL) ? CANDIDATE_LABEL : undefined;
+  const report = stage ? await invokeCheck(s, target, stage) : undefined;
+  const unchanged = outcome.current === currentBefore;
+  if (s.json) {
+    s.out(JSON.stringify({ outcome: 'rotation-failed', versionId: outcome.versionId, currentUnchanged: unchanged, currentVersionId: outcome.current, candidate: report }, null, 2));
+  } else {
+    s.out(s.style.bad(`✗ Rotation refused: the new token was not promoted.`));
+    if (report && report.problems.length) s.out([s.style.bold('Why'), ...renderProblems(report.problems, s.style)].join('\n'));
+    else s.out("  The rotation failed before a candidate could be judged; the function's log group has the reason (Meta refused or was unreachable).");
+    s.out(
+      unchanged
+        ? s.style.ok(`AWSCURRENT is unchanged (version ${outcome.current ?? 'none'}): consumers keep the token they had.`)
+        : s.style.warn(`AWSCURRENT moved from ${currentBefore} to ${outcome.current} during the rotation (another change?). Run status.`),
+    );
+    s.out(`The secret is ready for the next attempt: fix the cause above and run the command again.`);
+  }
+  return 1;
+}
+
+async function reportPromotion(s: Session, target: Target, outcome: Extract<RotationOutcome, { kind: 'promoted' }>): Promise<number> {
+  const report = await invokeCheck(s, target);
+  if (s.json) s.out(JSON.stringify({ outcome: 'promoted', versionId: outcome.versionId, previousVersionId: outcome.previous, report }, null, 2));
+  else {
+    s.out(s.style.ok(`✓ New token validated and promoted: version ${outcome.versionId} is AWSCURRENT${outcome.previous ? `, ${outcome.previous} is AWSPREVIOUS` : ''}.`));
+    s.out(renderReport(report, s.style));
+  }
+  return report.outcome === 'healthy' ? 0 : 1;
+}
+
+function timeoutExit(s: Session, target: Target, versionId: string, seconds: number): number {
+  s.out(s.style.warn(`The rotation (version ${versionId}) is still running after ${seconds} s. Run "npx token-guard status --token ${target.tokenName}" in a minute; AWSCURRENT moves only if the token passes validation.`));
+  return 2;
+}
+
+export async function setToken(s: Session, target: Target, input: InputOptions, timeoutSeconds: number): Promise<number> {
+  const token = await readSecretValue({ ...input, label: 'token', parse: parseTokenSecret });
+  const versions = await refuseIfRotating(s, target);
+  const currentBefore = versionWithLabel(versions, AWSCURRENT);
+  const candidateId = randomUUID();
+  // Staged under our own label: RotateSecret refuses to start while AWSPENDING sits on another version.
+  await s.clients.secrets.send(new PutSecretValueCommand({ SecretId: target.tokenSecretArn, ClientRequestToken: candidateId, SecretString: formatTokenSecret(token), VersionStages: [CANDIDATE_LABEL] }));
+
+  if (!currentBefore) {
+    // The very first token: there is nothing to rotate from, so validate it with the function and promote it here.
+    const report = await invokeCheck(s, target, CANDIDATE_LABEL);
+    if (report.outcome === 'check-failed' || critical(report)) {
+      if (s.json) s.out(JSON.stringify({ outcome: 'refused', report }, null, 2));
+      else s.out([s.style.bad('✗ The token was not stored as AWSCURRENT.'), ...renderProblems(report.problems, s.style), `It waits as ${CANDIDATE_LABEL}; fix the cause and run set-token again.`].join('\n'));
+      return report.outcome === 'check-failed' ? 2 : 1;
+    }
+    await s.clients.secrets.send(new UpdateSecretVersionStageCommand({ SecretId: target.tokenSecretArn, VersionStage: AWSCURRENT, MoveToVersionId: candidateId }));
+    await s.clients.secrets.send(new UpdateSecretVersionStageCommand({ SecretId: target.tokenSecretArn, VersionStage: CANDIDATE_LABEL, RemoveFromVersionId: candidateId }));
+    return reportPromotion(s, target, { kind: 'promoted', versionId: candidateId });
+  }
+
+  const outcome = await rotateAndWait(s, target, timeoutSeconds * 1000);
+  if (outcome.kind === 'promoted') return reportPromotion(s, target, outcome);
+  if (outcome.kind === 'failed') return explainFailedRotation(s, target, outcome, currentBefore);
+  return timeoutExit(s, target, outcome.versionId, timeoutSeconds);
+}
+
+export async function rotate(s: Session, target: Target, timeoutSeconds: number): Promise<number> {
+  if (target.rotationMode === 'hand-made') {
+    throw new CliError(`Token "${target.tokenName}" uses hand-made rotation: there is nothing to rotate to until you hand in a new token. Run "npx token-guard set-token --token ${target.tokenName}".`);
+  }
+  const versions = await refuseIfRotating(s, target);
+  const outcome = await rotateAndWait(s, target, timeoutSeconds * 1000);
+  if (outcome.kind === 'promoted') return reportPromotion(s, target, outcome);
+  if (outcome.kind === 'failed') return explainFailedRotation(s, target, outcome, versionWithLabel(versions, AWSCURRENT));
+  return timeoutExit(s, target, outcome.versionId, timeoutSeconds);
+}
+
+/** set-app-secret: stores the value, then proves it works; a value Meta refuses is rolled back. */
+export async function setAppSecret(s: Session, target: Target, input: InputOptions): Promise<number> {
+  const appSecret = await readSecretValue({ ...input, label: 'app secret', parse: parseAppSecret });
+  const before = versionWithLabel(await describeVersions(s, target.appSecretArn), AWSCURRENT);
+  const put = await s.clients.secrets.send(new PutSecretValueCommand({ SecretId: target.appSecretArn, ClientRequestToken: randomUUID(), SecretString: formatAppSecret(appSecret) }));
+  const report = await invokeCheck(s, target);
+  if (report.problems.some((p) => p.id === 'AppTokenRejected')) {
+    if (before && put.VersionId) {
+      await s.clients.secrets.send(new UpdateSecretVersionStageCommand({ SecretId: target.appSecretArn, VersionStage: AWSCURRENT, MoveToVersionId: before, RemoveFromVersionId: put.VersionId }));
+    }
+    s.out([s.style.bad('✗ Meta refused the app token built from this app secret.'), ...renderProblems(report.problems, s.style), before ? `The previous app secret (version ${before}) is AWSCURRENT again.` : 'No earlier app secret existed; the refused one stays stored until you replace it.'].join('\n'));
+    return 1;
+  }
+  if (report.problems.some((p) => p.id === 'TokenNotSet')) {
+    s.out(s.style.warn('App secret stored. It cannot be verified until a token is stored: run "npx token-guard set-token" next.'));
+    return 0;
+  }
+  s.out(s.style.ok('✓ App secret stored and accepted by Meta (debug_token answered).'));
+  if (!s.json) s.out(renderReport(report, s.style));
+  return report.outcome === 'check-failed' ? 2 : 0;
+}
+
+export async function status(s: Session, target: Target): Promise<number> {
+  const [secret, list, app] = await Promise.all([
+    s.clients.secrets.send(new DescribeSecretCommand({ SecretId: target.tokenSecretArn })),
+    s.clients.secrets.send(new ListSecretVersionIdsCommand({ SecretId: target.tokenSecretArn })),
+    s.clients.secrets.send(new DescribeSecretCommand({ SecretId: target.appSecretArn })),
+  ]);
+  const alarmNames = [...target.alarmNames, ...(target.unhealthyAlarmName ? [target.unhealthyAlarmName] : [])];
+  const alarms = alarmNames.length ? await s.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] })) : undefined;
+  const end = new Date(s.now());
+  const metric = (id: string, name: string, stat: string, period: number, days: number) => ({
+    Id: id,
+    MetricStat: { Metric: { Namespace: NAMESPACE, MetricName: name, Dimensions: [{ Name: TOKEN_NAME_DIMENSION, Value: target.tokenName }] }, Period: period, Stat: stat },
+    ReturnData: true,
+    days,
+  });
+  const queries = [metric('checks', Metric.CheckFailed, 'Maximum', 300, 1), metric('ok', Metric.RotationSucceeded, 'Sum', 86400, 60), metric('failed', Metric.RotationFailed, 'Sum', 86400, 60)];
+  const data = await s.clients.cloudwatch.send(
+    new GetMetricDataCommand({ StartTime: new Date(end.getTime() - 60 * 86400_000), EndTime: end, MetricDataQueries: queries.map(({ days: _d, ...q }) => q), ScanBy: 'TimestampDescending' }),
+  );
+  const latest = (id: string): { at?: Date; value?: number } => {
+    const r = data.MetricDataResults?.find((x) => x.Id === id);
+    const i = (r?.Values ?? []).findIndex((v) => v > 0 || id === 'checks');
+    return i >= 0 ? { at: r?.Timestamps?.[i], value: r?.Values?.[i] } : {};
+  };
+  const lastCheck = latest('checks');
+  const lastOk = latest('ok');
+  const lastFailed = latest('failed');
+
+  const versions = (list.Versions ?? []).map((v) => ({ versionId: v.VersionId, stages: v.VersionStages ?? [], created: v.CreatedDate?.toISOString() }));
+  const summary = {
+    tokenName: target.tokenName,
+    rotationMode: target.rotationMode,
+    tokenSecretArn: target.tokenSecretArn,
+    rotationEnabled: secret.RotationEnabled === true,
+    lastRotated: secret.LastRotatedDate?.toISOString(),
+    nextRotation: secret.NextRotationDate?.toISOString(),
+    versions,
+    appSecretStored: Object.values(app.VersionIdsToStages ?? {}).some((st) => st.includes(AWSCURRENT)),
+    lastCheck: lastCheck.at ? { at: lastCheck.at.toISOString(), failed: (lastCheck.value ?? 0) >= 1 } : undefined,
+    lastRotationSucceeded: lastOk.at?.toISOString(),
+    lastRotationFailed: lastFailed.at?.toISOString(),
+    alarms: [...(alarms?.MetricAlarms ?? []), ...(alarms?.CompositeAlarms ?? [])].map((a) => ({ name: a.AlarmName, state: a.StateValue, since: a.StateUpdatedTimestamp?.toISOString(), reason: a.StateReason })),
+  };
+  if (s.json) {
+    s.out(JSON.stringify(summary, null, 2));
+    return summary.alarms.some((a) => a.state === 'ALARM') ? 1 : 0;
+  }
+  const st = s.style;
+  const lines = [
+    st.bold(`Token "${target.tokenName}"`) + st.dim(`  (${target.rotationMode} rotation)`),
+    `  Secret          ${target.tokenSecretArn}`,
+    `  Rotation        ${summary.rotationEnabled ? 'configured' : st.bad('not configured')}; last ${summary.lastRotated ?? 'never'}${summary.nextRotation ? `; next ${summary.nextRotation}` : ''}`,
+    `  Last outcome    ${summary.lastRotationFailed && (!summary.lastRotationSucceeded || summary.lastRotationFailed > summary.lastRotationSucceeded) ? st.bad(`failed ${summary.lastRotationFailed}`) : summary.lastRotationSucceeded ? st.ok(`succeeded ${summary.lastRotationSucceeded}`) : 'no rotation in the last 60 days'}`,
+    `  App secret      ${summary.appSecretStored ? st.ok('stored') : st.bad('not stored: run "npx token-guard set-app-secret"')}`,
+    `  Last check      ${summary.lastCheck ? `${summary.lastCheck.at} ${summary.lastCheck.failed ? st.warn('(could not reach a verdict)') : st.ok('(verdict reached)')}` : st.bad('none in the last 24 h')}`,
+    '  Versions (values are never shown)',
+    ...versions.map((v) => `    ${v.versionId}  ${v.created ?? ''}  ${v.stages.join(', ')}`),
+    '  Alarms',
+    ...summary.alarms.map((a) => `    ${a.state === 'OK' ? st.ok('OK   ') : a.state === 'ALARM' ? st.bad('ALARM') : st.warn('NODATA')} ${a.name}${a.since ? st.dim(`  since ${a.since}`) : ''}`),
+  ];
+  s.out(lines.join('\n'));
+  return summary.alarms.some((a) => a.state === 'ALARM') ? 1 : 0;
+}
+

@@ -1,0 +1,141 @@
+// `token-guard`: the operator command. Parses flags with commander, finds the deployed guard, runs one
+// command, and turns every failure into one line with the fix and an exit status.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { CONTEXT_KEY } from '../../lib/config';
+import { Clients, locate, makeClients } from './aws';
+import { check, rotate, setAppSecret, setToken, status } from './commands';
+import { CliError, explainAwsError } from './errors';
+import { InputStream } from './input';
+import { COLOUR, PLAIN } from './render';
+import { Session } from './session';
+
+export interface CliIo {
+  readonly stdin: InputStream;
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly env: NodeJS.ProcessEnv;
+  /** Tests inject clients; the command builds real ones otherwise. */
+  readonly clients?: Clients;
+  readonly pollIntervalMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
+}
+
+interface GlobalOptions {
+  stack?: string;
+  token?: string;
+  region?: string;
+  profile?: string;
+  json?: boolean;
+  color?: boolean;
+  secretArn?: string;
+  appSecretArn?: string;
+  functionName?: string;
+}
+
+/** The stack name from cdk.json, when the command runs inside the project. */
+function defaultStackName(): string {
+  try {
+    const cdk = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
+    return cdk.context?.[CONTEXT_KEY]?.stackName ?? 'WhatsAppTokenGuard';
+  } catch {
+    return 'WhatsAppTokenGuard';
+  }
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const writeErr = (line: string): void => void io.stderr.write(`${line}\n`);
+  const program = new Command('token-guard')
+    .description('Operate whatsapp-token-guard: hand in a token, check it now, see where things stand.')
+    .addOption(new Option('--stack <name>', 'CloudFormation stack of the guard').default(defaultStackName()))
+    .option('--token <name>', 'token name (needed when the stack guards several)')
+    .option('--region <region>', 'AWS region (default: AWS_REGION or the profile\'s region)')
+    .option('--profile <profile>', 'AWS named profile (default: AWS_PROFILE)')
+    .option('--json', 'machine-readable output')
+    .option('--no-color', 'no colours even on a terminal')
+    .option('--secret-arn <arn>', 'token secret ARN (instead of reading the stack outputs)')
+    .option('--app-secret-arn <arn>', 'app secret ARN (instead of reading the stack outputs)')
+    .option('--function-name <name>', 'checker function name (instead of reading the stack outputs)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
+
+  const withSession = (fn: (s: Session, g: GlobalOptions) => Promise<number>) => async (): Promise<void> => {
+    const g = program.opts<GlobalOptions>();
+    const region = g.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+    const colour = g.color !== false && Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
+    const s: Session = {
+      clients: io.clients ?? makeClients({ region, profile: g.profile }),
+      out: (line) => void io.stdout.write(`${line}\n`),
+      progress: (line) => {
+        if (io.stderr.isTTY) io.stderr.write(`\r\u001b[2K${line}`);
+      },
+      style: colour ? COLOUR : PLAIN,
+      json: Boolean(g.json),
+      pollIntervalMs: io.pollIntervalMs ?? 2000,
+      sleep: io.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+      now: io.now ?? (() => Date.now()),
+    };
+    try {
+      exitCode = await fn(s, g);
+    } catch (e) {
+      const err = explainAwsError(e, { region, profile: g.profile, stackName: g.stack ?? 'WhatsAppTokenGuard' });
+      if (io.stderr.isTTY) io.stderr.write('\r\u001b[2K');
+      writeErr(`token-guard: ${err.message}`);
+      exitCode = err.exitCode;
+    }
+  };
+  const target = (s: Session, g: GlobalOptions) => locate(s.clients, { stack: g.stack ?? 'WhatsAppTokenGuard', token: g.token, secretArn: g.secretArn, appSecretArn: g.appSecretArn, functionName: g.functionName });
+  const timeout = new Option('--timeout <seconds>', 'how long to wait for the rotation').default(180).argParser((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 10 || n > 3600) throw new CliError(`--timeout must be whole seconds from 10 to 3600, got "${v}".`);
+    return n;
+  });
+
+  program
+    .command('set-token')
+    .description('Hand in a new token (from stdin, hidden at a terminal, or --file), validate it and promote it only if Meta confirms it')
+    .option('--file <path>', 'read the token from this file instead of stdin')
+    .addOption(timeout)
+    .action(async (o: { file?: string; timeout: number }) =>
+      withSession(async (s, g) => setToken(s, await target(s, g), { file: o.file, stdin: io.stdin, prompt: io.stderr }, o.timeout))(),
+    );
+  program
+    .command('set-app-secret')
+    .description('Store the Meta app secret (from stdin or --file) and prove Meta accepts it; a refused one is rolled back')
+    .option('--file <path>', 'read the app secret from this file instead of stdin')
+    .action(async (o: { file?: string }) => withSession(async (s, g) => setAppSecret(s, await target(s, g), { file: o.file, stdin: io.stdin, prompt: io.stderr }))());
+  program
+    .command('rotate')
+    .description('Refresh or mint a new token now (refresh and mint modes), wait, and print the verdict')
+    .addOption(timeout)
+    .action(async (o: { timeout: number }) => withSession(async (s, g) => rotate(s, await target(s, g), o.timeout))());
+  program
+    .command('check')
+    .description('Check the token now; exit 0 healthy, 1 unhealthy, 2 could not check')
+    .action(async () => withSession(async (s, g) => check(s, await target(s, g)))());
+  program
+    .command('status')
+    .description("The secret's versions and labels (never values), the last rotation and check, and every alarm")
+    .action(async () => withSession(async (s, g) => status(s, await target(s, g)))());
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // help/version print and exit 0
+    if (e instanceof CliError) {
+      writeErr(`token-guard: ${e.message}`);
+      return e.exitCode;
+    }
+    writeErr(`token-guard: ${(e as Error).message}`);
+    return 2;
+  }
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 2;
+  }
+  return exitCode;
+}

@@ -1,0 +1,361 @@
+// The operator command, in-process: Secrets Manager is the stateful loopback fake (real SDK over HTTP),
+// Lambda invocations run the real handler against the Graph emulator, and CloudFormation/CloudWatch are
+// aws-sdk-client-mock. Every test also proves the canary never reaches the command's output.
+import { PassThrough, Readable } from 'node:stream';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { runCli } from '../../bin/cli/main';
+import { CANDIDATE_LABEL, EnvVar } from '../../lambda/contract';
+import { CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary } from '../fakes/canary';
+import { startWorld, World } from '../fakes/world';
+
+const NEW_TOKEN = 'EAAGnewCLIcanaryTOKEN000003';
+const DAY = 86_400;
+const nowS = (): number => Math.floor(Date.now() / 1000);
+const FUNCTION = 'WhatsAppTokenGuard-primary-checker';
+
+const lambdaMock = mockClient(LambdaClient);
+const cfnMock = mockClient(CloudFormationClient);
+const cwMock = mockClient(CloudWatchClient);
+
+let world: World;
+let out: string;
+let err: string;
+
+afterEach(async () => {
+  expectNoCanary(out + err, [NEW_TOKEN]);
+  lambdaMock.reset();
+  cfnMock.reset();
+  cwMock.reset();
+  await world?.stop();
+});
+
+function manifest(w: World, rotationMode = 'hand-made'): string {
+  return JSON.stringify({
+    appSecretArn: w.appSecret.arn,
+    alarmTopicArn: 'arn:aws:sns:us-east-1:111111111111:alarms',
+    tokens: { primary: { tokenSecretArn: w.tokenSecret.arn, functionName: FUNCTION, rotationMode, alarmNames: ['WhatsAppTokenGuard-primary-TokenInvalid'], unhealthyAlarmName: 'WhatsAppTokenGuard-primary-Unhealthy' } },
+  });
+}
+
+async function setup(opts: { token?: string; env?: Record<string, string>; rotationMode?: string; appSecret?: string | null } = {}): Promise<World> {
+  world = await startWorld({ token: opts.token, env: opts.env, appSecret: opts.appSecret });
+  world.autoRotate();
+  cfnMock.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'WhatsAppTokenGuard', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: 'Manifest', OutputValue: manifest(world, opts.rotationMode) }] }] });
+  lambdaMock.on(InvokeCommand).callsFake(async (input: { Payload: Uint8Array }) => {
+    const event = JSON.parse(Buffer.from(input.Payload).toString('utf8'));
+    try {
+      const result = await world.invoke(event);
+      return { StatusCode: 200, Payload: Buffer.from(JSON.stringify(result ?? null)) };
+    } catch (e) {
+      return { StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorType: (e as Error).name, errorMessage: (e as Error).message })) };
+    }
+  });
+  return world;
+}
+
+async function cli(args: string[], stdin = '', opts: { tty?: boolean } = {}): Promise<number> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let o = '';
+  let e = '';
+  stdout.on('data', (c) => (o += String(c)));
+  stderr.on('data', (c) => (e += String(c)));
+  Object.assign(stdout, { isTTY: opts.tty ?? false });
+  const creds = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' };
+  const code = await runCli(args, {
+    stdin: Readable.from([stdin]),
+    stdout,
+    stderr,
+    env: {},
+    clients: {
+      secrets: new SecretsManagerClient({ region: 'us-east-1', endpoint: world.sm.endpoint, credentials: creds, maxAttempts: 1 }),
+      lambda: new LambdaClient({ region: 'us-east-1', credentials: creds }),
+      cloudformation: new CloudFormationClient({ region: 'us-east-1', credentials: creds }),
+      cloudwatch: new CloudWatchClient({ region: 'us-east-1', credentials: creds }),
+    },
+    pollIntervalMs: 10,
+  });
+  out = o;
+  err = e;
+  return code;
+}
+
+const current = (w: World): string | undefined => {
+  const v = w.sm.valueAt(w.tokenSecret.arn, 'AWSCURRENT');
+  return v && JSON.parse(v).accessToken;
+};
+
+describe('set-token', () => {
+  it('validates the handed-in token through a real rotation and promotes it', async () => {
+    // Prepare
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.addToken(NEW_TOKEN, { expiresAt: nowS() + 60 * DAY });
+    // Act
+    const code = await cli(['set-token'], `  ${NEW_TOKEN}\n`);
+    // Assess
+    expect(code).toBe(0);
+    expect(out).toMatch(/New token validated and promoted: version .* is AWSCURRENT, .* is AWSPREVIOUS/);
+    expect(out).toMatch(/Token "primary": HEALTHY/);
+    expect(current(world)).toBe(NEW_TOKEN);
+    expect(world.sm.labels(world.tokenSecret.arn)[CANDIDATE_LABEL]).toBeUndefined();
+  });
+
+  it('stores the very first token only after the function validated it', async () => {
+    await setup({});
+    world.graph.addToken(NEW_TOKEN);
+    const code = await cli(['set-token'], NEW_TOKEN);
+    expect(code).toBe(0);
+    expect(current(world)).toBe(NEW_TOKEN);
+    expect(out).toContain('Expires         Never');
+  });
+
+  it('reads the token from --file', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.addToken(NEW_TOKEN);
+    const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'tg-')), 'token.txt');
+    await fs.writeFile(file, `${NEW_TOKEN}\r\n`);
+    expect(await cli(['set-token', '--file', file])).toBe(0);
+    expect(current(world)).toBe(NEW_TOKEN);
+  });
+
+  it('refuses a bad token with each problem and its fix, and confirms AWSCURRENT is unchanged', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.addToken(NEW_TOKEN, { type: 'USER', expiresAt: nowS() + 50 * DAY, scopes: ['whatsapp_business_messaging'] });
+    const code = await cli(['set-token'], NEW_TOKEN);
+    expect(code).toBe(1);
+    expect(out).toContain('Rotation refused');
+    expect(out).toContain('Not a system-user token');
+    expect(out).toContain('missing: whatsapp_business_management');
+    expect(out).toMatch(/Fix: .*Generate new token/);
+    expect(out).toMatch(/AWSCURRENT is unchanged/);
+    expect(current(world)).toBe(CANARY_TOKEN);
+    // Ready for the next attempt: no AWSPENDING left behind, so a new rotation is not refused.
+    world.graph.addToken('EAAGthirdTOKENok0004');
+    expect(await cli(['set-token'], 'EAAGthirdTOKENok0004')).toBe(0);
+    expect(current(world)).toBe('EAAGthirdTOKENok0004');
+  });
+
+  it.each([
+    ['an empty value', '\n', /is empty/],
+    ['a quoted value', `"${NEW_TOKEN}"`, /wrapped in quotes/],
+    ['two values', `${NEW_TOKEN} ${NEW_TOKEN}`, /spaces inside it/],
+    ['a control character', `EAAG\u0007abc`, /control characters/],
+  ])('refuses %s before touching AWS', async (_n, stdin, message) => {
+    await setup({ token: CANARY_TOKEN });
+    const code = await cli(['set-token'], stdin);
+    expect(code).toBe(2);
+    expect(err).toMatch(message);
+    expect(err).toContain('Nothing was changed');
+    expect(world.sm.calls).toHaveLength(0);
+    expect(lambdaMock.calls()).toHaveLength(0);
+  });
+
+  it('refuses to start while a rotation is in progress', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.sm.onRotate = undefined;
+    const s = world.sm.find(world.tokenSecret.arn);
+    s.versions.set('pending-1', { id: 'pending-1', stages: new Set(['AWSPENDING']), created: 0 });
+    const code = await cli(['set-token'], NEW_TOKEN);
+    expect(code).toBe(2);
+    expect(err).toMatch(/already in progress.*update-secret-version-stage/);
+  });
+
+  it('stops waiting after --timeout and says how to follow up', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.sm.onRotate = async () => new Promise((r) => setTimeout(r, 50)); // a rotation that never finishes its steps
+    const stdout = new PassThrough();
+    let o = '';
+    stdout.on('data', (c) => (o += String(c)));
+    let clock = 0;
+    const code = await runCli(['set-token', '--timeout', '10'], {
+      stdin: Readable.from([NEW_TOKEN]),
+      stdout,
+      stderr: new PassThrough(),
+      env: {},
+      clients: { secrets: new SecretsManagerClient({ region: 'us-east-1', endpoint: world.sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), lambda: new LambdaClient({ region: 'us-east-1' }), cloudformation: new CloudFormationClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), cloudwatch: new CloudWatchClient({ region: 'us-east-1' }) },
+      pollIntervalMs: 1,
+      sleep: async () => void (clock += 5000),
+      now: () => clock,
+    });
+    out = o;
+    err = '';
+    expect(code).toBe(2);
+    expect(o).toMatch(/still running after 10 s/);
+  });
+});
+
+describe('set-app-secret', () => {
+  it('stores an app secret Meta accepts', async () => {
+    await setup({ token: CANARY_TOKEN, appSecret: null });
+    world.graph.addToken(CANARY_TOKEN);
+    const code = await cli(['set-app-secret'], `${CANARY_APP_SECRET}\n`);
+    expect(code).toBe(0);
+    expect(out).toContain('App secret stored and accepted by Meta');
+  });
+
+  it('rolls back an app secret Meta refuses', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    const code = await cli(['set-app-secret'], 'wrongAppSecret0000000000');
+    expect(code).toBe(1);
+    expect(out).toContain('Meta refused the app token');
+    expect(JSON.parse(world.sm.valueAt(world.appSecret.arn, 'AWSCURRENT')!).appSecret).toBe(CANARY_APP_SECRET);
+    expectNoCanary(out + err, ['wrongAppSecret0000000000']);
+  });
+});
+
+describe('rotate', () => {
+  it('refreshes a 60-day token now and prints the verdict', async () => {
+    await setup({ token: CANARY_TOKEN, env: { [EnvVar.RotationMode]: 'refresh' }, rotationMode: 'refresh' });
+    world.graph.addToken(CANARY_TOKEN, { expiresAt: nowS() + 10 * DAY });
+    const code = await cli(['rotate']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/promoted/);
+    expect(current(world)).toContain('refreshed');
+    expectNoCanary(out + err, [current(world)!]);
+  });
+
+  it('explains a refused refresh and leaves AWSCURRENT as it was', async () => {
+    await setup({ token: CANARY_TOKEN, env: { [EnvVar.RotationMode]: 'refresh' }, rotationMode: 'refresh' });
+    world.graph.addToken(CANARY_TOKEN, { expiresAt: 0 });
+    const code = await cli(['rotate']);
+    expect(code).toBe(1);
+    expect(out).toMatch(/AWSCURRENT is unchanged/);
+    expect(current(world)).toBe(CANARY_TOKEN);
+  });
+
+  it('points hand-made tokens to set-token', async () => {
+    await setup({ token: CANARY_TOKEN });
+    expect(await cli(['rotate'])).toBe(2);
+    expect(err).toMatch(/hand-made rotation.*set-token/);
+  });
+});
+
+describe('check', () => {
+  it('prints a healthy report and exits 0', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN, { expiresAt: nowS() + 45 * DAY });
+    expect(await cli(['check'])).toBe(0);
+    expect(out).toMatch(/Token "primary": HEALTHY/);
+    expect(out).toMatch(/Type\s+SYSTEM_USER/);
+    expect(out).toMatch(/Expires\s+\S+ \(45 days left\)/);
+    expect(out).toContain('✓ whatsapp_business_messaging');
+    expect(out).not.toContain('\u001b['); // no colour off a terminal
+  });
+
+  it('marks missing scopes and exits 1 when unhealthy', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN, { scopes: ['whatsapp_business_messaging'] });
+    expect(await cli(['check'])).toBe(1);
+    expect(out).toContain('✗ whatsapp_business_management (missing, required)');
+    expect(out).toMatch(/Fix: /);
+  });
+
+  it('exits 2 and says Meta was unreachable when the check could not reach a verdict', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.fault = { kind: 'down' };
+    expect(await cli(['check'])).toBe(2);
+    expect(out).toMatch(/unreachable from the function/);
+  });
+
+  it('prints the machine form with --json', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    expect(await cli(['--json', 'check'])).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ tokenName: 'primary', outcome: 'healthy', token: { type: 'SYSTEM_USER', expiresAt: 'never' } });
+  });
+
+  it('uses colour on a terminal', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    await cli(['check'], '', { tty: true });
+    expect(out).toContain('\u001b[32m');
+  });
+
+  it('reports a function timeout in one line', async () => {
+    await setup({ token: CANARY_TOKEN });
+    lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 60.00 seconds' })) as never });
+    expect(await cli(['check'])).toBe(2);
+    expect(err).toMatch(/^token-guard: The function .* timed out before it could report/);
+    expect(err.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('status', () => {
+  it('shows versions and labels (never values), the last check and every alarm', async () => {
+    await setup({ token: CANARY_TOKEN });
+    await new SecretsManagerClient({ region: 'us-east-1', endpoint: world.sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }).send(
+      new PutSecretValueCommand({ SecretId: world.tokenSecret.arn, SecretString: NEW_TOKEN, VersionStages: [CANDIDATE_LABEL] }),
+    );
+    cwMock.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'WhatsAppTokenGuard-primary-TokenInvalid', StateValue: 'ALARM', StateUpdatedTimestamp: new Date('2026-11-25T10:00:00Z') }], CompositeAlarms: [{ AlarmName: 'WhatsAppTokenGuard-primary-Unhealthy', StateValue: 'ALARM' }] });
+    cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'checks', Timestamps: [new Date('2026-11-26T00:45:00Z')], Values: [0] }, { Id: 'ok', Timestamps: [], Values: [] }, { Id: 'failed', Timestamps: [new Date('2026-11-20T00:00:00Z')], Values: [1] }] });
+    const code = await cli(['status']);
+    expect(code).toBe(1);
+    expect(out).toMatch(/AWSCURRENT/);
+    expect(out).toContain(CANDIDATE_LABEL);
+    expect(out).toMatch(/ALARM WhatsAppTokenGuard-primary-TokenInvalid/);
+    expect(out).toMatch(/Last check\s+2026-11-26T00:45:00.000Z \(verdict reached\)/);
+    expect(out).toMatch(/failed 2026-11-20/);
+  });
+});
+
+describe('errors: one line with the fix, never a stack trace', () => {
+  const expectOneLine = (): void => {
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).not.toMatch(/\n\s+at /);
+  };
+
+  it('explains missing AWS credentials', async () => {
+    await setup({ token: CANARY_TOKEN });
+    cfnMock.on(DescribeStacksCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    expect(await cli(['--profile', 'prod', 'check'])).toBe(2);
+    expect(err).toMatch(/No AWS credentials found for profile "prod". Run "aws sso login --profile prod"/);
+    expectOneLine();
+  });
+
+  it('explains a stack that is not deployed in the region', async () => {
+    await setup({ token: CANARY_TOKEN });
+    cfnMock.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id WhatsAppTokenGuard does not exist'), { name: 'ValidationError' }));
+    expect(await cli(['--region', 'eu-west-1', 'status'])).toBe(2);
+    expect(err).toMatch(/Stack "WhatsAppTokenGuard" is not deployed in eu-west-1/);
+    expectOneLine();
+  });
+
+  it('explains an unknown token name', async () => {
+    await setup({ token: CANARY_TOKEN });
+    expect(await cli(['--token', 'marketing', 'check'])).toBe(2);
+    expect(err).toMatch(/Token "marketing" is unknown .* Known tokens: primary/);
+  });
+
+  it('names the missing permission on access denied', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.sm.failNext.set('DescribeSecret', { type: 'AccessDeniedException', message: 'User: arn:aws:iam::111111111111:user/ops is not authorized to perform: secretsmanager:DescribeSecret on resource: x', status: 400 });
+    expect(await cli(['set-token'], NEW_TOKEN)).toBe(2);
+    expect(err).toMatch(/Access denied: your identity lacks secretsmanager:DescribeSecret/);
+    expectOneLine();
+  });
+
+  it('refuses an invalid --timeout with the accepted range', async () => {
+    await setup({ token: CANARY_TOKEN });
+    expect(await cli(['set-token', '--timeout', 'soon'], NEW_TOKEN)).toBe(2);
+    expect(err).toMatch(/--timeout must be whole seconds from 10 to 3600/);
+  });
+
+  it('prints help for each command', async () => {
+    await setup({ token: CANARY_TOKEN });
+    expect(await cli(['set-token', '--help'])).toBe(0);
+    expect(out).toMatch(/Usage: token-guard set-token/);
+    expect(out).toMatch(/--file <path>/);
+  });
+});
