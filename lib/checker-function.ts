@@ -1,7 +1,7 @@
 // The guard's one Lambda: bundled locally with esbuild (no Docker), arm64, JSON logs with bounded
 // retention, a role that may write only its own log group, and the EventBridge schedule.
 import * as path from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -69,6 +69,18 @@ export class CheckerFunction extends Construct {
     });
     // A failed scheduled check is reported by metrics; the next check is the retry.
     this.function.configureAsyncInvoke({ retryAttempts: 0 });
+
+    // Check right after every successful deploy, so a new or changed guard reports at once instead of at
+    // the next scheduled slot (CloudFormation sends stack status changes to EventBridge).
+    new events.Rule(this, 'CheckAfterDeploy', {
+      description: 'Checks the WhatsApp token when the stack finished deploying',
+      eventPattern: {
+        source: ['aws.cloudformation'],
+        detailType: ['CloudFormation Stack Status Change'],
+        detail: { 'stack-id': [Stack.of(this).stackId], 'status-details': { status: ['CREATE_COMPLETE', 'UPDATE_COMPLETE'] } },
+      },
+      targets: [new targets.LambdaFunction(this.function, { event: events.RuleTargetInput.fromObject({ action: 'check' }), retryAttempts: 2 })],
+    });
 
     this.schedule = new events.Rule(this, 'Schedule', {
       description: `Checks the WhatsApp token every ${props.checkIntervalMinutes} minutes`,
