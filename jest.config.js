@@ -5,5 +5,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
-  testTimeout: 60000,
+  testTimeout: 120000,
+  // Both cores: the artifact suites spend most of their time in child processes and loopback servers.
+  maxWorkers: 2,
 };

@@ -1,7 +1,7 @@
 // An SNS topic for the alarms: encrypted with a customer managed key that CloudWatch may use (an
 // AWS managed alias/aws/sns key cannot grant it, and alarms to such a topic are silently dropped), and
 // refusing publishers that do not use TLS.
-import { Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -25,6 +25,9 @@ export class AlarmTopic extends Construct {
     this.key = new kms.Key(this, 'Key', {
       description: 'Encrypts the whatsapp-token-guard alarm topic',
       enableKeyRotation: true,
+      // Only encrypts notifications in flight: nothing to keep after the stack is gone (it would cost $1/month).
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
     });
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({

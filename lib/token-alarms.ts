@@ -82,8 +82,12 @@ const EXTRA_FIX: Partial<Record<AlarmId, string>> = {
 
 /** Alarm description: what happened, then what to do, within CloudWatch's 1024 characters. */
 export function alarmDescription(spec: AlarmSpec, tokenName: string): string {
-  const fixes = spec.problems.length ? spec.problems.map((id) => `${Problem[id].title}: ${Problem[id].fix}`).join(' ') : (EXTRA_FIX[spec.id] ?? '');
-  const text = `[${tokenName}] ${spec.summary} What to do: ${fixes} Confirm with \`npx token-guard check --token ${tokenName}\`.`;
+  // The likeliest cause's full runbook; the other causes by name (their fixes share most of it, and the
+  // `check` report gives the exact one).
+  const [main, ...others] = spec.problems;
+  const fix = main ? Problem[main].fix : (EXTRA_FIX[spec.id] ?? '');
+  const also = others.length ? ` Other causes: ${others.map((id) => Problem[id].title.toLowerCase()).join('; ')}.` : '';
+  const text = `[${tokenName}] ${spec.summary} What to do: ${fix}${also} \`npx token-guard check --token ${tokenName}\` names the exact cause and fix.`;
   return text.length <= 1024 ? text : `${text.slice(0, 1021)}...`;
 }
 

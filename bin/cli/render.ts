@@ -41,7 +41,7 @@ export function renderReport(r: CheckReport, s: Style): string {
       ...t.scopes.map((sc) => `      ${s.ok('✓')} ${sc}`),
       ...t.missingScopes.map((sc) => `      ${s.bad('✗')} ${sc} ${s.bad('(missing, required)')}`),
     );
-    if (t.granularScopes.length) lines.push(row('Granular', s.dim(t.granularScopes.map((g) => `${g.scope}${g.targetIds ? `→${g.targetIds.join('/')}` : ''}`).join(', ') + ' (informational)')));
+    if (t.granularScopes.length) lines.push(row('Granular', s.dim(t.granularScopes.map((g) => `${g.scope}${g.targetIds?.length ? `→${g.targetIds.join('/')}` : ''}`).join(', ') + ' (informational)')));
   }
   const a = r.assets;
   if (a) {

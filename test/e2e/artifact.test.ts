@@ -1,5 +1,7 @@
 // The shipped artifact, end to end: token state -> the bundled Lambda (as uploaded) -> EMF metrics ->
 // the alarms exactly as the template defines them, over a simulated timeline of scheduled checks.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CANDIDATE_LABEL, EnvVar } from '../../lambda/contract';
 import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary, PHONE_ID, SYSTEM_USER_ID, WABA_ID } from '../fakes/canary';
 import { GraphEmulator } from '../fakes/graph-emulator';
@@ -180,7 +182,15 @@ const table: { scenario: string; expected: string; fired: string; minutes: strin
 const allPoints: Datapoint[] = [];
 
 beforeAll(() => {
-  assembly = synthesize(CONFIG);
+  // An operator's shell that happens to hold the values must not leak them into cdk.out.
+  process.env.WHATSAPP_TOKEN = CANARY_TOKEN;
+  process.env.META_APP_SECRET = CANARY_APP_SECRET;
+  try {
+    assembly = synthesize(CONFIG);
+  } finally {
+    delete process.env.WHATSAPP_TOKEN;
+    delete process.env.META_APP_SECRET;
+  }
   alarmDefs = readAlarms(assembly.template.Resources);
 });
 
@@ -294,6 +304,13 @@ async function runScenario(sc: Scenario): Promise<void> {
 }
 
 describe('artifact from cdk.out', () => {
+  it('leaves no canary anywhere in cdk.out (templates, manifests, bundles)', () => {
+    const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    const files = walk(assembly.outdir);
+    expect(files.length).toBeGreaterThan(3);
+    for (const f of files) expectNoCanary(fs.readFileSync(f, 'utf8'));
+  });
+
   it('runs the bundle exactly as the asset manifest would upload it', () => {
     const fn = functionFor('basic');
     expect(fn.codeDir).toContain(assembly.outdir);

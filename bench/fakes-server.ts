@@ -1,0 +1,22 @@
+// Loopback Graph emulator and Secrets Manager fake in their own process, so the benchmark's CPU figures
+// are the function's alone. Prints the endpoints and secret ARNs as one JSON line, then serves until killed.
+import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, PHONE_ID, WABA_ID } from '../test/fakes/canary';
+import { GraphEmulator } from '../test/fakes/graph-emulator';
+import { SecretsManagerFake } from '../test/fakes/secrets-manager-fake';
+
+async function main(): Promise<void> {
+  const graph = await new GraphEmulator({ appId: APP_ID, appSecret: CANARY_APP_SECRET }).start();
+  graph.addWaba(WABA_ID, { id: PHONE_ID });
+  graph.addToken(CANARY_TOKEN, { expiresAt: Math.floor(Date.now() / 1000) + 50 * 86_400 });
+  graph.requests.length = 0;
+  const sm = await new SecretsManagerFake().start();
+  const token = sm.createSecret('whatsapp-token-guard/primary/token', { value: JSON.stringify({ accessToken: CANARY_TOKEN }), rotationEnabled: true });
+  const app = sm.createSecret('meta-app-secret', { value: JSON.stringify({ appSecret: CANARY_APP_SECRET }) });
+  // Keep memory flat over thousands of requests.
+  setInterval(() => {
+    graph.requests.length = 0;
+    sm.calls.length = 0;
+  }, 1000).unref();
+  process.stdout.write(`${JSON.stringify({ graph: graph.baseUrl, secrets: sm.endpoint, tokenArn: token.arn, appArn: app.arn })}\n`);
+}
+void main();

@@ -1,0 +1,32 @@
+// The metric contract is written in three places that must agree: lambda/contract.ts (the source), the
+// alarms the construct builds from it, and the README users read.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Metric, METRIC_UNIT } from '../../lambda/contract';
+import { alarmCatalog, alarmDescription } from '../../lib/token-alarms';
+
+const README = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+const catalog = alarmCatalog({ tokenName: 't', checkIntervalMinutes: 15, expiryWarningDays: 14, checkFailuresToAlarm: 3, assetProbes: true });
+
+describe('public contract', () => {
+  it.each(Object.values(Metric))('documents metric %s in the README with its unit', (name) => {
+    expect(README).toMatch(new RegExp(`\\| \`${name}\` \\| ${METRIC_UNIT[name]} \\| TokenName \\|`));
+  });
+
+  it.each(catalog.map((a) => a.id))('documents alarm %s with a runbook in the README', (id) => {
+    expect(README).toMatch(new RegExp(`\\| \`${id}\` \\| [^|]+\\| [^|]{20,}\\|`));
+  });
+
+  it('alarms on every health metric the function publishes', () => {
+    const watched = new Set(catalog.map((a) => a.metric));
+    for (const m of Object.values(Metric).filter((x) => x !== Metric.RotationSucceeded)) expect(watched).toContain(m);
+  });
+
+  it.each(catalog)('describes alarm $id with what happened and what to do, within 1024 characters', (spec) => {
+    const text = alarmDescription(spec, 'a-token-name-of-sixty-four-characters-xxxxxxxxxxxxxxxxxxxxxxxxxxx');
+    expect(text.length).toBeLessThanOrEqual(1024);
+    expect(text).not.toMatch(/\.\.\.$/); // never cut short
+    expect(text).toContain(spec.summary);
+    expect(text).toMatch(/What to do: \S/);
+  });
+});
