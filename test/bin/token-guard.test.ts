@@ -346,6 +346,14 @@ describe('errors: one line with the fix, never a stack trace', () => {
     expectOneLine();
   });
 
+  it('explains a rotation Secrets Manager says is already in progress', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.sm.failNext.set('RotateSecret', { type: 'InvalidRequestException', message: "A previous rotation isn't complete. That rotation will be reattempted." });
+    expect(await cli(['set-token'], NEW_TOKEN)).toBe(2);
+    expect(err).toMatch(/already in progress; Secrets Manager will reattempt it/);
+    expectOneLine();
+  });
+
   it('refuses an invalid --timeout with the accepted range', async () => {
     await setup({ token: CANARY_TOKEN });
     expect(await cli(['set-token', '--timeout', 'soon'], NEW_TOKEN)).toBe(2);

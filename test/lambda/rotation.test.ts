@@ -148,6 +148,24 @@ describe('hand-made rotation', () => {
   });
 });
 
+describe('the Secrets Manager model', () => {
+  it('refuses RotateSecret while AWSPENDING sits on a version other than AWSCURRENT, as the service does', async () => {
+    const { w } = await oldWorld();
+    world = w;
+    world.sm.find(world.tokenSecret.arn).versions.set('stray', { id: 'stray', stages: new Set(['AWSPENDING']), created: 0 });
+    await expect(client(world).send(new RotateSecretCommand({ SecretId: world.tokenSecret.arn }))).rejects.toMatchObject({ name: 'InvalidRequestException', message: "A previous rotation isn't complete. That rotation will be reattempted." });
+  });
+
+  it('refuses to move a label without naming the version that holds it', async () => {
+    const { w } = await oldWorld();
+    world = w;
+    const { UpdateSecretVersionStageCommand } = await import('@aws-sdk/client-secrets-manager');
+    await handIn(world, NEW_TOKEN);
+    const candidate = world.sm.labels(world.tokenSecret.arn)[CANDIDATE_LABEL];
+    await expect(client(world).send(new UpdateSecretVersionStageCommand({ SecretId: world.tokenSecret.arn, VersionStage: 'AWSCURRENT', MoveToVersionId: candidate }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+  });
+});
+
 describe('refresh rotation', () => {
   const env = { [EnvVar.RotationMode]: 'refresh' };
 
@@ -162,6 +180,31 @@ describe('refresh rotation', () => {
     const exchange = world.graph.requests.filter((r) => r.path.endsWith('/oauth/access_token'));
     expect(exchange).toHaveLength(1);
     expect(exchange[0].query.grant_type).toBe('fb_exchange_token');
+  });
+
+  it('uses a handed-in token instead of exchanging, so a dead refresh token can be replaced by hand', async () => {
+    const { w, oldVersion } = await oldWorld(env, { dead: { code: 190, subcode: 463, message: 'Session has expired' } });
+    world = w;
+    world.graph.addToken(NEW_TOKEN, { expiresAt: nowS() + 60 * DAY });
+    await handIn(world, NEW_TOKEN);
+    const { error } = await world.rotate();
+    expect(error).toBeUndefined();
+    expectSettled(world, { current: NEW_TOKEN, previousVersion: oldVersion });
+    expect(world.graph.requests.filter((r) => r.path.endsWith('/oauth/access_token'))).toHaveLength(0);
+  });
+
+  it('drops a refused hand-in so it cannot block later automatic refreshes, keeping its copy', async () => {
+    const { w } = await oldWorld(env, { expiresAt: nowS() + 20 * DAY });
+    world = w;
+    world.graph.addToken(NEW_TOKEN, { type: 'USER' });
+    await handIn(world, NEW_TOKEN);
+    expect((await world.rotate()).error).toBeDefined();
+    expect(world.sm.labels(world.tokenSecret.arn)[CANDIDATE_LABEL]).toBeUndefined();
+    expect(JSON.parse(world.sm.valueAt(world.tokenSecret.arn, REJECTED_LABEL)!).accessToken).toBe(NEW_TOKEN);
+    // The next scheduled rotation refreshes as usual.
+    const { error } = await world.rotate();
+    expect(error).toBeUndefined();
+    expect(currentToken(world)).toMatch(/refreshed/);
   });
 
   it('exchanges only once when createSecret is retried', async () => {
