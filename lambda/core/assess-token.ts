@@ -187,39 +187,23 @@ function assessAssets(probes: AssetProbes, expected: Expectations): { assets: As
     }
   }
 
-  let wabaPhoneNumbers: AssetSummary['wabaPhoneNumbers'];
-  if (probes.wabaPhoneNumbers) {
-    const { wabaId, phoneNumberId, result } = probes.wabaPhoneNumbers;
-    if (result.ok) {
-      const belongs = phoneNumberId === undefined || result.value.includes(phoneNumberId);
-      wabaPhoneNumbers = { wabaId, outcome: belongs ? 'ok' : 'mismatch', ...(belongs ? {} : { detail: `phone number ${phoneNumberId} is not among the WABA's ${result.value.length} numbers` }) };
-      if (!belongs) {
-        denied = true;
-        problems.push(problem('PhoneNotInWaba', wabaPhoneNumbers.detail));
-      }
-    } else {
+  /** A list probe (phone_numbers, subscribed_apps): it must answer, and the list must hold `member`. */
+  const listProbe = (wabaId: string, edge: string, result: ProbeResult<readonly string[]>, member: string | undefined, missing: ProblemId, missingDetail: (n: number) => string) => {
+    if (!result.ok) {
       const outcome = probeOutcome(result.failure);
-      wabaPhoneNumbers = { wabaId, outcome, detail: failureDetail(result.failure) };
-      note(outcome, `GET /${wabaId}/phone_numbers`, result.failure);
+      note(outcome, `GET /${wabaId}/${edge}`, result.failure);
+      return { wabaId, outcome, detail: failureDetail(result.failure) };
     }
-  }
-
-  let subscribedApps: AssetSummary['subscribedApps'];
-  if (probes.subscribedApps) {
-    const { wabaId, result } = probes.subscribedApps;
-    if (result.ok) {
-      const subscribed = result.value.includes(expected.appId);
-      subscribedApps = { wabaId, outcome: subscribed ? 'ok' : 'mismatch', ...(subscribed ? {} : { detail: `app ${expected.appId} is not among ${result.value.length} subscribed apps` }) };
-      if (!subscribed) {
-        denied = true;
-        problems.push(problem('AppNotSubscribed', subscribedApps.detail));
-      }
-    } else {
-      const outcome = probeOutcome(result.failure);
-      subscribedApps = { wabaId, outcome, detail: failureDetail(result.failure) };
-      note(outcome, `GET /${wabaId}/subscribed_apps`, result.failure);
-    }
-  }
+    if (member === undefined || result.value.includes(member)) return { wabaId, outcome: 'ok' as const };
+    denied = true;
+    const detail = missingDetail(result.value.length);
+    problems.push(problem(missing, detail));
+    return { wabaId, outcome: 'mismatch' as const, detail };
+  };
+  const numbers = probes.wabaPhoneNumbers;
+  const wabaPhoneNumbers = numbers && listProbe(numbers.wabaId, 'phone_numbers', numbers.result, numbers.phoneNumberId, 'PhoneNotInWaba', (n) => `phone number ${numbers.phoneNumberId} is not among the WABA's ${n} numbers`);
+  const apps = probes.subscribedApps;
+  const subscribedApps = apps && listProbe(apps.wabaId, 'subscribed_apps', apps.result, expected.appId, 'AppNotSubscribed', (n) => `app ${expected.appId} is not among ${n} subscribed apps`);
 
   const configured = Boolean(probes.phoneNumber || probes.wabaPhoneNumbers || probes.subscribedApps);
   // A denial is a verdict even when another probe was inconclusive; "all fine" needs every probe to answer.
