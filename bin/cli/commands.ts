@@ -123,9 +123,13 @@ export async function setAppSecret(s: Session, target: Target, input: InputOptio
     s.out(s.style.warn('App secret stored. It cannot be verified until a token is stored: run "npx token-guard set-token" next.'));
     return 0;
   }
+  if (report.outcome === 'check-failed') {
+    s.out([s.style.warn('App secret stored, but it could not be verified now:'), ...renderProblems(report.problems, s.style), 'Run "npx token-guard check" later to confirm it.'].join('\n'));
+    return 2;
+  }
   s.out(s.style.ok('✓ App secret stored and accepted by Meta (debug_token answered).'));
   if (!s.json) s.out(renderReport(report, s.style));
-  return report.outcome === 'check-failed' ? 2 : 0;
+  return 0;
 }
 
 export async function status(s: Session, target: Target): Promise<number> {

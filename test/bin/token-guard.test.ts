@@ -203,6 +203,15 @@ describe('set-app-secret', () => {
     expect(out).toContain('App secret stored and accepted by Meta');
   });
 
+  it('keeps but does not vouch for an app secret it could not verify because Meta is down', async () => {
+    await setup({ token: CANARY_TOKEN, appSecret: null });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.fault = { kind: 'down' };
+    expect(await cli(['set-app-secret'], CANARY_APP_SECRET)).toBe(2);
+    expect(out).toMatch(/could not be verified now/);
+    expect(out).not.toMatch(/accepted by Meta/);
+  });
+
   it('rolls back an app secret Meta refuses', async () => {
     await setup({ token: CANARY_TOKEN });
     world.graph.addToken(CANARY_TOKEN);
