@@ -290,8 +290,16 @@ async function runScenario(sc: Scenario): Promise<void> {
     expect(firedChildren).toEqual([...sc.expected].sort());
     // The composite is the one "token unhealthy" signal: it fires exactly when a child does.
     expect(fired.includes('Unhealthy')).toBe(sc.expected.length > 0);
-    // A Meta outage or a config problem never reads as an invalid token.
-    if (sc.expected.includes('ChecksFailing')) expect(fired).not.toContain('TokenInvalid');
+    // A Meta outage or a config problem never reads as an invalid token: TokenValid does not drop.
+    if (sc.expected.includes('ChecksFailing')) {
+      expect(fired).not.toContain('TokenInvalid');
+      expect(points.filter((d) => d.metricName === 'TokenValid' && d.value === 0)).toEqual([]);
+    }
+    // Every invocation, however slow Meta is, ends before the function's configured timeout with a result.
+    for (const inv of invocations) {
+      expect(inv.errorType).not.toBe('Sandbox.Timedout');
+      expect(inv.durationMs).toBeLessThan(fn.timeoutS * 1000);
+    }
     sc.assert?.(scene, invocations);
     // Nothing ever promotes a token behind the operator's back.
     if (!sc.rotateAtBreak && !sc.editsSecret) expect(current(scene)).toBe(CANARY_TOKEN);
