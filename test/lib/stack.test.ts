@@ -63,6 +63,13 @@ describe('default app (cdk.json)', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0/15 * * * ? *)', State: 'ENABLED' });
   });
 
+  it('checks once right after each successful deploy', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.cloudformation'], 'detail-type': ['CloudFormation Stack Status Change'], detail: { 'stack-id': [{ Ref: 'AWS::StackId' }], 'status-details': { status: ['CREATE_COMPLETE', 'UPDATE_COMPLETE'] } } },
+      Targets: [Match.objectLike({ Input: '{"action":"check"}' })],
+    });
+  });
+
   it('registers the function as the rotation function without an automatic schedule in hand-made mode', () => {
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
       SecretId: { Ref: Match.stringLikeRegexp('TokenSecret') },
