@@ -290,6 +290,8 @@ export class WhatsAppTokenGuard extends Construct {
    * which a Meta token never needs.
    */
   private addRotation(secret: secretsmanager.Secret, checker: CheckerFunction, v: Validated): void {
+    // AWS documents that aws:SourceArn ties a rotation function to that one secret: exactly our case, so both
+    // keys (Secrets Manager user guide, "Permissions for rotation").
     checker.function.addPermission('InvokedBySecretsManager', {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
       action: 'lambda:InvokeFunction',
