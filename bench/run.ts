@@ -58,8 +58,7 @@ type Handler = (event: unknown, ctx: { getRemainingTimeInMillis(): number }) => 
 
 /** Loads the bundle fresh (a new "container") with the template's environment plus the fakes' endpoints. */
 function loadBundle(fn: FunctionArtifact, fakes: Fakes, extra: Record<string, string> = {}): Handler {
-  const refs: Record<string, string> = { [(fn.environment[EnvVar.TokenSecretArn] as { Ref: string }).Ref]: fakes.tokenArn, [(fn.environment[EnvVar.AppSecretArn] as { Ref: string }).Ref]: fakes.appArn };
-  const env = lambdaEnvironment(fn, (id) => refs[id], { AWS_ENDPOINT_URL_SECRETS_MANAGER: fakes.secrets, [EnvVar.GraphApiBaseUrl]: fakes.graph, ...extra });
+  const env = lambdaEnvironment(fn, { tokenSecretArn: fakes.tokenArn, appSecretArn: fakes.appArn, secretsEndpoint: fakes.secrets, graphBaseUrl: fakes.graph }, extra);
   for (const [k, v] of Object.entries(env)) process.env[k] = v;
   const file = require.resolve(path.join(fn.codeDir, 'index.js'));
   delete require.cache[file];

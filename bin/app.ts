@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // CDK app: cdk.json context "tokenGuard" -> validated config -> the stack. Synthesizes offline.
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { Validations } from 'aws-cdk-lib';
 import { CONTEXT_KEY, ConfigError, parseGuardConfig } from '../lib/config';
 import { WhatsAppTokenGuardStack } from '../lib/whatsapp-token-guard-stack';
 

@@ -1,7 +1,7 @@
 // The secret's rotation function: Secrets Manager's four steps, each idempotent, never promoting a token
 // that fails the same validation as the scheduled check. See README "Rotation".
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { CANDIDATE_LABEL, Metric, REJECTED_LABEL, RotationEvent } from './contract';
+import { CANDIDATE_LABEL, Metric, REJECTED_LABEL, ReportedProblem, RotationEvent } from './contract';
 import { AWSCURRENT, AWSPENDING } from './core/labels';
 import { formatTokenSecret, parseTokenSecret } from './core/parse-secret';
 import { guardRotationStep, planFinish, refreshAllowed, versionWithLabel } from './core/plan-rotation';
@@ -20,6 +20,11 @@ export class RotationError extends Error {
     super(message);
     this.name = 'RotationError';
   }
+}
+
+/** Problems as one line for an error message: title (detail), and the fix where the operator must act. */
+function reasons(problems: readonly ReportedProblem[], withFix = false): string {
+  return problems.map((p) => `${p.title}${p.detail ? ` (${p.detail})` : ''}${withFix ? ` - ${p.fix}` : ''}`).join(withFix ? ' | ' : '; ');
 }
 
 export async function rotateSecret(deps: RotationDeps, event: RotationEvent, deadline: number): Promise<void> {
@@ -89,7 +94,7 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, deadline: 
     secretsSeen.push(...current.secrets);
     const { report } = current;
     if (report.outcome === 'check-failed' || !current.graph || !current.token) {
-      throw new RotationError(`createSecret: could not check the current token before ${config.rotationMode === 'refresh' ? 'refreshing' : 'minting'}: ${report.problems.map((p) => `${p.title}${p.detail ? ` (${p.detail})` : ''}`).join('; ')}`);
+      throw new RotationError(`createSecret: could not check the current token before ${config.rotationMode === 'refresh' ? 'refreshing' : 'minting'}: ${reasons(report.problems)}`);
     }
     if (!report.token?.valid) {
       throw new RotationError(`createSecret: the current token is invalid (${report.token?.invalidReason ?? 'unknown reason'}); Meta cannot ${config.rotationMode === 'refresh' ? 'exchange' : 'mint with'} a dead token. Generate a new token by hand and run \`npx token-guard set-token\`.`);
@@ -127,10 +132,10 @@ async function testSecret(deps: RotationDeps, event: RotationEvent, deadline: nu
   secretsSeen.push(...secrets);
   const blocking = report.problems.filter((p) => p.severity === 'critical');
   if (report.outcome === 'check-failed') {
-    throw new RotationError(`testSecret: could not validate the candidate, so it is not promoted: ${blocking.map((p) => `${p.title}${p.detail ? ` (${p.detail})` : ''}`).join('; ')}`);
+    throw new RotationError(`testSecret: could not validate the candidate, so it is not promoted: ${reasons(blocking)}`);
   }
   if (blocking.length > 0) {
-    throw new RotationError(`testSecret: the candidate is refused: ${blocking.map((p) => `${p.title}${p.detail ? ` (${p.detail})` : ''} - ${p.fix}`).join(' | ')}`);
+    throw new RotationError(`testSecret: the candidate is refused: ${reasons(blocking, true)}`);
   }
   logger.info(`testSecret: version ${versionId} passed validation`, { versionId, token: report.token, warnings: report.problems.map((p) => p.id) });
 }

@@ -94,8 +94,10 @@ function bool(r: Raw, key: string, field: string, fallback: boolean): boolean {
   throw new ConfigError(field, `must be true or false, got ${describe(v)}`, 'Set it to true or false.');
 }
 
-const NUMERIC_ID = /^\d{5,20}$/;
-const TOKEN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** Meta object ids (app, WABA, phone number, system user). Shared with the construct's prop checks. */
+export const NUMERIC_ID = /^\d{5,20}$/;
+/** Token names: the TokenName dimension and part of resource names. */
+export const TOKEN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;

@@ -8,7 +8,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
 import { GuardAppConfig } from './config';
-import { acknowledgeAppSecretRotation, WhatsAppTokenGuard } from './whatsapp-token-guard';
+import { emptyAppSecret } from './empty-secret';
+import { WhatsAppTokenGuard } from './whatsapp-token-guard';
 
 export interface WhatsAppTokenGuardStackProps extends StackProps {
   readonly config: GuardAppConfig;
@@ -37,16 +38,11 @@ export class WhatsAppTokenGuardStack extends Stack {
 
     const appSecret = config.appSecretArn
       ? secretsmanager.Secret.fromSecretCompleteArn(this, 'AppSecret', config.appSecretArn)
-      : new secretsmanager.Secret(this, 'AppSecret', {
+      : emptyAppSecret(this, 'AppSecret', {
           secretName: `${this.stackName}/meta-app-secret`,
           description: `Meta app secret of app ${config.appId}: {"appSecret":"..."}. Store it with \`npx token-guard set-app-secret\`.`,
           encryptionKey: key,
-          removalPolicy: RemovalPolicy.RETAIN,
         });
-    if (appSecret instanceof secretsmanager.Secret) {
-      (appSecret.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
-      acknowledgeAppSecretRotation(appSecret);
-    }
 
     const topic: sns.ITopic = config.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn) : new AlarmTopic(this, 'AlarmTopic', { email: config.alarmEmail }).topic;
     const dashboard = config.dashboard ? new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: this.stackName }) : undefined;

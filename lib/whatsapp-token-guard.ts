@@ -1,6 +1,6 @@
 // The construct: one guarded WhatsApp token. Wires the secret, the checker/rotation function, its
 // permissions, the alarms and the dashboard; resource details live in the files it imports.
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
@@ -20,8 +20,9 @@ import {
   RotationMode,
 } from '../lambda/contract';
 import { AlarmTopic } from './alarm-topic';
+import { emptyAppSecret, emptyRetainedSecret } from './empty-secret';
 import { CheckerFunction } from './checker-function';
-import { CHECK_INTERVAL_MINUTES, MAX_ROTATION_DAYS } from './config';
+import { CHECK_INTERVAL_MINUTES, MAX_ROTATION_DAYS, NUMERIC_ID, TOKEN_NAME } from './config';
 import { guardMetric } from './guard-metrics';
 import { addTokenWidgets } from './token-dashboard';
 import { AlarmId, TokenAlarms } from './token-alarms';
@@ -176,29 +177,20 @@ export class WhatsAppTokenGuard extends Construct {
     this.tokenName = props.tokenName;
     this.rotationMode = v.mode;
 
-    // The token secret: created empty (no GenerateSecretString, no SecretString), so the template never
-    // holds a token; retained when the stack goes, because the token may exist nowhere else.
-    const tokenSecret = new secretsmanager.Secret(this, 'TokenSecret', {
+    const tokenSecret = emptyRetainedSecret(this, 'TokenSecret', {
       secretName: props.secretName ?? `whatsapp-token-guard/${props.tokenName}/token`,
       description: `WhatsApp Cloud API system-user token "${props.tokenName}": {"accessToken":"..."}. Hand in new tokens with \`npx token-guard set-token\`.`,
       encryptionKey: props.encryptionKey,
-      removalPolicy: RemovalPolicy.RETAIN,
     });
-    (tokenSecret.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
     this.tokenSecret = tokenSecret;
 
-    if (props.appSecret) this.appSecret = props.appSecret;
-    else {
-      const created = new secretsmanager.Secret(this, 'AppSecret', {
+    this.appSecret =
+      props.appSecret ??
+      emptyAppSecret(this, 'AppSecret', {
         secretName: `whatsapp-token-guard/${props.tokenName}/app-secret`,
         description: 'Meta app secret: {"appSecret":"..."}. Store it with `npx token-guard set-app-secret`.',
         encryptionKey: props.encryptionKey,
-        removalPolicy: RemovalPolicy.RETAIN,
       });
-      (created.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
-      acknowledgeAppSecretRotation(created);
-      this.appSecret = created;
-    }
 
     const checker = new CheckerFunction(this, 'Checker', {
       checkIntervalMinutes: v.intervalMinutes,
@@ -331,16 +323,6 @@ export class WhatsAppTokenGuard extends Construct {
   }
 }
 
-/** The Meta app secret can only be reset in the App Dashboard: Meta offers no API to rotate it. */
-export function acknowledgeAppSecretRotation(secret: secretsmanager.Secret): void {
-  Validations.of(secret).acknowledge({
-    id: 'AwsSolutions-SMG4',
-    reason:
-      "The Meta app secret can only be reset by a person in Meta's App Dashboard (App settings > Basic); Meta offers no API to rotate it, so a rotation function has nothing to call. " +
-      'Store the new value with `token-guard set-app-secret` after a reset; the ChecksFailing alarm (AppTokenRejected) fires if the stored one stops working.',
-  });
-}
-
 interface Validated {
   readonly mode: RotationMode;
   readonly intervalMinutes: number;
@@ -350,10 +332,10 @@ interface Validated {
 }
 
 function validate(props: WhatsAppTokenGuardProps): Validated {
-  if (!Token.isUnresolved(props.tokenName) && !/^[A-Za-z0-9_-]{1,64}$/.test(props.tokenName)) {
+  if (!Token.isUnresolved(props.tokenName) && !TOKEN_NAME.test(props.tokenName)) {
     throw new GuardPropsError('tokenName', `must be 1-64 letters, digits, "-" or "_", got "${props.tokenName.slice(0, 70)}"`, 'Use a short name such as "primary".');
   }
-  if (!Token.isUnresolved(props.appId) && !/^\d{5,20}$/.test(props.appId)) {
+  if (!Token.isUnresolved(props.appId) && !NUMERIC_ID.test(props.appId)) {
     throw new GuardPropsError('appId', `must be the numeric Meta app id, got "${props.appId.slice(0, 40)}"`, 'Copy it from App Dashboard > App settings > Basic.');
   }
   const intervalMinutes = (props.checkInterval ?? Duration.minutes(15)).toMinutes({ integral: false });

@@ -214,8 +214,7 @@ async function runScenario(sc: Scenario): Promise<void> {
   const sm = await new SecretsManagerFake().start();
   const tokenSecret = sm.createSecret(`whatsapp-token-guard/${sc.token}/token`, { value: JSON.stringify({ accessToken: CANARY_TOKEN }), rotationEnabled: true });
   const appSecret = sm.createSecret('TokenGuardE2E/meta-app-secret', { value: JSON.stringify({ appSecret: CANARY_APP_SECRET }) });
-  const refs: Record<string, string> = { [(fn.environment[EnvVar.TokenSecretArn] as { Ref: string }).Ref]: tokenSecret.arn, [(fn.environment[EnvVar.AppSecretArn] as { Ref: string }).Ref]: appSecret.arn };
-  const env = lambdaEnvironment(fn, (id) => refs[id] ?? `unresolved-${id}`, { AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint, [EnvVar.GraphApiBaseUrl]: graph.baseUrl });
+  const env = lambdaEnvironment(fn, { tokenSecretArn: tokenSecret.arn, appSecretArn: appSecret.arn, secretsEndpoint: sm.endpoint, graphBaseUrl: graph.baseUrl });
   const processes: FunctionProcess[] = [];
   const container = (): FunctionProcess => {
     const p = new FunctionProcess(fn, env);

@@ -1,7 +1,7 @@
 // Fault and bad-input sweep against the shipped bundle: malformed secret values, events and Graph bodies.
 // Each must end in a clear error or a failed/unhealthy check with a reason; never a crash without a
 // report, never a promoted token, never a leaked secret.
-import { CheckReport, EnvVar } from '../../lambda/contract';
+import { CheckReport } from '../../lambda/contract';
 import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary } from '../fakes/canary';
 import { Fault, GraphEmulator } from '../fakes/graph-emulator';
 import { FakeSecret, SecretsManagerFake } from '../fakes/secrets-manager-fake';
@@ -122,10 +122,7 @@ describe('fault and bad-input sweep on the shipped bundle', () => {
         groups.map((cases) =>
           runGroup(
             cases,
-            (w) => {
-              const refs: Record<string, string> = { [(fn.environment[EnvVar.TokenSecretArn] as { Ref: string }).Ref]: w.token.arn, [(fn.environment[EnvVar.AppSecretArn] as { Ref: string }).Ref]: w.app.arn };
-              return new FunctionProcess(fn, lambdaEnvironment(fn, (id) => refs[id], { AWS_ENDPOINT_URL_SECRETS_MANAGER: w.sm.endpoint, [EnvVar.GraphApiBaseUrl]: w.graph.baseUrl }));
-            },
+            (w) => new FunctionProcess(fn, lambdaEnvironment(fn, { tokenSecretArn: w.token.arn, appSecretArn: w.app.arn, secretsEndpoint: w.sm.endpoint, graphBaseUrl: w.graph.baseUrl })),
           ),
         ),
       )

@@ -3,6 +3,7 @@
 // AWS_ENDPOINT_URL_SECRETS_MANAGER, and GRAPH_API_BASE_URL at the loopback Graph emulator.
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { EnvVar } from '../../lambda/contract';
 import { FunctionArtifact } from './cloud-assembly';
 
 export interface Invocation {
@@ -80,12 +81,26 @@ export class FunctionProcess {
   }
 }
 
-/** The function's environment: the template's variables with Refs resolved, plus what Lambda itself sets. */
-export function lambdaEnvironment(fn: FunctionArtifact, resolveRef: (logicalId: string) => string, extra: Record<string, string>): Record<string, string> {
+/** Where the loopback world is: the fake secrets standing in for the template's, and the two endpoints. */
+export interface LoopbackWorld {
+  readonly tokenSecretArn: string;
+  readonly appSecretArn: string;
+  readonly secretsEndpoint: string;
+  readonly graphBaseUrl: string;
+}
+
+/**
+ * The function's environment: the template's variables, with the Refs to the two secrets resolved to the
+ * fakes, what Lambda itself sets, and the endpoints through the standard variables the deployed code reads.
+ */
+export function lambdaEnvironment(fn: FunctionArtifact, world: LoopbackWorld, extra: Record<string, string> = {}): Record<string, string> {
+  const refOf = (name: string): string | undefined => (fn.environment[name] as { Ref?: string } | undefined)?.Ref;
+  const refs: Record<string, string> = { [refOf(EnvVar.TokenSecretArn) ?? '']: world.tokenSecretArn, [refOf(EnvVar.AppSecretArn) ?? '']: world.appSecretArn };
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(fn.environment)) {
+    const ref = (v as { Ref?: unknown } | undefined)?.Ref;
     if (typeof v === 'string') env[k] = v;
-    else if (v && typeof v === 'object' && typeof (v as { Ref?: string }).Ref === 'string') env[k] = resolveRef((v as { Ref: string }).Ref);
+    else if (typeof ref === 'string' && refs[ref]) env[k] = refs[ref];
     else throw new Error(`environment ${k} holds an intrinsic this harness cannot resolve: ${JSON.stringify(v)}`);
   }
   return {
@@ -101,6 +116,8 @@ export function lambdaEnvironment(fn: FunctionArtifact, resolveRef: (logicalId: 
     AWS_LAMBDA_LOG_FORMAT: 'JSON',
     AWS_LAMBDA_LOG_LEVEL: 'INFO',
     ...env,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: world.secretsEndpoint,
+    [EnvVar.GraphApiBaseUrl]: world.graphBaseUrl,
     ...extra,
   };
 }

@@ -1,0 +1,31 @@
+// The guard's secrets are created without a value (no GenerateSecretString, no SecretString), so the
+// template never holds a token or app secret, and retained when the stack goes, because the value may
+// exist nowhere else. Values arrive after deploy through `npx token-guard`.
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+export interface EmptySecretProps {
+  readonly secretName: string;
+  readonly description: string;
+  readonly encryptionKey?: kms.IKey;
+}
+
+export function emptyRetainedSecret(scope: Construct, id: string, props: EmptySecretProps): secretsmanager.Secret {
+  const secret = new secretsmanager.Secret(scope, id, { ...props, removalPolicy: RemovalPolicy.RETAIN });
+  (secret.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
+  return secret;
+}
+
+/** The Meta app secret's home: empty and retained, and without automatic rotation, for the reason below. */
+export function emptyAppSecret(scope: Construct, id: string, props: EmptySecretProps): secretsmanager.Secret {
+  const secret = emptyRetainedSecret(scope, id, props);
+  Validations.of(secret).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason:
+      "The Meta app secret can only be reset by a person in Meta's App Dashboard (App settings > Basic); Meta offers no API to rotate it, so a rotation function has nothing to call. " +
+      'Store the new value with `token-guard set-app-secret` after a reset; the ChecksFailing alarm (AppTokenRejected) fires if the stored one stops working.',
+  });
+  return secret;
+}
