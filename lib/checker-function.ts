@@ -37,14 +37,14 @@ export class CheckerFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(PROJECT_ROOT, 'lambda', 'handler.ts'),
+      entry: path.join(PROJECT_ROOT, 'lambda', 'entrypoints', 'router.ts'),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
-      // Retries stop well before this (see lambda/handler.ts SAFETY_MARGIN_MS); rotation runs two checks.
+      // Retries stop well before this (see lambda/entrypoints/router.ts SAFETY_MARGIN_MS); rotation runs two checks.
       timeout: Duration.seconds(60),
       role: this.role,
       logGroup: this.logGroup,

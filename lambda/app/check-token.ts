@@ -1,22 +1,13 @@
 // One check of one token: read the secrets, ask Meta, let core/ decide. Shared by the schedule, the
 // on-demand check and the rotation's testSecret, so a candidate is judged exactly like the live token.
-import { AWSCURRENT } from './core/labels';
-import { Assessment, AssetProbes, assessToken, problem, readTokenFacts } from './core/assess-token';
-import { classifyGraphFailure, GraphFailure } from './core/classify-graph-failure';
-import { parseAppSecret, parseTokenSecret } from './core/parse-secret';
-import { redact } from './core/redact';
-import { CheckReport, Metric, ProblemId } from './contract';
-import { GraphClient } from './adapters/graph-client';
-import { RuntimeConfig } from './adapters/runtime-config';
-import { SecretsStore } from './adapters/secrets-store';
-
-export interface CheckDeps {
-  readonly config: RuntimeConfig;
-  readonly store: SecretsStore;
-  /** Builds a Graph client for this check's app secret and deadline. */
-  readonly graph: (appSecret: string, deadline: number) => GraphClient;
-  readonly now: () => Date;
-}
+import { AWSCURRENT } from '../core/labels';
+import { Assessment, AssetProbes, assessToken, problem, readTokenFacts } from '../core/assess-token';
+import { classifyGraphFailure, GraphFailure } from '../core/classify-graph-failure';
+import { parseAppSecret, parseTokenSecret } from '../core/parse-secret';
+import { redact } from '../core/redact';
+import { CheckReport, Metric, ProblemId } from '../contract';
+import { GraphClient } from '../adapters/graph-client';
+import { CheckDeps } from './ports';
 
 /** Where the token to check comes from: a staged version of the token secret, or a value in hand (testSecret). */
 export type TokenSource = { readonly stage: string } | { readonly token: string };

@@ -1,11 +1,11 @@
 // Refresh mode's last step of Meta's zero-downtime rotation (refresh -> deploy -> revoke the old token),
 // run by the scheduled check once the grace period has passed. Off unless revokePreviousAfterHours is set.
-import { REVOKED_LABEL } from './contract';
-import { AWSCURRENT, AWSPREVIOUS } from './core/labels';
-import { parseTokenSecret } from './core/parse-secret';
-import { revokeDue, versionWithLabel } from './core/plan-rotation';
-import { GraphClient } from './adapters/graph-client';
-import { RotationDeps } from './rotate-secret';
+import { REVOKED_LABEL } from '../contract';
+import { AWSCURRENT, AWSPREVIOUS } from '../core/labels';
+import { parseTokenSecret } from '../core/parse-secret';
+import { revokeDue, versionWithLabel } from '../core/plan-rotation';
+import { GraphClient } from '../adapters/graph-client';
+import { RotationDeps } from './ports';
 
 export async function revokePreviousIfDue(deps: RotationDeps, graph: GraphClient, currentToken: string): Promise<void> {
   const { config, store, logger } = deps;

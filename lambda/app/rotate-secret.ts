@@ -1,18 +1,12 @@
 // The secret's rotation function: Secrets Manager's four steps, each idempotent, never promoting a token
 // that fails the same validation as the scheduled check. See README "Rotation".
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { CANDIDATE_LABEL, Metric, REJECTED_LABEL, ReportedProblem, RotationEvent } from './contract';
-import { AWSCURRENT, AWSPENDING } from './core/labels';
-import { formatTokenSecret, parseTokenSecret } from './core/parse-secret';
-import { guardRotationStep, planFinish, refreshAllowed, versionWithLabel } from './core/plan-rotation';
-import { redact } from './core/redact';
-import { CheckDeps, checkToken } from './check-token';
-import { MetricsPublisher } from './adapters/metrics-publisher';
-
-export interface RotationDeps extends CheckDeps {
-  readonly metrics: MetricsPublisher;
-  readonly logger: Logger;
-}
+import { CANDIDATE_LABEL, Metric, REJECTED_LABEL, ReportedProblem, RotationEvent } from '../contract';
+import { AWSCURRENT, AWSPENDING } from '../core/labels';
+import { formatTokenSecret, parseTokenSecret } from '../core/parse-secret';
+import { guardRotationStep, planFinish, refreshAllowed, versionWithLabel } from '../core/plan-rotation';
+import { redact } from '../core/redact';
+import { checkToken } from './check-token';
+import { RotationDeps } from './ports';
 
 /** A rotation step that must fail. Its message is safe to show: it never holds a token or secret. */
 export class RotationError extends Error {

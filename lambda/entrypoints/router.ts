@@ -1,41 +1,17 @@
 // Entry point: one function for the schedule, the on-demand check and Secrets Manager rotation.
 // Wiring only; decisions live in core/, outside systems behind adapters/.
-import { Logger } from '@aws-lambda-powertools/logger';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CheckReport, Metric } from './contract';
-import { AWSCURRENT } from './core/labels';
-import { recogniseEvent } from './core/recognise-event';
-import { redact } from './core/redact';
-import { GraphClient } from './adapters/graph-client';
-import { MetricsPublisher } from './adapters/metrics-publisher';
-import { readRuntimeConfig } from './adapters/runtime-config';
-import { SecretsStore } from './adapters/secrets-store';
-import { checkToken } from './check-token';
-import { revokePreviousIfDue } from './revoke-previous';
-import { RotationDeps, rotateSecret } from './rotate-secret';
+import { CheckReport, Metric } from '../contract';
+import { AWSCURRENT } from '../core/labels';
+import { recogniseEvent } from '../core/recognise-event';
+import { redact } from '../core/redact';
+import { checkToken } from '../app/check-token';
+import { revokePreviousIfDue } from '../app/revoke-previous';
+import { rotateSecret } from '../app/rotate-secret';
+import { deps, logger } from '../wiring';
 
 /** Time kept back from the Lambda timeout so the function reports instead of being killed. */
 const SAFETY_MARGIN_MS = 2_000;
 const DEFAULT_BUDGET_MS = 30_000;
-
-const logger = new Logger({ serviceName: 'whatsapp-token-guard' });
-let cached: RotationDeps | undefined;
-
-/** Built once per cold start; a bad environment fails every invocation with the variable's name. */
-function deps(): RotationDeps {
-  if (cached) return cached;
-  const config = readRuntimeConfig(process.env);
-  cached = {
-    config,
-    store: new SecretsStore(new SecretsManagerClient({})),
-    graph: (appSecret, deadline) =>
-      new GraphClient({ baseUrl: config.graphApiBaseUrl, version: config.graphApiVersion, appId: config.appId, appSecret, timeoutMs: config.httpTimeoutMs, deadline }),
-    now: () => new Date(),
-    metrics: new MetricsPublisher(),
-    logger,
-  };
-  return cached;
-}
 
 export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;

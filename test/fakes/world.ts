@@ -6,7 +6,7 @@ import { APP_ID, CANARY_APP_SECRET } from './canary';
 import { GraphEmulator } from './graph-emulator';
 import { FakeSecret, SecretsManagerFake } from './secrets-manager-fake';
 
-type Handler = typeof import('../../lambda/handler').handler;
+type Handler = typeof import('../../lambda/entrypoints/router').handler;
 
 export interface World {
   graph: GraphEmulator;
@@ -61,7 +61,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
 
   const invoke = async (event: unknown, remainingMs = 20_000): Promise<unknown> => {
     process.env = { ...SAVED, ...env };
-    if (!handler) jest.isolateModules(() => (handler = require('../../lambda/handler').handler));
+    if (!handler) jest.isolateModules(() => (handler = require('../../lambda/entrypoints/router').handler));
     const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true));
     const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true));
     try {

@@ -2,9 +2,9 @@
 // and the Graph emulator. After every scenario: AWSCURRENT holds a validated token, AWSPREVIOUS the one
 // before, no AWSPENDING blocks the next rotation, and no secret reached the output.
 import { PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CANDIDATE_LABEL, EnvVar, REJECTED_LABEL } from '../../lambda/contract';
-import { APP_ID, CANARY_TOKEN, expectNoCanary, PHONE_ID, SYSTEM_USER_ID, WABA_ID } from '../fakes/canary';
-import { emfLines, startWorld, World } from '../fakes/world';
+import { CANDIDATE_LABEL, EnvVar, REJECTED_LABEL } from '../../../lambda/contract';
+import { APP_ID, CANARY_TOKEN, expectNoCanary, PHONE_ID, SYSTEM_USER_ID, WABA_ID } from '../../fakes/canary';
+import { emfLines, startWorld, World } from '../../fakes/world';
 
 const DAY = 86_400;
 const nowS = (): number => Math.floor(Date.now() / 1000);

@@ -1,9 +1,9 @@
 // The scheduled and on-demand check, end to end through real fetch and the real SDK, against loopback
 // fakes of Graph and Secrets Manager.
 import { createHmac } from 'node:crypto';
-import { CheckReport, EnvVar } from '../../lambda/contract';
-import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary, PHONE_ID, WABA_ID } from '../fakes/canary';
-import { emfLines, startWorld, World } from '../fakes/world';
+import { CheckReport, EnvVar } from '../../../lambda/contract';
+import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary, PHONE_ID, WABA_ID } from '../../fakes/canary';
+import { emfLines, startWorld, World } from '../../fakes/world';
 
 const SCHEDULED = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
 const DAY = 86_400;

@@ -1,0 +1,20 @@
+// The dependencies each use case takes as an argument. Entry points get them from wiring.ts; tests may
+// build their own. Kept here so no use case imports its deps type from a sibling use case.
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { GraphClient } from '../adapters/graph-client';
+import type { MetricsPublisher } from '../adapters/metrics-publisher';
+import type { RuntimeConfig } from '../adapters/runtime-config';
+import type { SecretsStore } from '../adapters/secrets-store';
+
+export interface CheckDeps {
+  readonly config: RuntimeConfig;
+  readonly store: SecretsStore;
+  /** Builds a Graph client for this check's app secret and deadline. */
+  readonly graph: (appSecret: string, deadline: number) => GraphClient;
+  readonly now: () => Date;
+}
+
+export interface RotationDeps extends CheckDeps {
+  readonly metrics: MetricsPublisher;
+  readonly logger: Logger;
+}

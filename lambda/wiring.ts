@@ -1,0 +1,28 @@
+// Composition root: reads the function's settings once per cold start and builds the adapters every
+// entry point shares. Entry points call deps(); use cases in app/ take what they need as arguments.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GraphClient } from './adapters/graph-client';
+import { MetricsPublisher } from './adapters/metrics-publisher';
+import { readRuntimeConfig } from './adapters/runtime-config';
+import { SecretsStore } from './adapters/secrets-store';
+import { RotationDeps } from './app/ports';
+
+export const logger = new Logger({ serviceName: 'whatsapp-token-guard' });
+let cached: RotationDeps | undefined;
+
+/** Built once per cold start; a bad environment fails every invocation with the variable's name. */
+export function deps(): RotationDeps {
+  if (cached) return cached;
+  const config = readRuntimeConfig(process.env);
+  cached = {
+    config,
+    store: new SecretsStore(new SecretsManagerClient({})),
+    graph: (appSecret, deadline) =>
+      new GraphClient({ baseUrl: config.graphApiBaseUrl, version: config.graphApiVersion, appId: config.appId, appSecret, timeoutMs: config.httpTimeoutMs, deadline }),
+    now: () => new Date(),
+    metrics: new MetricsPublisher(),
+    logger,
+  };
+  return cached;
+}
