@@ -1,16 +1,13 @@
-// The guard's one Lambda: bundled locally with esbuild (no Docker), arm64, JSON logs with bounded
-// retention, a role that may write only its own log group, and the EventBridge schedule.
-import * as path from 'node:path';
+// The guard's one Lambda: the prebuilt router bundle (lib/private/guard-function.ts), arm64, JSON logs with
+// bounded retention, a role that may write only its own log group, and the EventBridge schedule.
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-
-const PROJECT_ROOT = path.join(__dirname, '..');
+import { GuardEntry, GuardFunction } from './private/guard-function';
 
 export interface CheckerFunctionProps {
   readonly environment: Record<string, string>;
@@ -24,7 +21,7 @@ export function checkSchedule(intervalMinutes: number): events.Schedule {
 }
 
 export class CheckerFunction extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly schedule: events.Rule;
@@ -36,13 +33,8 @@ export class CheckerFunction extends Construct {
     this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: 'whatsapp-token-guard checker and rotation function' });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(PROJECT_ROOT, 'lambda', 'entrypoints', 'router.ts'),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+    this.function = new GuardFunction(this, 'Function', {
+      entry: GuardEntry.ROUTER,
       memorySize: 256,
       // Retries stop well before this (see lambda/entrypoints/router.ts SAFETY_MARGIN_MS); rotation runs two checks.
       timeout: Duration.seconds(60),
@@ -54,18 +46,6 @@ export class CheckerFunction extends Construct {
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       environment: props.environment,
       description: 'whatsapp-token-guard: checks the WhatsApp token on a schedule and rotates its secret',
-      bundling: {
-        minify: true,
-        target: 'node24',
-        format: nodejs.OutputFormat.CJS,
-        // Bundle a pinned SDK rather than trust the runtime's copy (reference §3, the 2025 endpoint regression).
-        bundleAwsSDK: true,
-        sourceMap: false,
-        logLevel: nodejs.LogLevel.WARNING,
-        forceDockerBundling: false,
-        // Powertools' optional X-Ray and middy paths are never used here.
-        externalModules: [],
-      },
     });
     // A failed scheduled check is reported by metrics; the next check is the retry.
     this.function.configureAsyncInvoke({ retryAttempts: 0 });

@@ -7,6 +7,7 @@ import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary, PHONE_ID, SYST
 import { GraphEmulator } from '../fakes/graph-emulator';
 import { FakeSecret, SecretsManagerFake } from '../fakes/secrets-manager-fake';
 import { Datapoint, datapointsFromEmf, readAlarms, simulate, AlarmDefinition, matches } from './alarm-model';
+import { readManifest, sha256 } from '../../scripts/build-lambda';
 import { Assembly, checkIntervalMinutes, FunctionArtifact, synthesize } from './cloud-assembly';
 import { FunctionProcess, Invocation, lambdaEnvironment } from './function-process';
 
@@ -318,10 +319,11 @@ describe('artifact from cdk.out', () => {
     for (const f of files) expectNoCanary(fs.readFileSync(f, 'utf8'));
   });
 
-  it('runs the bundle exactly as the asset manifest would upload it', () => {
+  it('runs the bundle exactly as the asset manifest would upload it, byte for byte the package's prebuilt router', () => {
     const fn = functionFor('basic');
     expect(fn.codeDir).toContain(assembly.outdir);
-    expect(fn.handler).toBe('index.handler');
+    expect(fn.handler).toBe('router.handler');
+    expect(sha256(fn.bundleFile)).toBe(readManifest()!.entries.router.sha256);
   });
 
   // Scenarios run a few at a time: each has its own emulator, Secrets Manager and function process.

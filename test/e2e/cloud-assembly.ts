@@ -14,6 +14,8 @@ export interface FunctionArtifact {
   /** Absolute path of the directory zipped for upload. */
   readonly codeDir: string;
   readonly handler: string;
+  /** Absolute path of the file the handler string names (`router.handler` -> `<codeDir>/router.js`). */
+  readonly bundleFile: string;
   readonly timeoutS: number;
   readonly memoryMb: number;
   /** Environment.Variables as written in the template (values may be Refs). */
@@ -52,6 +54,7 @@ export function readAssembly(outdir: string, templateFile: string): Assembly {
       logicalId,
       codeDir,
       handler: r.Properties.Handler as string,
+      bundleFile: path.join(codeDir, `${(r.Properties.Handler as string).replace(/\.[^.]+$/, '')}.js`),
       timeoutS: r.Properties.Timeout as number,
       memoryMb: r.Properties.MemorySize as number,
       environment: ((r.Properties.Environment as { Variables?: Record<string, unknown> })?.Variables ?? {}) as Record<string, unknown>,

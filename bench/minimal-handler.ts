@@ -1,1 +1,0 @@
-export const handler = async (): Promise<string> => 'ok';
