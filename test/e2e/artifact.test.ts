@@ -319,7 +319,7 @@ describe('artifact from cdk.out', () => {
     for (const f of files) expectNoCanary(fs.readFileSync(f, 'utf8'));
   });
 
-  it('runs the bundle exactly as the asset manifest would upload it, byte for byte the package's prebuilt router', () => {
+  it('runs the bundle exactly as the asset manifest would upload it, byte for byte the prebuilt router the package ships', () => {
     const fn = functionFor('basic');
     expect(fn.codeDir).toContain(assembly.outdir);
     expect(fn.handler).toBe('router.handler');
