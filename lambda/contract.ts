@@ -3,6 +3,13 @@
 // Renaming a metric, dimension, label or field here is a BREAKING CHANGE for users' dashboards,
 // alarms, consumers and scripts.
 
+/**
+ * Version of this contract as a user sees it: metric names, units and dimensions, the secret shapes, staging labels
+ * and the on-demand check's report. An incompatible change to any of them bumps it, with a major package version and
+ * a "Breaking" entry in CHANGELOG.md. The package exports it as `GuardContract.VERSION`.
+ */
+export const CONTRACT_VERSION = '1';
+
 /** CloudWatch namespace of every metric the guard publishes. */
 export const NAMESPACE = 'WhatsAppTokenGuard';
 
@@ -115,7 +122,7 @@ export interface ProblemDefinition {
 const GENERATE_TOKEN =
   'In Meta Business Settings > Users > System users: pick (or create) an admin system user, give it the app and ' +
   'Full control of the WhatsApp Business Account (Assign assets), click "Generate new token" for the app with ' +
-  'whatsapp_business_messaging and whatsapp_business_management, then hand it in with `npx token-guard set-token` ' +
+  'whatsapp_business_messaging and whatsapp_business_management, then hand it in with `npx --no-install whatsapp-token-guard set-token` ' +
   '(it is validated before it becomes AWSCURRENT).';
 
 export const Problem = {
@@ -128,19 +135,19 @@ export const Problem = {
   AppSecretNotSet: {
     title: 'App secret not stored yet',
     what: "The Meta app secret is not stored, so the guard cannot call debug_token (Meta answers it only to the app token 'app-id|app-secret').",
-    fix: 'Copy the app secret from App Dashboard > App settings > Basic and run `npx token-guard set-app-secret`.',
+    fix: 'Copy the app secret from App Dashboard > App settings > Basic and run `npx --no-install whatsapp-token-guard set-app-secret`.',
     severity: 'critical',
   },
   SecretMalformed: {
     title: 'Secret value malformed',
     what: 'A secret value is not in a shape the guard accepts.',
-    fix: 'Store {"accessToken":"<token>"} (or {"appSecret":"<secret>"}) or the bare value, without quotes or spaces, with `npx token-guard set-token` / `set-app-secret`.',
+    fix: 'Store {"accessToken":"<token>"} (or {"appSecret":"<secret>"}) or the bare value, without quotes or spaces, with `npx --no-install whatsapp-token-guard set-token` / `set-app-secret`.',
     severity: 'critical',
   },
   AppTokenRejected: {
     title: 'App secret or app id rejected by Meta',
     what: "Meta refused the app token built from the configured app id and stored app secret (wrong app id, wrong or reset app secret, or appsecret_proof refused).",
-    fix: "Check `appId` in cdk.json against the App Dashboard, then store the app's current secret with `npx token-guard set-app-secret`.",
+    fix: "Check `appId` in cdk.json against the App Dashboard, then store the app's current secret with `npx --no-install whatsapp-token-guard set-app-secret`.",
     severity: 'critical',
   },
   SecretReadFailed: {
@@ -188,7 +195,7 @@ export const Problem = {
   TokenExpiring: {
     title: 'Token expiring soon',
     what: 'The token expires soon; after that every send fails and an expired token cannot be refreshed.',
-    fix: 'Rotate now: refresh/mint mode `npx token-guard rotate`; hand-made mode generate a new token (60 days) for the system user and run `npx token-guard set-token`.',
+    fix: 'Rotate now: refresh/mint mode `npx --no-install whatsapp-token-guard rotate`; hand-made mode generate a new token (60 days) for the system user and run `npx --no-install whatsapp-token-guard set-token`.',
     severity: 'warning',
   },
   MissingScopes: {
@@ -200,7 +207,7 @@ export const Problem = {
   AssetAccessDenied: {
     title: 'No access to the WhatsApp asset',
     what: "Meta refused a read-only probe of the WABA or phone number (code 200: the system user lacks asset access; code 10/3: permission missing).",
-    fix: 'In Business Settings > System users > (user) > Assign assets, give the system user Full control of the WhatsApp Business Account, then run `npx token-guard check`.',
+    fix: 'In Business Settings > System users > (user) > Assign assets, give the system user Full control of the WhatsApp Business Account, then run `npx --no-install whatsapp-token-guard check`.',
     severity: 'critical',
   },
   AssetNotFound: {
@@ -218,7 +225,7 @@ export const Problem = {
   AppNotSubscribed: {
     title: 'App not subscribed to the WABA',
     what: "The configured app is not in the WABA's subscribed_apps: inbound messages and status webhooks do not reach you.",
-    fix: 'Subscribe the app: POST /{waba-id}/subscribed_apps with the system-user token (or re-run Embedded Signup), then run `npx token-guard check`.',
+    fix: 'Subscribe the app: POST /{waba-id}/subscribed_apps with the system-user token (or re-run Embedded Signup), then run `npx --no-install whatsapp-token-guard check`.',
     severity: 'critical',
   },
   MessagingBlocked: {

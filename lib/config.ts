@@ -118,7 +118,7 @@ function rotation(v: unknown, field: string): RotationConfig {
   if (!ROTATION_MODES.includes(mode)) throw new ConfigError(`${field}.mode`, `must be one of ${ROTATION_MODES.join(', ')}, got ${describe(r.mode)}`, 'Use "hand-made" unless the README\'s rotation section says otherwise.');
   const automatic = mode !== 'hand-made';
   if (!automatic && r.scheduleDays !== undefined) {
-    throw new ConfigError(`${field}.scheduleDays`, 'is only used by the "refresh" and "mint" modes', 'Remove it: a hand-made token is rotated when an operator hands one in with `npx token-guard set-token`.');
+    throw new ConfigError(`${field}.scheduleDays`, 'is only used by the "refresh" and "mint" modes', 'Remove it: a hand-made token is rotated when an operator hands one in with `npx --no-install whatsapp-token-guard set-token`.');
   }
   const scheduleDays = automatic ? int(r, 'scheduleDays', `${field}.scheduleDays`, 30, 1, MAX_ROTATION_DAYS, `30 (at most ${MAX_ROTATION_DAYS}, well inside a 60-day token's life)`) : undefined;
   const systemUserId = str(r, 'systemUserId', `${field}.systemUserId`, { required: mode === 'mint', pattern: NUMERIC_ID, hint: 'the numeric id of the system user (Business Settings > Users > System users)' });

@@ -1,6 +1,6 @@
 // The guard's secrets are created without a value (no GenerateSecretString, no SecretString), so the
 // template never holds a token or app secret, and retained when the stack goes, because the value may
-// exist nowhere else. Values arrive after deploy through `npx token-guard`.
+// exist nowhere else. Values arrive after deploy through `npx --no-install whatsapp-token-guard`.
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -25,7 +25,7 @@ export function emptyAppSecret(scope: Construct, id: string, props: EmptySecretP
     id: 'AwsSolutions-SMG4',
     reason:
       "The Meta app secret can only be reset by a person in Meta's App Dashboard (App settings > Basic); Meta offers no API to rotate it, so a rotation function has nothing to call. " +
-      'Store the new value with `token-guard set-app-secret` after a reset; the ChecksFailing alarm (AppTokenRejected) fires if the stored one stops working.',
+      'Store the new value with `whatsapp-token-guard set-app-secret` after a reset; the ChecksFailing alarm (AppTokenRejected) fires if the stored one stops working.',
   });
   return secret;
 }

@@ -76,8 +76,8 @@ export function alarmCatalog(o: AlarmCatalogOptions): AlarmSpec[] {
 }
 
 const EXTRA_FIX: Partial<Record<AlarmId, string>> = {
-  NoCheckReported: "Check the checker function's log group and its Errors metric, that its EventBridge schedule is enabled, and that it was not throttled; run `npx token-guard check` to invoke it by hand.",
-  RotationFailed: 'Run `npx token-guard status` to see the versions and the reason in the function log; fix the cause named there (the candidate is kept, labelled TOKENGUARD_CANDIDATE or TOKENGUARD_REJECTED) and rotate again.',
+  NoCheckReported: "Check the checker function's log group and its Errors metric, that its EventBridge schedule is enabled, and that it was not throttled; run `npx --no-install whatsapp-token-guard check` to invoke it by hand.",
+  RotationFailed: 'Run `npx --no-install whatsapp-token-guard status` to see the versions and the reason in the function log; fix the cause named there (the candidate is kept, labelled TOKENGUARD_CANDIDATE or TOKENGUARD_REJECTED) and rotate again.',
 };
 
 /** Alarm description: what happened, then what to do, within CloudWatch's 1024 characters. */
@@ -87,7 +87,7 @@ export function alarmDescription(spec: AlarmSpec, tokenName: string): string {
   const [main, ...others] = spec.problems;
   const fix = main ? Problem[main].fix : (EXTRA_FIX[spec.id] ?? '');
   const also = others.length ? ` Other causes: ${others.map((id) => Problem[id].title.toLowerCase()).join('; ')}.` : '';
-  const text = `[${tokenName}] ${spec.summary} What to do: ${fix}${also} \`npx token-guard check --token ${tokenName}\` names the exact cause and fix.`;
+  const text = `[${tokenName}] ${spec.summary} What to do: ${fix}${also} \`npx --no-install whatsapp-token-guard check --token ${tokenName}\` names the exact cause and fix.`;
   return text.length <= 1024 ? text : `${text.slice(0, 1021)}...`;
 }
 
@@ -126,7 +126,7 @@ export class TokenAlarms extends Construct {
     this.metrics = metrics;
     this.unhealthy = new cloudwatch.CompositeAlarm(this, 'Unhealthy', {
       compositeAlarmName: `${prefix}-Unhealthy`,
-      alarmDescription: `[${props.tokenName}] The WhatsApp token is unhealthy: at least one of its alarms (${Object.keys(alarms).join(', ')}) is in ALARM. Each of those alarms' descriptions says what to do; \`npx token-guard status --token ${props.tokenName}\` shows which.`,
+      alarmDescription: `[${props.tokenName}] The WhatsApp token is unhealthy: at least one of its alarms (${Object.keys(alarms).join(', ')}) is in ALARM. Each of those alarms' descriptions says what to do; \`npx --no-install whatsapp-token-guard status --token ${props.tokenName}\` shows which.`,
       alarmRule: cloudwatch.AlarmRule.anyOf(...Object.values(alarms).map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))),
     });
     this.unhealthy.addAlarmAction(action);

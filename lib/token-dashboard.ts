@@ -11,7 +11,7 @@ export function addTokenWidgets(dashboard: cloudwatch.Dashboard, tokenName: stri
   const m = (name: (typeof Metric)[keyof typeof Metric], stat: string, label: string): cloudwatch.Metric => guardMetric(name, tokenName, stat, period).with({ label });
   dashboard.addWidgets(
     new cloudwatch.TextWidget({
-      markdown: `## WhatsApp token \`${tokenName}\`\nEach alarm's description says what to do. Run \`npx token-guard check --token ${tokenName}\` for the full report.`,
+      markdown: `## WhatsApp token \`${tokenName}\`\nEach alarm's description says what to do. Run \`npx --no-install whatsapp-token-guard check --token ${tokenName}\` for the full report.`,
       width: 24,
       height: 2,
     }),

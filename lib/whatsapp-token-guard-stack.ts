@@ -40,7 +40,7 @@ export class WhatsAppTokenGuardStack extends Stack {
       ? secretsmanager.Secret.fromSecretCompleteArn(this, 'AppSecret', config.appSecretArn)
       : emptyAppSecret(this, 'AppSecret', {
           secretName: `${this.stackName}/meta-app-secret`,
-          description: `Meta app secret of app ${config.appId}: {"appSecret":"..."}. Store it with \`npx token-guard set-app-secret\`.`,
+          description: `Meta app secret of app ${config.appId}: {"appSecret":"..."}. Store it with \`npx --no-install whatsapp-token-guard set-app-secret\`.`,
           encryptionKey: key,
         });
 
@@ -92,8 +92,8 @@ export class WhatsAppTokenGuardStack extends Stack {
         ]),
       ),
     };
-    new CfnOutput(this, MANIFEST_OUTPUT, { description: 'whatsapp-token-guard: where everything is, for `npx token-guard` (ARNs and names only)', value: this.toJsonString(manifest) });
-    new CfnOutput(this, 'AppSecretArn', { description: 'Store the Meta app secret here: npx token-guard set-app-secret', value: appSecret.secretArn });
+    new CfnOutput(this, MANIFEST_OUTPUT, { description: 'whatsapp-token-guard: where everything is, for `npx --no-install whatsapp-token-guard` (ARNs and names only)', value: this.toJsonString(manifest) });
+    new CfnOutput(this, 'AppSecretArn', { description: 'Store the Meta app secret here: npx --no-install whatsapp-token-guard set-app-secret', value: appSecret.secretArn });
     new CfnOutput(this, 'AlarmTopicArn', { description: 'Alarm notifications', value: topic.topicArn });
   }
 }

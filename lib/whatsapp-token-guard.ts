@@ -29,7 +29,7 @@ import { AlarmId, TokenAlarms } from './token-alarms';
 
 export interface TokenRotationOptions {
   /**
-   * How new tokens come in: `hand-made` (an operator hands one in with `token-guard set-token`),
+   * How new tokens come in: `hand-made` (an operator hands one in with `whatsapp-token-guard set-token`),
    * `refresh` (exchange the 60-day token for a new one) or `mint` (generate one for the system user).
    * @default 'hand-made'
    */
@@ -179,7 +179,7 @@ export class WhatsAppTokenGuard extends Construct {
 
     const tokenSecret = emptyRetainedSecret(this, 'TokenSecret', {
       secretName: props.secretName ?? `whatsapp-token-guard/${props.tokenName}/token`,
-      description: `WhatsApp Cloud API system-user token "${props.tokenName}": {"accessToken":"..."}. Hand in new tokens with \`npx token-guard set-token\`.`,
+      description: `WhatsApp Cloud API system-user token "${props.tokenName}": {"accessToken":"..."}. Hand in new tokens with \`npx --no-install whatsapp-token-guard set-token\`.`,
       encryptionKey: props.encryptionKey,
     });
     this.tokenSecret = tokenSecret;
@@ -188,7 +188,7 @@ export class WhatsAppTokenGuard extends Construct {
       props.appSecret ??
       emptyAppSecret(this, 'AppSecret', {
         secretName: `whatsapp-token-guard/${props.tokenName}/app-secret`,
-        description: 'Meta app secret: {"appSecret":"..."}. Store it with `npx token-guard set-app-secret`.',
+        description: 'Meta app secret: {"appSecret":"..."}. Store it with `npx --no-install whatsapp-token-guard set-app-secret`.',
         encryptionKey: props.encryptionKey,
       });
 
@@ -246,7 +246,7 @@ export class WhatsAppTokenGuard extends Construct {
       targets: [
         new eventTargets.SnsTopic(this.alarmTopic, {
           message: events.RuleTargetInput.fromText(
-            `[${props.tokenName}] Secrets Manager reports ${events.EventField.fromPath('$.detail.eventName')} for the WhatsApp token secret: ${events.EventField.fromPath('$.detail.errorMessage')}. AWSCURRENT still holds the previous token. Run \`npx token-guard status --token ${props.tokenName}\`, fix the cause and rotate again.`,
+            `[${props.tokenName}] Secrets Manager reports ${events.EventField.fromPath('$.detail.eventName')} for the WhatsApp token secret: ${events.EventField.fromPath('$.detail.errorMessage')}. AWSCURRENT still holds the previous token. Run \`npx --no-install whatsapp-token-guard status --token ${props.tokenName}\`, fix the cause and rotate again.`,
           ),
         }),
       ],
@@ -305,7 +305,7 @@ export class WhatsAppTokenGuard extends Construct {
         id: 'AwsSolutions-SMG4',
         reason:
           'Hand-made mode: a person creates each token in Meta Business Manager (Meta shows it once), so there is nothing to rotate to on a timer. ' +
-          'Rotation is configured (this function is the rotation function) and runs when an operator hands a token in with `token-guard set-token`; ' +
+          'Rotation is configured (this function is the rotation function) and runs when an operator hands a token in with `whatsapp-token-guard set-token`; ' +
           'the TokenExpiring alarm warns 14 days before a 60-day token expires. Use rotation mode refresh or mint for automatic rotation.',
       });
 

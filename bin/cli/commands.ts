@@ -64,7 +64,7 @@ async function reportPromotion(s: Session, target: Target, outcome: Extract<Rota
 }
 
 function timeoutExit(s: Session, target: Target, versionId: string, seconds: number): number {
-  s.out(s.style.warn(`The rotation (version ${versionId}) is still running after ${seconds} s. Run "npx token-guard status --token ${target.tokenName}" in a minute; AWSCURRENT moves only if the token passes validation.`));
+  s.out(s.style.warn(`The rotation (version ${versionId}) is still running after ${seconds} s. Run "npx --no-install whatsapp-token-guard status --token ${target.tokenName}" in a minute; AWSCURRENT moves only if the token passes validation.`));
   return 2;
 }
 
@@ -97,7 +97,7 @@ export async function setToken(s: Session, target: Target, input: InputOptions, 
 
 export async function rotate(s: Session, target: Target, timeoutSeconds: number): Promise<number> {
   if (target.rotationMode === 'hand-made') {
-    throw new CliError(`Token "${target.tokenName}" uses hand-made rotation: there is nothing to rotate to until you hand in a new token. Run "npx token-guard set-token --token ${target.tokenName}".`);
+    throw new CliError(`Token "${target.tokenName}" uses hand-made rotation: there is nothing to rotate to until you hand in a new token. Run "npx --no-install whatsapp-token-guard set-token --token ${target.tokenName}".`);
   }
   const versions = await refuseIfRotating(s, target);
   const outcome = await rotateAndWait(s, target, timeoutSeconds * 1000);
@@ -120,11 +120,11 @@ export async function setAppSecret(s: Session, target: Target, input: InputOptio
     return 1;
   }
   if (report.problems.some((p) => p.id === 'TokenNotSet')) {
-    s.out(s.style.warn('App secret stored. It cannot be verified until a token is stored: run "npx token-guard set-token" next.'));
+    s.out(s.style.warn('App secret stored. It cannot be verified until a token is stored: run "npx --no-install whatsapp-token-guard set-token" next.'));
     return 0;
   }
   if (report.outcome === 'check-failed') {
-    s.out([s.style.warn('App secret stored, but it could not be verified now:'), ...renderProblems(report.problems, s.style), 'Run "npx token-guard check" later to confirm it.'].join('\n'));
+    s.out([s.style.warn('App secret stored, but it could not be verified now:'), ...renderProblems(report.problems, s.style), 'Run "npx --no-install whatsapp-token-guard check" later to confirm it.'].join('\n'));
     return 2;
   }
   s.out(s.style.ok('✓ App secret stored and accepted by Meta (debug_token answered).'));
@@ -185,7 +185,7 @@ export async function status(s: Session, target: Target): Promise<number> {
     `  Secret          ${target.tokenSecretArn}`,
     `  Rotation        ${summary.rotationEnabled ? 'configured' : st.bad('not configured')}; last ${summary.lastRotated ?? 'never'}${summary.nextRotation ? `; next ${summary.nextRotation}` : ''}`,
     `  Last outcome    ${summary.lastRotationFailed && (!summary.lastRotationSucceeded || summary.lastRotationFailed > summary.lastRotationSucceeded) ? st.bad(`failed ${summary.lastRotationFailed}`) : summary.lastRotationSucceeded ? st.ok(`succeeded ${summary.lastRotationSucceeded}`) : 'no rotation in the last 60 days'}`,
-    `  App secret      ${summary.appSecretStored ? st.ok('stored') : st.bad('not stored: run "npx token-guard set-app-secret"')}`,
+    `  App secret      ${summary.appSecretStored ? st.ok('stored') : st.bad('not stored: run "npx --no-install whatsapp-token-guard set-app-secret"')}`,
     `  Last check      ${summary.lastCheck ? `${summary.lastCheck.at} ${summary.lastCheck.failed ? st.warn('(could not reach a verdict)') : st.ok('(verdict reached)')}` : st.bad('none in the last 24 h')}`,
     '  Versions (values are never shown)',
     ...versions.map((v) => `    ${v.versionId}  ${v.created ?? ''}  ${v.stages.join(', ')}`),

@@ -43,6 +43,36 @@ export function explainAwsError(e: unknown, ctx: ErrorContext): CliError {
   }
   if (name === 'UnrecognizedClientException' || name === 'InvalidSignatureException') return new CliError(`AWS rejected the credentials (${name}) in ${where}. Check the profile and region, and retry.`);
   if (name === 'ResourceNotFoundException') return new CliError(`Not found in ${where}: ${message.slice(0, 200)}. Check --region and --stack, or redeploy.`);
-  if (name === 'TimeoutError' || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|socket hang up/.test(message)) return new CliError(`Could not reach AWS in ${where} (${name}). Check your network and --region, and retry.`);
+  const cause = networkCause(err);
+  if (cause) return new CliError(`Could not reach AWS in ${where}: ${cause}. Check your network, --region and any proxy or AWS_ENDPOINT_URL setting, and retry.`);
   return new CliError(`${name}: ${message.slice(0, 300)}`);
+}
+
+type NetworkError = Error & { code?: string; hostname?: string; address?: string; port?: number };
+
+/** What failed on the way to AWS, in words, with Node's error code; undefined when it was not the network. */
+export function networkCause(err: NetworkError): string | undefined {
+  const message = String(err.message ?? '');
+  const code = err.code ?? /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE)\b/.exec(message)?.[1];
+  const host = err.hostname ?? (err.address ? `${err.address}${err.port ? `:${err.port}` : ''}` : undefined) ?? /(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT) (\S+)/.exec(message)?.[1];
+  const at = host ? ` ${host}` : '';
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `the connection to${at || ' the endpoint'} was refused (ECONNREFUSED)`;
+    case 'ENOTFOUND':
+      return `the host name${at} does not resolve (ENOTFOUND)`;
+    case 'EAI_AGAIN':
+      return `the DNS lookup of${at || ' the endpoint'} failed for now (EAI_AGAIN)`;
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return `the connection${host ? ` to ${host}` : ''} was closed during the request (${code})`;
+    case 'ETIMEDOUT':
+      return `the connection${host ? ` to ${host}` : ''} timed out (ETIMEDOUT)`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `no route to${at || ' the endpoint'} (${code})`;
+  }
+  if (err.name === 'TimeoutError') return `no answer in time (TimeoutError: ${message.slice(0, 120)})`;
+  if (/socket hang up/.test(message)) return 'the connection was closed before an answer (socket hang up)';
+  return undefined;
 }

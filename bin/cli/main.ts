@@ -1,4 +1,4 @@
-// `token-guard`: the operator command. Parses flags with commander, finds the deployed guard, runs one
+// `whatsapp-token-guard`: the operator command. Parses flags with commander, finds the deployed guard, runs one
 // command, and turns every failure into one line with the fix and an exit status.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -48,7 +48,7 @@ function defaultStackName(): string {
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode = 0;
   const writeErr = (line: string): void => void io.stderr.write(`${line}\n`);
-  const program = new Command('token-guard')
+  const program = new Command('whatsapp-token-guard')
     .description('Operate whatsapp-token-guard: hand in a token, check it now, see where things stand.')
     .addOption(new Option('--stack <name>', 'CloudFormation stack of the guard').default(defaultStackName()))
     .option('--token <name>', 'token name (needed when the stack guards several)')
@@ -84,7 +84,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     } catch (e) {
       const err = explainAwsError(e, { region, profile: g.profile, stackName: g.stack ?? 'WhatsAppTokenGuard' });
       if (io.stderr.isTTY) io.stderr.write('\r\u001b[2K');
-      writeErr(`token-guard: ${err.message}`);
+      writeErr(`whatsapp-token-guard: ${err.message}`);
       exitCode = err.exitCode;
     }
   };
@@ -127,10 +127,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // help/version print and exit 0
     if (e instanceof CliError) {
-      writeErr(`token-guard: ${e.message}`);
+      writeErr(`whatsapp-token-guard: ${e.message}`);
       return e.exitCode;
     }
-    writeErr(`token-guard: ${(e as Error).message}`);
+    writeErr(`whatsapp-token-guard: ${(e as Error).message}`);
     return 2;
   }
   if (argv.length === 0) {

@@ -57,7 +57,7 @@ export async function refuseIfRotating(s: Session, target: Target): Promise<Reco
   const pending = versionWithLabel(versions, AWSPENDING);
   if (pending && !versions[pending].includes(AWSCURRENT)) {
     throw new CliError(
-      `A rotation of "${target.tokenName}" is already in progress (version ${pending} is AWSPENDING). Wait for it (npx token-guard status --token ${target.tokenName}); if it stays stuck for more than 15 minutes, clear it with: aws secretsmanager update-secret-version-stage --secret-id ${target.tokenSecretArn} --version-stage AWSPENDING --remove-from-version-id ${pending}`,
+      `A rotation of "${target.tokenName}" is already in progress (version ${pending} is AWSPENDING). Wait for it (npx --no-install whatsapp-token-guard status --token ${target.tokenName}); if it stays stuck for more than 15 minutes, clear it with: aws secretsmanager update-secret-version-stage --secret-id ${target.tokenSecretArn} --version-stage AWSPENDING --remove-from-version-id ${pending}`,
     );
   }
   return versions;
@@ -72,7 +72,7 @@ export async function rotateAndWait(s: Session, target: Target, timeoutMs: numbe
     started = await s.clients.secrets.send(new RotateSecretCommand({ SecretId: target.tokenSecretArn }));
   } catch (e) {
     if ((e as Error).name === 'InvalidRequestException' && /previous rotation isn't complete/i.test((e as Error).message)) {
-      throw new CliError(`A rotation of "${target.tokenName}" is already in progress; Secrets Manager will reattempt it. Run "npx token-guard status --token ${target.tokenName}" and retry when it has finished.`);
+      throw new CliError(`A rotation of "${target.tokenName}" is already in progress; Secrets Manager will reattempt it. Run "npx --no-install whatsapp-token-guard status --token ${target.tokenName}" and retry when it has finished.`);
     }
     throw e;
   }

@@ -81,7 +81,7 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, deadline: 
     if (!parsed.ok) throw new RotationError(`createSecret: the handed-in token (version ${handedIn.versionId}) is malformed: ${parsed.reason}`);
     candidate = parsed.value;
   } else if (config.rotationMode === 'hand-made') {
-    throw new RotationError(`createSecret: no token was handed in (no version carries ${CANDIDATE_LABEL}). Run \`npx token-guard set-token\`, which stages the new token and starts the rotation.`);
+    throw new RotationError(`createSecret: no token was handed in (no version carries ${CANDIDATE_LABEL}). Run \`npx --no-install whatsapp-token-guard set-token\`, which stages the new token and starts the rotation.`);
   } else {
     // refresh and mint both start from the live token: judge it first (and learn its expiry).
     const current = await checkToken(deps, { stage: AWSCURRENT }, deadline);
@@ -91,7 +91,7 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, deadline: 
       throw new RotationError(`createSecret: could not check the current token before ${config.rotationMode === 'refresh' ? 'refreshing' : 'minting'}: ${reasons(report.problems)}`);
     }
     if (!report.token?.valid) {
-      throw new RotationError(`createSecret: the current token is invalid (${report.token?.invalidReason ?? 'unknown reason'}); Meta cannot ${config.rotationMode === 'refresh' ? 'exchange' : 'mint with'} a dead token. Generate a new token by hand and run \`npx token-guard set-token\`.`);
+      throw new RotationError(`createSecret: the current token is invalid (${report.token?.invalidReason ?? 'unknown reason'}); Meta cannot ${config.rotationMode === 'refresh' ? 'exchange' : 'mint with'} a dead token. Generate a new token by hand and run \`npx --no-install whatsapp-token-guard set-token\`.`);
     }
     if (config.rotationMode === 'refresh') {
       const allowed = refreshAllowed(report.token.expiresAt);

@@ -38,7 +38,7 @@ export async function handler(event: unknown, context?: LambdaContextLike): Prom
     // Name and code location only: an unexpected error's message could quote a secret (JSON.parse does).
     const where = ((e as Error).stack ?? '').split('\n').find((l) => l.trim().startsWith('at '))?.trim();
     logger.error('check crashed', { error: (e as Error).name, where });
-    throw new Error(`Check failed unexpectedly (${(e as Error).name} ${where ?? ''}); CheckFailed was published. Retry with \`npx token-guard check\`; if it repeats, report it with the function's log line.`);
+    throw new Error(`Check failed unexpectedly (${(e as Error).name} ${where ?? ''}); CheckFailed was published. Retry with \`npx --no-install whatsapp-token-guard check\`; if it repeats, report it with the function's log line.`);
   }
   const report: CheckReport = live ? result.report : { ...result.report, metrics: {} };
   if (live) d.metrics.publish(d.config.tokenName, report.metrics);

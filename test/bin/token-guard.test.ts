@@ -296,7 +296,7 @@ describe('check', () => {
     await setup({ token: CANARY_TOKEN });
     lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 60.00 seconds' })) as never });
     expect(await cli(['check'])).toBe(2);
-    expect(err).toMatch(/^token-guard: The function .* timed out before it could report/);
+    expect(err).toMatch(/^whatsapp-token-guard: The function .* timed out before it could report/);
     expect(err.trim().split('\n')).toHaveLength(1);
   });
 });
@@ -372,7 +372,7 @@ describe('errors: one line with the fix, never a stack trace', () => {
   it('prints help for each command', async () => {
     await setup({ token: CANARY_TOKEN });
     expect(await cli(['set-token', '--help'])).toBe(0);
-    expect(out).toMatch(/Usage: token-guard set-token/);
+    expect(out).toMatch(/Usage: whatsapp-token-guard set-token/);
     expect(out).toMatch(/--file <path>/);
   });
 });
