@@ -234,6 +234,12 @@ export const Problem = {
     fix: "Open WhatsApp Manager > Overview for the number; the report's detail lists the blocking entity (phone number, WABA, business or app) and Meta's error.",
     severity: 'critical',
   },
+  SettingsInvalid: {
+    title: 'Token settings invalid',
+    what: "A fleet token's settings (the tags on its secret) are malformed, so it cannot be checked as configured.",
+    fix: 'Fix the tag named in the detail with `npx token-guard fleet add NAME --waba ID --phone ID --rotation MODE` (it rewrites the tags) or `aws secretsmanager tag-resource`; the next sweep checks it again.',
+    severity: 'critical',
+  },
   MessagingLimited: {
     title: 'Phone number limited',
     what: "The number's health_status.can_send_message is LIMITED: some sends may fail.",
@@ -295,4 +301,97 @@ export interface CheckReport {
   readonly problems: readonly ReportedProblem[];
   /** The metric values this check published (rotation candidate checks publish none). */
   readonly metrics: Partial<Record<MetricName, number>>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Fleet mode: many tokens of one Meta app, each its own secret under the fleet's name prefix.
+// ---------------------------------------------------------------------------------------------------------
+
+/** Every fleet secret is named `<FLEET_SECRET_PREFIX><fleet>/<token>`; IAM, the planner and the CLI rely on it. */
+export const FLEET_SECRET_PREFIX = 'whatsapp-token-guard/fleet/';
+
+/** The one dimension of every fleet metric (no per-token dimension: each dimension set is a billed custom metric). */
+export const FLEET_DIMENSION = 'Fleet';
+
+/** Aggregate fleet metrics. Each worker invocation publishes one EMF line with its tally; Sum over the sweep interval is the sweep's count. */
+export const FleetMetric = {
+  /** 1 per planner run (the "no sweep ran" heartbeat). */
+  SweepRuns: 'SweepRuns',
+  /** Tokens the planner queued for a check. */
+  TokensPlanned: 'TokensPlanned',
+  /** Checks that reached an outcome and were recorded (healthy, unhealthy or a final check failure). */
+  TokensChecked: 'TokensChecked',
+  /** Checks whose verdict was unhealthy (a critical problem, including invalid settings tags). */
+  TokensUnhealthy: 'TokensUnhealthy',
+  /** Checks that found the token expiring within its warning window. */
+  TokensExpiring: 'TokensExpiring',
+  /** Checks that gave up without a verdict after the queue's last retry (Meta unreachable, secret unreadable). */
+  CheckFailures: 'CheckFailures',
+  /** Checks deferred or failed because Meta's usage headers or a throttling code said to back off. */
+  RateLimited: 'RateLimited',
+  /** Seconds from the start of the sweep to a check's completion; Maximum over the interval is the sweep's duration. */
+  SweepDuration: 'SweepDuration',
+  /** Highest X-App-Usage percentage (max of call_count, total_cputime, total_time) a worker saw. */
+  AppUsagePercent: 'AppUsagePercent',
+} as const;
+export type FleetMetricName = (typeof FleetMetric)[keyof typeof FleetMetric];
+
+export const FLEET_METRIC_UNIT: Record<FleetMetricName, 'Count' | 'Seconds' | 'Percent'> = {
+  SweepRuns: 'Count',
+  TokensPlanned: 'Count',
+  TokensChecked: 'Count',
+  TokensUnhealthy: 'Count',
+  TokensExpiring: 'Count',
+  CheckFailures: 'Count',
+  RateLimited: 'Count',
+  SweepDuration: 'Seconds',
+  AppUsagePercent: 'Percent',
+};
+
+/**
+ * Tags on a fleet secret: the token's settings. Secrets Manager tag values allow letters, digits, spaces and
+ * `_ . : / = + - @` (no commas), at most 256 characters, so scopes are separated by spaces.
+ */
+export const FleetTag = {
+  /** The fleet the secret belongs to (also in its name); the planner ignores secrets whose tag disagrees. */
+  Fleet: 'token-guard:fleet',
+  /** The token's name inside the fleet (also the last part of the secret name). */
+  TokenName: 'token-guard:token',
+  WabaId: 'token-guard:waba-id',
+  PhoneNumberId: 'token-guard:phone-number-id',
+  /** hand-made | refresh | mint */
+  RotationMode: 'token-guard:rotation-mode',
+  /** Space-separated scopes that override the fleet's required scopes. */
+  RequiredScopes: 'token-guard:required-scopes',
+  /** The system user whose tokens are minted (mint mode). */
+  SystemUserId: 'token-guard:system-user-id',
+  /** Whole days; overrides the fleet's expiry warning window. */
+  ExpiryWarningDays: 'token-guard:expiry-warning-days',
+} as const;
+export type FleetTagKey = (typeof FleetTag)[keyof typeof FleetTag];
+
+/** Environment variables of the fleet planner and worker (the worker also reads the shared Graph variables above). */
+export const FleetEnvVar = {
+  FleetName: 'FLEET_NAME',
+  SweepQueueUrl: 'SWEEP_QUEUE_URL',
+  SweepIntervalMinutes: 'SWEEP_INTERVAL_MINUTES',
+  PlannerEveryMinutes: 'PLANNER_EVERY_MINUTES',
+} as const;
+
+/** Version of the sweep message; a worker refuses a version it does not know (the message goes to the DLQ). */
+export const SWEEP_MESSAGE_VERSION = 1 as const;
+
+/** One queued check: what the planner sends and the worker reads. Never carries a token value. */
+export interface SweepMessage {
+  readonly v: typeof SWEEP_MESSAGE_VERSION;
+  readonly fleet: string;
+  readonly token: string;
+  /** The secret's name (`<prefix><fleet>/<token>`). */
+  readonly secretId: string;
+  /** The secret's tags as listed by the planner; the worker validates them (a bad tag fails only this token). */
+  readonly tags: Readonly<Record<string, string>>;
+  /** ISO start of the sweep interval this check belongs to. */
+  readonly sweep: string;
+  /** How many times the worker put this check back because Meta asked to slow down. */
+  readonly deferrals?: number;
 }
