@@ -376,6 +376,8 @@ export const FleetEnvVar = {
   SweepQueueUrl: 'SWEEP_QUEUE_URL',
   SweepIntervalMinutes: 'SWEEP_INTERVAL_MINUTES',
   PlannerEveryMinutes: 'PLANNER_EVERY_MINUTES',
+  /** The queue's redrive maxReceiveCount: on the last receive a failed check is recorded before it goes to the DLQ. */
+  MaxReceiveCount: 'SWEEP_MAX_RECEIVE_COUNT',
 } as const;
 
 /** Version of the sweep message; a worker refuses a version it does not know (the message goes to the DLQ). */

@@ -1,0 +1,40 @@
+// Thin adapter: the fleet's secrets as Secrets Manager lists them (ListSecrets with a name filter, which also
+// returns each secret's tags, so the planner needs no DescribeSecret per token).
+// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecrets.html: the `name` filter is a
+// prefix match that ignores case, so the exact prefix is checked again here.
+import { DescribeSecretCommand, paginateListSecrets, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+export interface ListedSecret {
+  readonly name: string;
+  readonly arn: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface DescribedSecret extends ListedSecret {
+  readonly rotationEnabled: boolean;
+}
+
+const tagMap = (tags: readonly { Key?: string; Value?: string }[] | undefined): Record<string, string> =>
+  Object.fromEntries((tags ?? []).filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? '']));
+
+export class FleetSecrets {
+  constructor(private readonly client: SecretsManagerClient = new SecretsManagerClient({})) {}
+
+  /** Every secret whose name starts with `prefix` (case-sensitive), with its tags; secrets scheduled for deletion are left out. */
+  async list(prefix: string): Promise<ListedSecret[]> {
+    const out: ListedSecret[] = [];
+    for await (const page of paginateListSecrets({ client: this.client, pageSize: 100 }, { Filters: [{ Key: 'name', Values: [prefix] }], IncludePlannedDeletion: false })) {
+      for (const s of page.SecretList ?? []) {
+        if (!s.Name?.startsWith(prefix) || !s.ARN) continue;
+        out.push({ name: s.Name, arn: s.ARN, tags: tagMap(s.Tags) });
+      }
+    }
+    return out;
+  }
+
+  /** One secret's name, ARN, tags and rotation state (what the fleet's rotation function needs to pick the token's settings). */
+  async describe(secretId: string): Promise<DescribedSecret> {
+    const s = await this.client.send(new DescribeSecretCommand({ SecretId: secretId }));
+    return { name: s.Name ?? '', arn: s.ARN ?? '', tags: tagMap(s.Tags), rotationEnabled: s.RotationEnabled === true };
+  }
+}

@@ -1,0 +1,362 @@
+// The fleet construct: many WhatsApp tokens of one Meta app, each its own secret under a name prefix this construct
+// owns, checked by a sweep on AWS's own engines (EventBridge Scheduler -> planner -> SQS with DelaySeconds -> worker
+// with bounded concurrency and partial-batch failures -> retries by SQS -> dead-letter queue). Tokens join and leave
+// without a deploy. Resource details live in lib/private/fleet-*.
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, EnvVar, FLEET_SECRET_PREFIX, FleetEnvVar, FleetMetricName } from '../lambda/contract';
+import { AlarmTopic } from './alarm-topic';
+import { emptyAppSecret } from './empty-secret';
+import { FleetAlarmId, FleetAlarms, fleetMetric } from './private/fleet-alarms';
+import { FleetFunction } from './private/fleet-function';
+
+/** Sweep intervals the planner can keep: multiples of its 15-minute run (SQS delays reach 15 minutes). */
+export const FLEET_SWEEP_INTERVAL_MINUTES = [15, 30, 60, 120, 180, 240, 360, 720, 1440] as const;
+/** The planner runs every 15 minutes and spreads its share of the fleet over those 15 minutes (DelaySeconds ≤ 900). */
+export const FLEET_PLANNER_EVERY_MINUTES = 15;
+export const FLEET_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+const NUMERIC_ID = /^\d{5,20}$/;
+const WORKER_TIMEOUT = Duration.seconds(60);
+
+export interface WhatsAppTokenFleetProps {
+  /** Name of the fleet: part of every secret name (`whatsapp-token-guard/fleet/<fleetName>/<token>`), the `Fleet` metric dimension and alarm names. Letters, digits, `-`, `_`; at most 32. */
+  readonly fleetName: string;
+  /** Meta app id every token of the fleet must belong to (`data.app_id` in debug_token). */
+  readonly appId: string;
+  /**
+   * Secret holding the Meta app secret (`{"appSecret":"..."}` or a bare string).
+   * @default - a new secret `whatsapp-token-guard/fleet-app-secret/<fleetName>`, retained on stack deletion, with no value until you store one
+   */
+  readonly appSecret?: secretsmanager.ISecret;
+  /**
+   * How often every token is checked: 15, 30, 60, 120, 180, 240, 360, 720 or 1440 minutes.
+   * @default Duration.minutes(60)
+   */
+  readonly sweepInterval?: Duration;
+  /**
+   * Most worker functions running at once (the SQS event source's maximum concurrency, 2-1000). With batches of 10
+   * checked in parallel, at most about `workerConcurrency × 10 × 4` Graph calls are in flight.
+   * @default 5
+   */
+  readonly workerConcurrency?: number;
+  /**
+   * Receives of one check before it goes to the dead-letter queue (the queue's redrive maxReceiveCount).
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * Permissions every token must carry in `scopes` (a token's `token-guard:required-scopes` tag overrides it).
+   * @default ['whatsapp_business_messaging', 'whatsapp_business_management']
+   */
+  readonly requiredScopes?: string[];
+  /**
+   * Warn when a token expires within this many days (a token's `token-guard:expiry-warning-days` tag overrides it).
+   * @default 14
+   */
+  readonly expiryWarningDays?: number;
+  /**
+   * Graph API version, pinned.
+   * @default 'v25.0'
+   */
+  readonly graphApiVersion?: string;
+  /**
+   * Where the functions talk to Meta.
+   * @default 'https://graph.facebook.com'
+   */
+  readonly graphApiBaseUrl?: string;
+  /**
+   * Customer managed key the fleet's token secrets are encrypted with, if any (`fleet add --kms-key`); the functions and
+   * consumers are granted its use through Secrets Manager only.
+   * @default - the AWS managed key `aws/secretsmanager`
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Topic the fleet's alarms notify.
+   * @default - a new KMS-encrypted topic that accepts TLS publishers only
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Email subscribed to a topic this construct creates (ignored with `alarmTopic`).
+   * @default - no subscription
+   */
+  readonly alarmEmail?: string;
+  /**
+   * Whether to create the fleet's dashboard ($3 a month beyond the first three dashboards of the account).
+   * @default true
+   */
+  readonly dashboardEnabled?: boolean;
+  /**
+   * Retention of the functions' log groups.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Thrown at synth for props that cannot work; the message names the prop and the fix. */
+export class FleetPropsError extends Error {
+  constructor(prop: string, problem: string, fix: string) {
+    super(`WhatsAppTokenFleet prop "${prop}" ${problem}. ${fix}`);
+    this.name = 'FleetPropsError';
+  }
+}
+
+/**
+ * Guards many WhatsApp Cloud API tokens of one Meta app (a Tech Provider's clients): each token is a secret named
+ * `whatsapp-token-guard/fleet/<fleetName>/<token>` tagged with its settings, added and removed without a deploy.
+ */
+export class WhatsAppTokenFleet extends Construct {
+  /** The secret name of a fleet token: the documented contract for onboarding code and consumers. */
+  static secretName(fleetName: string, tokenName: string): string {
+    return `${FLEET_SECRET_PREFIX}${fleetName}/${tokenName}`;
+  }
+
+  readonly fleetName: string;
+  /** `whatsapp-token-guard/fleet/<fleetName>/`: every token secret of this fleet starts with it. */
+  readonly secretNamePrefix: string;
+  /** ARN pattern of every token secret of this fleet (ends in `*`). */
+  readonly secretArnPattern: string;
+  readonly appSecret: secretsmanager.ISecret;
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly plannerFunction: lambda.IFunction;
+  readonly workerFunction: lambda.IFunction;
+  /** The one rotation function of every fleet secret (Secrets Manager passes the SecretId). */
+  readonly rotationFunction: lambda.IFunction;
+  readonly alarmTopic: sns.ITopic;
+  readonly unhealthyAlarm: cloudwatch.IAlarm;
+  readonly expiringAlarm: cloudwatch.IAlarm;
+  readonly sweepIncompleteAlarm: cloudwatch.IAlarm;
+  readonly noSweepAlarm: cloudwatch.IAlarm;
+  readonly deadLettersAlarm: cloudwatch.IAlarm;
+  readonly sweepIntervalMinutes: number;
+  private readonly encryptionKey?: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: WhatsAppTokenFleetProps) {
+    super(scope, id);
+    const v = validate(props);
+    const stack = Stack.of(this);
+    this.fleetName = props.fleetName;
+    this.sweepIntervalMinutes = v.intervalMinutes;
+    this.encryptionKey = props.encryptionKey;
+    this.secretNamePrefix = `${FLEET_SECRET_PREFIX}${props.fleetName}/`;
+    this.secretArnPattern = `arn:${stack.partition}:secretsmanager:${stack.region}:${stack.account}:secret:${this.secretNamePrefix}*`;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    this.appSecret =
+      props.appSecret ??
+      emptyAppSecret(this, 'AppSecret', {
+        // Outside the token prefix on purpose: the planner must not list it and a consumer grant must not cover it.
+        secretName: `whatsapp-token-guard/fleet-app-secret/${props.fleetName}`,
+        description: `Meta app secret of the WhatsApp token fleet "${props.fleetName}": {"appSecret":"..."}. Store it with \`npx token-guard set-app-secret\`.`,
+        encryptionKey: props.encryptionKey,
+      });
+
+    // ---- The sweep: queue, dead-letter queue, worker, planner, schedule ----
+    const dlq = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(dlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the sweep queue; a dead-letter queue of its own would only move the same messages again. The FleetDeadLetters alarm watches it.',
+    });
+    const queue = new sqs.Queue(this, 'Sweep', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Lambda's guide ("Configuring an Amazon SQS queue to use with Lambda"): at least six times the function timeout.
+      visibilityTimeout: Duration.seconds(6 * WORKER_TIMEOUT.toSeconds()),
+      retentionPeriod: Duration.days(1),
+      deadLetterQueue: { queue: dlq, maxReceiveCount: v.maxReceiveCount },
+    });
+    this.queue = queue;
+    this.deadLetterQueue = dlq;
+
+    const graphEnv: Record<string, string> = {
+      [EnvVar.AppSecretArn]: this.appSecret.secretArn,
+      [EnvVar.AppId]: props.appId,
+      [EnvVar.RequiredScopes]: (props.requiredScopes ?? [...DEFAULT_REQUIRED_SCOPES]).join(','),
+      [EnvVar.GraphApiVersion]: props.graphApiVersion ?? DEFAULT_GRAPH_API_VERSION,
+      [EnvVar.ExpiryWarningDays]: String(v.warningDays),
+      ...(props.graphApiBaseUrl ? { [EnvVar.GraphApiBaseUrl]: props.graphApiBaseUrl } : {}),
+      [FleetEnvVar.FleetName]: props.fleetName,
+    };
+
+    const worker = new FleetFunction(this, 'Worker', {
+      entry: 'fleet-worker',
+      description: `whatsapp-token-guard fleet "${props.fleetName}": checks the queued tokens against Meta`,
+      timeout: WORKER_TIMEOUT,
+      logRetention,
+      environment: { ...graphEnv, [FleetEnvVar.SweepQueueUrl]: queue.queueUrl, [FleetEnvVar.SweepIntervalMinutes]: String(v.intervalMinutes), [FleetEnvVar.MaxReceiveCount]: String(v.maxReceiveCount) },
+    });
+    worker.function.addEventSource(
+      new eventSources.SqsEventSource(queue, {
+        batchSize: 10,
+        maxConcurrency: v.concurrency,
+        // Without it Lambda ignores the batchItemFailures the worker returns and deletes failed records unretried.
+        reportBatchItemFailures: true,
+      }),
+    );
+    this.workerFunction = worker.function;
+    this.grantTokenRead(worker.role);
+    this.grantAppSecretRead(worker.role);
+    // The worker puts a check back with a delay when Meta's usage headers ask the fleet to slow down.
+    queue.grantSendMessages(worker.role);
+
+    const planner = new FleetFunction(this, 'Planner', {
+      entry: 'fleet-planner',
+      description: `whatsapp-token-guard fleet "${props.fleetName}": lists the fleet's secrets and queues this run's checks`,
+      timeout: Duration.minutes(5),
+      logRetention,
+      environment: { [FleetEnvVar.FleetName]: props.fleetName, [FleetEnvVar.SweepQueueUrl]: queue.queueUrl, [FleetEnvVar.SweepIntervalMinutes]: String(v.intervalMinutes), [FleetEnvVar.PlannerEveryMinutes]: String(FLEET_PLANNER_EVERY_MINUTES) },
+    });
+    planner.role.addToPolicy(new iam.PolicyStatement({ sid: 'ListFleetSecrets', actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
+    Validations.of(planner.role).acknowledge({
+      id: 'AwsSolutions-IAM5',
+      reason:
+        'secretsmanager:ListSecrets supports no resource-level permission (Service Authorization Reference, "Actions defined by AWS Secrets Manager": Resource types empty), so its Resource must be "*". It returns names and tags only, never values; the planner filters on the fleet prefix and reads no secret.',
+    });
+    queue.grantSendMessages(planner.role);
+    this.plannerFunction = planner.function;
+    // A retried planner run may queue a token twice, which only costs one more check; a lost run would cost a slot.
+    planner.function.configureAsyncInvoke({ retryAttempts: 1 });
+    new scheduler.Schedule(this, 'Schedule', {
+      description: `whatsapp-token-guard fleet "${props.fleetName}": plans a slot of the sweep every ${FLEET_PLANNER_EVERY_MINUTES} minutes`,
+      // UTC-aligned, so each planner run maps to one slot and the alarms' periods line up with the runs.
+      schedule: scheduler.ScheduleExpression.cron({ minute: `0/${FLEET_PLANNER_EVERY_MINUTES}` }),
+      target: new schedulerTargets.LambdaInvoke(planner.function, { retryAttempts: 0, maxEventAge: Duration.minutes(10) }),
+    });
+
+    // ---- One rotation function for every fleet secret ----
+    const rotation = new FleetFunction(this, 'Rotation', {
+      entry: 'fleet-rotation',
+      description: `whatsapp-token-guard fleet "${props.fleetName}": the rotation function of every token secret of the fleet`,
+      timeout: Duration.seconds(60),
+      logRetention,
+      environment: graphEnv,
+    });
+    rotation.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'RotateFleetTokenSecrets',
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        resources: [this.secretArnPattern],
+      }),
+    );
+    this.grantAppSecretRead(rotation.role);
+    if (props.encryptionKey) props.encryptionKey.grantEncryptDecrypt(new kms.ViaServicePrincipal(`secretsmanager.${stack.region}.amazonaws.com`, rotation.role));
+    // Lambda matches aws:SourceArn with ArnLike, so the pattern admits exactly the fleet's secrets.
+    rotation.function.addPermission('InvokedBySecretsManager', {
+      principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
+      action: 'lambda:InvokeFunction',
+      sourceAccount: stack.account,
+      sourceArn: this.secretArnPattern,
+    });
+    this.rotationFunction = rotation.function;
+    for (const role of [worker.role, rotation.role]) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5',
+        reason: `Fleet token secrets are created after deploy (\`token-guard fleet add\`), so the role is scoped to their name prefix ${this.secretNamePrefix}* (a secret ARN ends in a random 6-character suffix); no secret outside the fleet matches.`,
+      });
+    }
+
+    // ---- Reporting: a fixed set of alarms on aggregate metrics ----
+    this.alarmTopic = props.alarmTopic ?? new AlarmTopic(this, 'AlarmTopic', { email: props.alarmEmail }).topic;
+    const alarms = new FleetAlarms(this, 'Alarms', {
+      fleetName: props.fleetName,
+      sweepIntervalMinutes: v.intervalMinutes,
+      plannerEveryMinutes: FLEET_PLANNER_EVERY_MINUTES,
+      deadLetterQueue: dlq,
+      topic: this.alarmTopic,
+      workerLogGroup: worker.logGroup,
+      dashboard: props.dashboardEnabled ?? true,
+    });
+    this.unhealthyAlarm = alarms.alarms[FleetAlarmId.Unhealthy];
+    this.expiringAlarm = alarms.alarms[FleetAlarmId.Expiring];
+    this.sweepIncompleteAlarm = alarms.alarms[FleetAlarmId.SweepIncomplete];
+    this.noSweepAlarm = alarms.alarms[FleetAlarmId.NoSweep];
+    this.deadLettersAlarm = alarms.alarms[FleetAlarmId.DeadLetters];
+  }
+
+  /**
+   * Lets a consumer (a service that sends on behalf of the fleet's clients) read the live token of any fleet secret:
+   * GetSecretValue on the fleet's prefix only, and only AWSCURRENT (no VersionId, and VersionStage AWSCURRENT when
+   * given), so candidates and rejected tokens stay out of reach. Find a client's secret by its name:
+   * `WhatsAppTokenFleet.secretName(fleetName, tokenName)`.
+   */
+  grantReadTokens(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [this.secretArnPattern],
+      conditions: { StringEqualsIfExists: { 'secretsmanager:VersionStage': 'AWSCURRENT' }, Null: { 'secretsmanager:VersionId': 'true' } },
+    });
+    if (this.encryptionKey) this.encryptionKey.grantDecrypt(new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, grantee.grantPrincipal));
+    return grant;
+  }
+
+  /** An aggregate metric of this fleet (namespace WhatsAppTokenGuard, dimension Fleet). */
+  metric(name: FleetMetricName, props: { statistic?: string; period?: Duration } = {}): cloudwatch.Metric {
+    return fleetMetric(this.fleetName, name, props.statistic ?? 'Sum', props.period ?? Duration.minutes(this.sweepIntervalMinutes));
+  }
+
+  private grantTokenRead(role: iam.Role): void {
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadFleetTokensCurrentOnly',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.secretArnPattern],
+        conditions: { StringEqualsIfExists: { 'secretsmanager:VersionStage': 'AWSCURRENT' }, Null: { 'secretsmanager:VersionId': 'true' } },
+      }),
+    );
+    if (this.encryptionKey) this.encryptionKey.grantDecrypt(new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, role));
+  }
+
+  private grantAppSecretRead(role: iam.Role): void {
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadAppSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.appSecret.secretFullArn ?? `${this.appSecret.secretArn}-??????`] }));
+    if (this.appSecret.encryptionKey) this.appSecret.encryptionKey.grantDecrypt(new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, role));
+  }
+}
+
+interface ValidatedProps {
+  readonly intervalMinutes: number;
+  readonly concurrency: number;
+  readonly maxReceiveCount: number;
+  readonly warningDays: number;
+}
+
+function validate(props: WhatsAppTokenFleetProps): ValidatedProps {
+  if (!Token.isUnresolved(props.fleetName) && !FLEET_NAME.test(props.fleetName)) {
+    throw new FleetPropsError('fleetName', `must be 1-32 letters, digits, "-" or "_", got "${props.fleetName.slice(0, 40)}"`, 'Use a short name such as "clients".');
+  }
+  if (!Token.isUnresolved(props.appId) && !NUMERIC_ID.test(props.appId)) {
+    throw new FleetPropsError('appId', `must be the numeric Meta app id, got "${props.appId.slice(0, 40)}"`, 'Copy it from App Dashboard > App settings > Basic.');
+  }
+  const intervalMinutes = (props.sweepInterval ?? Duration.minutes(60)).toMinutes({ integral: false });
+  if (!(FLEET_SWEEP_INTERVAL_MINUTES as readonly number[]).includes(intervalMinutes)) {
+    throw new FleetPropsError('sweepInterval', `must be one of ${FLEET_SWEEP_INTERVAL_MINUTES.join(', ')} minutes, got ${intervalMinutes}`, 'Use Duration.minutes(60).');
+  }
+  const concurrency = props.workerConcurrency ?? 5;
+  if (!Number.isInteger(concurrency) || concurrency < 2 || concurrency > 1000) {
+    throw new FleetPropsError('workerConcurrency', `must be a whole number from 2 to 1000 (the SQS event source's maximum concurrency), got ${concurrency}`, 'Use 5.');
+  }
+  const maxReceiveCount = props.maxReceiveCount ?? 5;
+  if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 2 || maxReceiveCount > 20) {
+    throw new FleetPropsError('maxReceiveCount', `must be a whole number from 2 to 20, got ${maxReceiveCount}`, 'Use 5.');
+  }
+  const warningDays = props.expiryWarningDays ?? DEFAULT_EXPIRY_WARNING_DAYS;
+  if (!Number.isInteger(warningDays) || warningDays < 1 || warningDays > 59) {
+    throw new FleetPropsError('expiryWarningDays', `must be a whole number from 1 to 59, got ${warningDays}`, 'Use 14.');
+  }
+  return { intervalMinutes, concurrency, maxReceiveCount, warningDays };
+}
