@@ -6,3 +6,5 @@ export { alarmCatalog, VERDICT_PERIOD_MINUTES } from './token-alarms';
 export type { AlarmId, AlarmSpec } from './token-alarms';
 export { Metric, NAMESPACE, TOKEN_NAME_DIMENSION, Problem, CANDIDATE_LABEL, CONTRACT_VERSION } from '../lambda/contract';
 export * from './guard-contract';
+export { WhatsAppTokenFleet, FleetPropsError } from './whatsapp-token-fleet';
+export type { WhatsAppTokenFleetProps } from './whatsapp-token-fleet';

@@ -1,0 +1,77 @@
+// Composition root of the fleet's functions: reads each function's settings once per cold start and builds the
+// adapters. The check itself is the same app/check-token.ts every entry point uses; only how tokens are found,
+// paced, configured and reported differs, and that is decided here by which adapters are built.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { FleetConfig, readFleetConfig, readSweepConfig, SweepConfig } from './adapters/fleet-config';
+import { FleetSecrets } from './adapters/fleet-secrets';
+import { FleetTally } from './adapters/fleet-tally';
+import { GraphClient } from './adapters/graph-client';
+import { SecretsStore } from './adapters/secrets-store';
+import { SweepQueue } from './adapters/sweep-queue';
+import { FleetCheckDeps, OutcomeRecorder, UsageMemory } from './app/check-fleet-token';
+
+export const fleetLogger = new Logger({ serviceName: 'whatsapp-token-guard-fleet' });
+
+/** Until the health ledger is wired in, an outcome is recorded by the check's log line and the fleet tally only. */
+const logOnly: OutcomeRecorder = { record: async () => undefined };
+
+function graphFactory(config: FleetConfig): FleetCheckDeps['graph'] {
+  return (appSecret, deadline) => new GraphClient({ baseUrl: config.graphApiBaseUrl, version: config.graphApiVersion, appId: config.appId, appSecret, timeoutMs: config.httpTimeoutMs, deadline });
+}
+
+let worker: (FleetCheckDeps & { readonly sweep: SweepConfig }) | undefined;
+/** The worker's adapters; the usage memory lives as long as the container, so pacing carries across batches. */
+export function fleetWorkerDeps(): FleetCheckDeps & { readonly sweep: SweepConfig } {
+  if (worker) return worker;
+  const fleet = readFleetConfig(process.env);
+  const sweep = readSweepConfig(process.env);
+  worker = {
+    fleet,
+    sweep,
+    store: new SecretsStore(new SecretsManagerClient({})),
+    graph: graphFactory(fleet),
+    now: () => new Date(),
+    tally: new FleetTally(fleet.fleetName),
+    queue: new SweepQueue(sweep.queueUrl, new SQSClient({})),
+    usage: new UsageMemory(),
+    outcomes: logOnly,
+    logger: fleetLogger,
+  };
+  return worker;
+}
+
+export interface FleetPlannerDeps {
+  readonly sweep: SweepConfig;
+  readonly secrets: FleetSecrets;
+  readonly queue: SweepQueue;
+  readonly tally: FleetTally;
+  readonly now: () => Date;
+  readonly logger: Logger;
+}
+let planner: FleetPlannerDeps | undefined;
+export function fleetPlannerDeps(): FleetPlannerDeps {
+  if (planner) return planner;
+  const sweep = readSweepConfig(process.env);
+  planner = { sweep, secrets: new FleetSecrets(new SecretsManagerClient({})), queue: new SweepQueue(sweep.queueUrl, new SQSClient({})), tally: new FleetTally(sweep.fleetName), now: () => new Date(), logger: fleetLogger };
+  return planner;
+}
+
+export interface FleetRouterDeps {
+  readonly fleet: FleetConfig;
+  readonly secrets: FleetSecrets;
+  readonly store: SecretsStore;
+  readonly graph: FleetCheckDeps['graph'];
+  readonly now: () => Date;
+  readonly outcomes: OutcomeRecorder;
+  readonly logger: Logger;
+}
+let router: FleetRouterDeps | undefined;
+export function fleetRouterDeps(): FleetRouterDeps {
+  if (router) return router;
+  const fleet = readFleetConfig(process.env);
+  const client = new SecretsManagerClient({});
+  router = { fleet, secrets: new FleetSecrets(client), store: new SecretsStore(client), graph: graphFactory(fleet), now: () => new Date(), outcomes: logOnly, logger: fleetLogger };
+  return router;
+}
