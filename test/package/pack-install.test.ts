@@ -1,0 +1,123 @@
+// The package as a platform team gets it: `npm pack`, then a fresh CDK app that installs only the tarball and the
+// registry's aws-cdk-lib and constructs (from the npm cache `npm ci` warmed), synthesizes the construct with plain
+// node (no esbuild, tsx or TypeScript there), type-checks a TypeScript consumer against the shipped declarations,
+// and runs the installed operator command.
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { readManifest, sha256 } from '../../scripts/build-lambda';
+
+const ROOT = path.join(__dirname, '..', '..');
+const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; devDependencies: Record<string, string>; bin: Record<string, string> };
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+/** What the tarball may hold; anything else (tests, fixtures, sources, cdk.out, maps) fails the suite. */
+const ALLOWED = [
+  /^package\.json$/,
+  /^README\.md$/,
+  /^LICENSE$/,
+  /^CHANGELOG\.md$/,
+  /^dist\/lib\/.+\.(js|d\.ts)$/,
+  /^dist\/lambda\/contract\.(js|d\.ts)$/,
+  /^dist\/cli\/whatsapp-token-guard\.js$/,
+  /^assets\/lambda\/[a-z-]+\.js$/,
+  /^assets\/manifest\.json$/,
+];
+
+let dir: string;
+let files: string[];
+let tarball: string;
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'token-guard-consumer-'));
+  const packed = JSON.parse(execFileSync(NPM, ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string; files: { path: string }[] }[];
+  tarball = path.join(dir, packed[0].filename);
+  files = packed[0].files.map((f) => f.path).sort();
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({
+      name: 'consumer-app',
+      private: true,
+      dependencies: { 'aws-cdk-lib': PKG.devDependencies['aws-cdk-lib'], constructs: PKG.devDependencies.constructs, [PKG.name]: `file:./${path.basename(tarball)}` },
+    }),
+  );
+  // Only the tarball and the registry (through the cache `npm ci` filled): no link to this checkout.
+  execFileSync(NPM, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, stdio: 'pipe' });
+}, 300_000);
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('npm pack', () => {
+  it('ships only compiled JavaScript, declarations, the prebuilt bundles, the manifest and the docs', () => {
+    const unexpected = files.filter((f) => !ALLOWED.some((re) => re.test(f)));
+    expect(unexpected).toEqual([]);
+    expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(files.some((f) => /^(test|cdk\.out|bench|scripts|lambda|bin)\//.test(f))).toBe(false);
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'dist/lib/index.js', 'dist/lib/index.d.ts', PKG.bin['whatsapp-token-guard'], 'assets/lambda/router.js']));
+  });
+});
+
+describe('a CDK app that installed the tarball', () => {
+  it('installs no bundler or TypeScript tooling with it', () => {
+    for (const tool of ['esbuild', 'tsx', 'typescript', 'ts-node']) expect(fs.existsSync(path.join(dir, 'node_modules', tool))).toBe(false);
+  });
+
+  it('synthesizes WhatsAppTokenGuard with plain node, the function running the shipped bundle from its code asset', () => {
+    // GIVEN the README's few lines in a JavaScript app
+    fs.writeFileSync(
+      path.join(dir, 'app.js'),
+      [
+        "const { App, Stack } = require('aws-cdk-lib');",
+        `const { WhatsAppTokenGuard } = require('${PKG.name}');`,
+        "const app = new App({ outdir: 'cdk.out' });",
+        "const stack = new Stack(app, 'ConsumerStack', { env: { account: '111111111111', region: 'us-east-1' } });",
+        "new WhatsAppTokenGuard(stack, 'Guard', { tokenName: 'primary', appId: '1234567890123456' });",
+        'app.synth();',
+      ].join('\n'),
+    );
+    // WHEN
+    execFileSync(process.execPath, ['app.js'], { cwd: dir, stdio: 'pipe' });
+    // THEN the template holds the function, and its S3 key is an asset whose directory is the shipped bundle
+    const outdir = path.join(dir, 'cdk.out');
+    const template = JSON.parse(fs.readFileSync(path.join(outdir, 'ConsumerStack.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
+    const fns = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(fns).toHaveLength(1);
+    expect(fns[0].Properties).toMatchObject({ Handler: 'router.handler', Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+    const assets = JSON.parse(fs.readFileSync(path.join(outdir, 'ConsumerStack.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string }; destinations: Record<string, { objectKey: string }> }> };
+    const asset = Object.values(assets.files).find((f) => Object.values(f.destinations).some((d) => d.objectKey === fns[0].Properties.Code.S3Key));
+    expect(asset).toBeDefined();
+    const codeDir = path.join(outdir, asset!.source.path);
+    expect(fs.readdirSync(codeDir)).toEqual(['router.js']);
+    expect(sha256(path.join(codeDir, 'router.js'))).toBe(readManifest()!.entries.router.sha256);
+  });
+
+  it('type-checks a TypeScript consumer against the shipped declarations through the exports map', () => {
+    fs.writeFileSync(
+      path.join(dir, 'consumer.ts'),
+      [
+        "import { App, Stack } from 'aws-cdk-lib';",
+        "import * as iam from 'aws-cdk-lib/aws-iam';",
+        `import { GuardContract, WhatsAppTokenGuard } from '${PKG.name}';`,
+        "const stack = new Stack(new App(), 'Consumer');",
+        "const guard = new WhatsAppTokenGuard(stack, 'Guard', { tokenName: 'primary', appId: '1234567890123456' });",
+        "guard.grantReadToken(new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }));",
+        'export const version: string = GuardContract.VERSION;',
+      ].join('\n'),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', noEmit: true, skipLibCheck: true, types: [] }, files: ['consumer.ts'] }),
+    );
+    // The repository's compiler, pointed at the consumer's folder: the consumer itself has no TypeScript.
+    const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', dir], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('runs the installed operator command through `npx --no-install`', () => {
+    const r = spawnSync(NPM === 'npm' ? 'npx' : 'npx.cmd', ['--no-install', 'whatsapp-token-guard', '--help'], { cwd: dir, encoding: 'utf8', env: { ...process.env, npm_config_offline: 'true' } });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: whatsapp-token-guard \[options\] \[command\]/);
+  });
+});
