@@ -1,14 +1,26 @@
 #!/usr/bin/env node
 // CDK app: cdk.json context "tokenGuard" -> validated config -> the stack. Synthesizes offline.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CONTEXT_KEY, ConfigError, parseGuardConfig } from '../lib/config';
+import { CONFIG_SOURCE, CONTEXT_KEY, ConfigError, parseGuardConfig } from '../lib/config';
 import { WhatsAppTokenGuardStack } from '../lib/whatsapp-token-guard-stack';
+
+/** cdk.json, unless the object came from elsewhere (cdk.context.json, ~/.cdk.json); a -c value is a string. */
+function contextSource(): string {
+  try {
+    const cdkJson = JSON.parse(fs.readFileSync(path.join(process.cwd(), 'cdk.json'), 'utf8'));
+    return cdkJson.context?.[CONTEXT_KEY] !== undefined ? CONFIG_SOURCE.cdkJson : CONFIG_SOURCE.otherContext;
+  } catch {
+    return CONFIG_SOURCE.otherContext;
+  }
+}
 
 const app = new App();
 let config;
 try {
-  config = parseGuardConfig(app.node.tryGetContext(CONTEXT_KEY));
+  config = parseGuardConfig(app.node.tryGetContext(CONTEXT_KEY), contextSource());
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(`Configuration error: ${e.message}`);

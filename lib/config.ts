@@ -4,19 +4,44 @@ import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRE
 
 export const CONTEXT_KEY = 'tokenGuard';
 
+/**
+ * The Meta app id of the shipped cdk.json and the README examples. It passes validation so a fresh clone
+ * synthesizes, but a stack using it warns at synth and refuses to deploy (see WhatsAppTokenGuard).
+ */
+export const EXAMPLE_APP_ID = '1234567890123456';
+
 /** Check intervals that divide the hour into 5-minute alarm periods (see lib/token-alarms.ts). */
 export const CHECK_INTERVAL_MINUTES = [5, 10, 15, 20, 30, 60] as const;
-/** Refresh/mint schedules must leave a 60-day token time for retries and a human (reference §3). */
+/**
+ * Refresh/mint schedules must leave a 60-day token time for retries and a human: Meta's long-lived tokens last
+ * about 60 days (https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived/).
+ */
 export const MAX_ROTATION_DAYS = 45;
+
+/** Where the configuration came from, as the error message names it. */
+export const CONFIG_SOURCE = {
+  /** An object under "context" in cdk.json (the default app). */
+  cdkJson: 'cdk.json context',
+  /** `cdk synth -c tokenGuard='{...}'`: the CDK CLI passes a command-line context value as a string. */
+  commandLine: 'the -c tokenGuard=... value',
+  /** cdk.context.json, ~/.cdk.json or an App's `context` prop. */
+  otherContext: 'the CDK context',
+} as const;
 
 export class ConfigError extends Error {
   constructor(
     readonly field: string,
-    problem: string,
-    fix: string,
+    readonly problem: string,
+    readonly fix: string,
+    readonly source: string = CONFIG_SOURCE.cdkJson,
   ) {
-    super(`cdk.json context "${field}" ${problem}. ${fix}`);
+    super(`${source} "${field}" ${problem}. ${fix}`);
     this.name = 'ConfigError';
+  }
+
+  /** The same error, naming another source. */
+  from(source: string): ConfigError {
+    return new ConfigError(this.field, this.problem, this.fix, source);
   }
 }
 
@@ -33,6 +58,8 @@ export interface RotationConfig {
 
 export interface TokenConfig {
   readonly name: string;
+  /** Reattach: an existing (retained) token secret to guard instead of creating one. */
+  readonly tokenSecretArn?: string;
   readonly wabaId?: string;
   readonly phoneNumberId?: string;
   readonly requiredScopes: readonly string[];
@@ -51,9 +78,34 @@ export interface GuardAppConfig {
   readonly alarmEmail?: string;
   readonly alarmTopicArn?: string;
   readonly customerManagedKey: boolean;
+  /** Reattach: an existing KMS key for the secrets (the retained key of a destroyed stack). */
+  readonly secretsKeyArn?: string;
   readonly dashboard: boolean;
+  /** Tags for every resource of the stack, on top of the guard's own (see lib/guard-tags.ts). */
+  readonly tags: Readonly<Record<string, string>>;
   readonly tokens: readonly TokenConfig[];
 }
+
+/** The settings each level accepts; anything else is a typo that would silently fall back to a default. */
+export const TOP_LEVEL_KEYS = [
+  'appId',
+  'stackName',
+  'graphApiVersion',
+  'graphApiBaseUrl',
+  'appSecretArn',
+  'alarmEmail',
+  'alarmTopicArn',
+  'customerManagedKey',
+  'secretsKeyArn',
+  'dashboard',
+  'tags',
+  'checkIntervalMinutes',
+  'expiryWarningDays',
+  'requiredScopes',
+  'tokens',
+] as const;
+export const TOKEN_KEYS = ['name', 'tokenSecretArn', 'wabaId', 'phoneNumberId', 'requiredScopes', 'checkIntervalMinutes', 'expiryWarningDays', 'checkFailuresToAlarm', 'rotation'] as const;
+export const ROTATION_KEYS = ['mode', 'scheduleDays', 'systemUserId', 'sixtyDayTokens', 'revokePreviousAfterHours'] as const;
 
 type Raw = Record<string, unknown>;
 
@@ -98,7 +150,13 @@ function bool(r: Raw, key: string, field: string, fallback: boolean): boolean {
 export const NUMERIC_ID = /^\d{5,20}$/;
 /** Token names: the TokenName dimension and part of resource names. */
 export const TOKEN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+/** A complete secret ARN ends in the 6 characters Secrets Manager appends to the name. */
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
+const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32})$/;
+/** AWS tag rules: https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html (keys 1-128, values 0-256, no "aws:"). */
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+/** Tag keys the guard sets itself (lib/guard-tags.ts). */
+export const RESERVED_TAG_PREFIX = 'whatsapp-token-guard:';
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const VERSION = /^v\d{1,3}\.\d$/;
@@ -112,8 +170,52 @@ function scopes(v: unknown, field: string): readonly string[] {
   return v as string[];
 }
 
+/** Optimal string alignment distance, case-insensitive: a transposition ("Emial") counts as one edit. */
+export function editDistance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  const d: number[][] = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= x.length; i++) {
+    for (let j = 1; j <= y.length; j++) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[x.length][y.length];
+}
+
+/** The closest known key, if it is close enough to be the one meant. */
+export function nearestKey(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const dist = editDistance(key, k);
+    if (dist < bestDistance) [best, bestDistance] = [k, dist];
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+/**
+ * Rejects keys this level does not know. A typo such as "alarmEmial" would otherwise synthesize with the
+ * default (no email) and nobody would be paged.
+ */
+function rejectUnknownKeys(r: Raw, known: readonly string[], field: string, elsewhere: Readonly<Record<string, string>>): void {
+  for (const key of Object.keys(r)) {
+    if (known.includes(key)) continue;
+    const path = `${field}.${key}`;
+    if (elsewhere[key]) throw new ConfigError(path, `is not a setting at this level`, `Move it to "${elsewhere[key]}".`);
+    const near = nearestKey(key, known);
+    throw new ConfigError(path, 'is not a known setting', `${near ? `Did you mean "${near}"? ` : ''}Settings here: ${known.join(', ')} (README section "Configuration").`);
+  }
+}
+
+const only = (keys: readonly string[], except: readonly string[], at: (k: string) => string): Record<string, string> =>
+  Object.fromEntries(keys.filter((k) => !except.includes(k)).map((k) => [k, at(k)]));
+
 function rotation(v: unknown, field: string): RotationConfig {
   const r = v === undefined || v === null ? {} : obj(v, field);
+  rejectUnknownKeys(r, ROTATION_KEYS, field, only(TOKEN_KEYS, ROTATION_KEYS, (k) => `${field.replace(/\.rotation$/, '')}.${k}`));
   const mode = (str(r, 'mode', `${field}.mode`) ?? 'hand-made') as RotationMode;
   if (!ROTATION_MODES.includes(mode)) throw new ConfigError(`${field}.mode`, `must be one of ${ROTATION_MODES.join(', ')}, got ${describe(r.mode)}`, 'Use "hand-made" unless the README\'s rotation section says otherwise.');
   const automatic = mode !== 'hand-made';
@@ -129,33 +231,85 @@ function rotation(v: unknown, field: string): RotationConfig {
   return { mode, scheduleDays, systemUserId, sixtyDayTokens: bool(r, 'sixtyDayTokens', `${field}.sixtyDayTokens`, true), revokePreviousAfterHours: revokeHours };
 }
 
-function token(v: unknown, i: number, top: Raw, names: Set<string>): TokenConfig {
-  const field = `${CONTEXT_KEY}.tokens[${i}]`;
-  const r = obj(v, field);
-  const name = str(r, 'name', `${field}.name`, { required: true, pattern: TOKEN_NAME, hint: 'a short name of letters, digits, "-" or "_" (at most 64), such as "primary"' })!;
-  if (names.has(name)) throw new ConfigError(`${field}.name`, `repeats the token name "${name}"`, 'Give every token a different name.');
-  names.add(name);
-  const interval = int(r, 'checkIntervalMinutes', `${field}.checkIntervalMinutes`, int(top, 'checkIntervalMinutes', `${CONTEXT_KEY}.checkIntervalMinutes`, 15, 5, 60, '15'), 5, 60, '15');
+/** Top-level values every token inherits unless it sets its own. */
+interface TokenDefaults {
+  readonly checkIntervalMinutes: number;
+  readonly expiryWarningDays: number;
+  readonly requiredScopes: readonly string[];
+}
+
+function checkInterval(r: Raw, field: string, fallback: number): number {
+  const interval = int(r, 'checkIntervalMinutes', `${field}.checkIntervalMinutes`, fallback, 5, 60, '15');
   if (!(CHECK_INTERVAL_MINUTES as readonly number[]).includes(interval)) {
     throw new ConfigError(`${field}.checkIntervalMinutes`, `must be one of ${CHECK_INTERVAL_MINUTES.join(', ')}, got ${interval}`, 'Pick 15 unless you have a reason: it keeps detection under 20 minutes.');
   }
-  const warnDefault = int(top, 'expiryWarningDays', `${CONTEXT_KEY}.expiryWarningDays`, DEFAULT_EXPIRY_WARNING_DAYS, 1, 59, '14');
+  return interval;
+}
+
+const SECRET_ARN_HINT = 'the complete ARN of the existing secret, ending in the 6 characters Secrets Manager appends to its name (copy it from `aws secretsmanager describe-secret --secret-id <name>`)';
+
+function token(v: unknown, i: number, defaults: TokenDefaults, names: Set<string>): TokenConfig {
+  const field = `${CONTEXT_KEY}.tokens[${i}]`;
+  const r = obj(v, field);
+  rejectUnknownKeys(r, TOKEN_KEYS, field, {
+    ...only(TOP_LEVEL_KEYS, TOKEN_KEYS, (k) => `${CONTEXT_KEY}.${k}`),
+    ...only(ROTATION_KEYS, TOKEN_KEYS, (k) => `${field}.rotation.${k}`),
+  });
+  const name = str(r, 'name', `${field}.name`, { required: true, pattern: TOKEN_NAME, hint: 'a short name of letters, digits, "-" or "_" (at most 64), such as "primary"' })!;
+  if (names.has(name)) throw new ConfigError(`${field}.name`, `repeats the token name "${name}"`, 'Give every token a different name.');
+  names.add(name);
   return {
     name,
+    tokenSecretArn: str(r, 'tokenSecretArn', `${field}.tokenSecretArn`, { pattern: SECRET_ARN, hint: SECRET_ARN_HINT }),
     wabaId: str(r, 'wabaId', `${field}.wabaId`, { pattern: NUMERIC_ID, hint: 'the numeric WhatsApp Business Account id from WhatsApp Manager' }),
     phoneNumberId: str(r, 'phoneNumberId', `${field}.phoneNumberId`, { pattern: NUMERIC_ID, hint: 'the numeric phone number id (not the phone number) from App Dashboard > WhatsApp > API Setup' }),
-    requiredScopes: scopes(r.requiredScopes ?? top.requiredScopes, `${field}.requiredScopes`),
-    checkIntervalMinutes: interval,
-    expiryWarningDays: int(r, 'expiryWarningDays', `${field}.expiryWarningDays`, warnDefault, 1, 59, '14'),
+    requiredScopes: r.requiredScopes === undefined ? defaults.requiredScopes : scopes(r.requiredScopes, `${field}.requiredScopes`),
+    checkIntervalMinutes: checkInterval(r, field, defaults.checkIntervalMinutes),
+    expiryWarningDays: int(r, 'expiryWarningDays', `${field}.expiryWarningDays`, defaults.expiryWarningDays, 1, 59, '14'),
     checkFailuresToAlarm: int(r, 'checkFailuresToAlarm', `${field}.checkFailuresToAlarm`, 3, 1, 10, '3'),
     rotation: rotation(r.rotation, `${field}.rotation`),
   };
 }
 
-/** Parses the `tokenGuard` context object. Throws ConfigError naming the first bad field. */
-export function parseGuardConfig(raw: unknown): GuardAppConfig {
+function tags(v: unknown, field: string): Record<string, string> {
+  if (v === undefined || v === null) return {};
+  const r = obj(v, field);
+  const entries = Object.entries(r);
+  if (entries.length > 40) throw new ConfigError(field, `has ${entries.length} tags`, 'Use at most 40: AWS allows 50 per resource and the guard sets a few of its own.');
+  for (const [k, value] of entries) {
+    const path = `${field}.${k}`;
+    if (k.length < 1 || k.length > 128 || !TAG_TEXT.test(k) || /^aws:/i.test(k)) {
+      throw new ConfigError(path, 'is not a valid tag key', 'Use 1-128 letters, digits, spaces or _ . : / = + - @, not starting with "aws:".');
+    }
+    if (k.startsWith(RESERVED_TAG_PREFIX)) throw new ConfigError(path, `uses the prefix "${RESERVED_TAG_PREFIX}" the guard sets itself`, 'Pick another key, such as "team" or "cost-center".');
+    if (typeof value !== 'string' || value.length > 256 || !TAG_TEXT.test(value)) {
+      throw new ConfigError(path, `must be a tag value (a string of 0-256 letters, digits, spaces or _ . : / = + - @), got ${describe(value)}`, 'Set it to a string such as "payments".');
+    }
+  }
+  return r as Record<string, string>;
+}
+
+/**
+ * Parses the `tokenGuard` context object. Throws ConfigError naming the first bad field and where the
+ * configuration came from: a string is what the CDK CLI passes for `-c tokenGuard='{...}'`, an object comes
+ * from cdk.json (or `source` when the caller knows better).
+ */
+export function parseGuardConfig(raw: unknown, source: string = CONFIG_SOURCE.cdkJson): GuardAppConfig {
+  const from = typeof raw === 'string' ? CONFIG_SOURCE.commandLine : source;
+  try {
+    return parse(raw);
+  } catch (e) {
+    throw e instanceof ConfigError ? e.from(from) : e;
+  }
+}
+
+function parse(raw: unknown): GuardAppConfig {
   if (raw === undefined) throw new ConfigError(CONTEXT_KEY, 'is missing', 'Add a "tokenGuard" object to the "context" of cdk.json (see the README section "Configuration").');
   const r = obj(typeof raw === 'string' ? safeJson(raw) : raw, CONTEXT_KEY);
+  rejectUnknownKeys(r, TOP_LEVEL_KEYS, CONTEXT_KEY, {
+    ...only(TOKEN_KEYS, TOP_LEVEL_KEYS, (k) => `${CONTEXT_KEY}.tokens[].${k}`),
+    ...only(ROTATION_KEYS, TOP_LEVEL_KEYS, (k) => `${CONTEXT_KEY}.tokens[].rotation.${k}`),
+  });
   const tokensRaw = r.tokens;
   if (!Array.isArray(tokensRaw) || tokensRaw.length === 0) {
     throw new ConfigError(`${CONTEXT_KEY}.tokens`, 'must be a non-empty list', 'Add at least one token, such as [{"name": "primary"}].');
@@ -166,18 +320,30 @@ export function parseGuardConfig(raw: unknown): GuardAppConfig {
   if (alarmEmail && alarmTopicArn) {
     throw new ConfigError(`${CONTEXT_KEY}.alarmEmail`, 'cannot be combined with alarmTopicArn', 'Subscribe the email to your existing topic instead, and remove alarmEmail.');
   }
+  const customerManagedKey = bool(r, 'customerManagedKey', `${CONTEXT_KEY}.customerManagedKey`, false);
+  const secretsKeyArn = str(r, 'secretsKeyArn', `${CONTEXT_KEY}.secretsKeyArn`, { pattern: KEY_ARN, hint: 'the ARN of an existing KMS key, such as "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"' });
+  if (secretsKeyArn && customerManagedKey) {
+    throw new ConfigError(`${CONTEXT_KEY}.customerManagedKey`, 'cannot be combined with secretsKeyArn', 'Remove customerManagedKey: secretsKeyArn already names the key that encrypts the secrets.');
+  }
+  const defaults: TokenDefaults = {
+    checkIntervalMinutes: checkInterval(r, CONTEXT_KEY, 15),
+    expiryWarningDays: int(r, 'expiryWarningDays', `${CONTEXT_KEY}.expiryWarningDays`, DEFAULT_EXPIRY_WARNING_DAYS, 1, 59, '14'),
+    requiredScopes: scopes(r.requiredScopes, `${CONTEXT_KEY}.requiredScopes`),
+  };
   const names = new Set<string>();
   return {
     stackName: str(r, 'stackName', `${CONTEXT_KEY}.stackName`, { pattern: /^[A-Za-z][A-Za-z0-9-]{0,127}$/, hint: 'a CloudFormation stack name such as "WhatsAppTokenGuard"' }) ?? 'WhatsAppTokenGuard',
     appId: str(r, 'appId', `${CONTEXT_KEY}.appId`, { required: true, pattern: NUMERIC_ID, hint: "your Meta app's numeric id (App Dashboard > App settings > Basic)" })!,
     graphApiVersion: str(r, 'graphApiVersion', `${CONTEXT_KEY}.graphApiVersion`, { pattern: VERSION, hint: `a pinned Graph API version such as "${DEFAULT_GRAPH_API_VERSION}"` }) ?? DEFAULT_GRAPH_API_VERSION,
     graphApiBaseUrl: str(r, 'graphApiBaseUrl', `${CONTEXT_KEY}.graphApiBaseUrl`, { pattern: /^https:\/\/[^\s]+$/, hint: 'an https URL; leave it unset for https://graph.facebook.com' }),
-    appSecretArn: str(r, 'appSecretArn', `${CONTEXT_KEY}.appSecretArn`, { pattern: SECRET_ARN, hint: 'the full ARN of an existing secret holding the app secret' }),
+    appSecretArn: str(r, 'appSecretArn', `${CONTEXT_KEY}.appSecretArn`, { pattern: SECRET_ARN, hint: SECRET_ARN_HINT }),
     alarmEmail,
     alarmTopicArn,
-    customerManagedKey: bool(r, 'customerManagedKey', `${CONTEXT_KEY}.customerManagedKey`, false),
+    customerManagedKey,
+    secretsKeyArn,
     dashboard: bool(r, 'dashboard', `${CONTEXT_KEY}.dashboard`, true),
-    tokens: tokensRaw.map((t, i) => token(t, i, r, names)),
+    tags: tags(r.tags, `${CONTEXT_KEY}.tags`),
+    tokens: tokensRaw.map((t, i) => token(t, i, defaults, names)),
   };
 }
 
@@ -185,6 +351,6 @@ function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new ConfigError(CONTEXT_KEY, 'was given on the command line but is not valid JSON', "Pass it as -c tokenGuard='{\"appId\":\"...\",\"tokens\":[{\"name\":\"primary\"}]}' or edit cdk.json.");
+    throw new ConfigError(CONTEXT_KEY, 'is not valid JSON', "Pass the whole object in single quotes, such as -c tokenGuard='{\"appId\":\"1234567890123456\",\"tokens\":[{\"name\":\"primary\"}]}', or edit cdk.json.");
   }
 }

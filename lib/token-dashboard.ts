@@ -1,12 +1,25 @@
 // Dashboard rows for one token, drawn from the same metric objects the alarms watch, with the alarm
-// thresholds as annotations.
+// thresholds as annotations, and the checker function's own health (the "no check reported" runbook
+// sends you there).
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Metric } from '../lambda/contract';
 import { guardMetric } from './guard-metrics';
 import { TokenAlarms } from './token-alarms';
 
-export function addTokenWidgets(dashboard: cloudwatch.Dashboard, tokenName: string, alarms: TokenAlarms, expiryWarningDays: number): void {
+export interface TokenWidgetsOptions {
+  readonly tokenName: string;
+  readonly alarms: TokenAlarms;
+  readonly expiryWarningDays: number;
+  /** Whether the token has asset probes (wabaId/phoneNumberId): only then is AssetAccess emitted. */
+  readonly assetProbes: boolean;
+  /** The checker/rotation function: errors, throttles and duration. */
+  readonly checker: lambda.IFunction;
+}
+
+export function addTokenWidgets(dashboard: cloudwatch.Dashboard, o: TokenWidgetsOptions): void {
+  const { tokenName, alarms, expiryWarningDays } = o;
   const period = Duration.minutes(15);
   const m = (name: (typeof Metric)[keyof typeof Metric], stat: string, label: string): cloudwatch.Metric => guardMetric(name, tokenName, stat, period).with({ label });
   dashboard.addWidgets(
@@ -16,11 +29,13 @@ export function addTokenWidgets(dashboard: cloudwatch.Dashboard, tokenName: stri
       height: 2,
     }),
   );
+  const health = [m(Metric.TokenValid, 'Minimum', 'TokenValid'), m(Metric.SystemUserToken, 'Minimum', 'SystemUserToken')];
+  if (o.assetProbes) health.push(m(Metric.AssetAccess, 'Minimum', 'AssetAccess'));
   dashboard.addWidgets(
     new cloudwatch.AlarmStatusWidget({ title: `${tokenName}: alarms`, alarms: [alarms.unhealthy, ...Object.values(alarms.alarms)], width: 8, height: 6 }),
     new cloudwatch.GraphWidget({
       title: `${tokenName}: health (1 = good)`,
-      left: [m(Metric.TokenValid, 'Minimum', 'TokenValid'), m(Metric.SystemUserToken, 'Minimum', 'SystemUserToken'), m(Metric.AssetAccess, 'Minimum', 'AssetAccess')],
+      left: health,
       leftYAxis: { min: 0, max: 1.1 },
       width: 8,
       height: 6,
@@ -46,6 +61,27 @@ export function addTokenWidgets(dashboard: cloudwatch.Dashboard, tokenName: stri
       title: `${tokenName}: rotations`,
       left: [guardMetric(Metric.RotationSucceeded, tokenName, 'Sum', Duration.days(1)).with({ label: 'RotationSucceeded' }), guardMetric(Metric.RotationFailed, tokenName, 'Sum', Duration.days(1)).with({ label: 'RotationFailed' })],
       stacked: true,
+      leftYAxis: { min: 0 },
+      width: 12,
+      height: 5,
+    }),
+  );
+  // Lambda's own metrics (AWS/Lambda, FunctionName): what to look at when no check reports.
+  dashboard.addWidgets(
+    new cloudwatch.GraphWidget({
+      title: `${tokenName}: checker invocations, errors and throttles`,
+      left: [
+        o.checker.metricInvocations({ period, statistic: 'Sum', label: 'Invocations' }),
+        o.checker.metricErrors({ period, statistic: 'Sum', label: 'Errors' }),
+        o.checker.metricThrottles({ period, statistic: 'Sum', label: 'Throttles' }),
+      ],
+      leftYAxis: { min: 0 },
+      width: 12,
+      height: 5,
+    }),
+    new cloudwatch.GraphWidget({
+      title: `${tokenName}: checker duration (ms)`,
+      left: [o.checker.metricDuration({ period, statistic: 'Average', label: 'Average' }), o.checker.metricDuration({ period, statistic: 'Maximum', label: 'Maximum' })],
       leftYAxis: { min: 0 },
       width: 12,
       height: 5,

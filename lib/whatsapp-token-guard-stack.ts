@@ -1,6 +1,6 @@
 // The default app's stack: one guard per configured token, sharing what tokens of one Meta app share
 // (the app secret, the alarm topic and its key, the dashboard, an optional customer managed key).
-import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
 import { GuardAppConfig } from './config';
 import { emptyAppSecret } from './empty-secret';
-import { WhatsAppTokenGuard } from './whatsapp-token-guard';
+import { DASHBOARD_INTERVAL, WhatsAppTokenGuard } from './whatsapp-token-guard';
 
 export interface WhatsAppTokenGuardStackProps extends StackProps {
   readonly config: GuardAppConfig;
@@ -31,26 +31,32 @@ export class WhatsAppTokenGuardStack extends Stack {
   constructor(scope: Construct, id: string, props: WhatsAppTokenGuardStackProps) {
     super(scope, id, props);
     const { config } = props;
+    // Your tags (cost allocation, ownership) on every resource; the guard adds its own per token.
+    for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
 
-    const key = config.customerManagedKey
-      ? new kms.Key(this, 'SecretsKey', { description: 'Encrypts the WhatsApp token and app secrets', enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN })
-      : undefined;
+    // A reattached key (secretsKeyArn) is the retained key of a destroyed stack: its secrets need it.
+    const key: kms.IKey | undefined = config.secretsKeyArn
+      ? kms.Key.fromKeyArn(this, 'SecretsKey', config.secretsKeyArn)
+      : config.customerManagedKey
+        ? new kms.Key(this, 'SecretsKey', { description: 'Encrypts the WhatsApp token and app secrets', enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN })
+        : undefined;
 
     const appSecret = config.appSecretArn
       ? secretsmanager.Secret.fromSecretCompleteArn(this, 'AppSecret', config.appSecretArn)
       : emptyAppSecret(this, 'AppSecret', {
-          secretName: `${this.stackName}/meta-app-secret`,
+          secretName: `whatsapp-token-guard/${this.stackName}/meta-app-secret`,
           description: `Meta app secret of app ${config.appId}: {"appSecret":"..."}. Store it with \`npx --no-install whatsapp-token-guard set-app-secret\`.`,
           encryptionKey: key,
         });
 
     const topic: sns.ITopic = config.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn) : new AlarmTopic(this, 'AlarmTopic', { email: config.alarmEmail }).topic;
-    const dashboard = config.dashboard ? new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: this.stackName }) : undefined;
+    const dashboard = config.dashboard ? new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: this.stackName, defaultInterval: DASHBOARD_INTERVAL }) : undefined;
 
     this.guards = config.tokens.map(
       (t) =>
         new WhatsAppTokenGuard(this, `Guard-${t.name}`, {
           tokenName: t.name,
+          tokenSecret: t.tokenSecretArn ? secretsmanager.Secret.fromSecretCompleteArn(this, `TokenSecret-${t.name}`, t.tokenSecretArn) : undefined,
           appId: config.appId,
           appSecret,
           wabaId: t.wabaId,

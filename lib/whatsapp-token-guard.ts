@@ -1,9 +1,8 @@
 // The construct: one guarded WhatsApp token. Wires the secret, the checker/rotation function, its
 // permissions, the alarms and the dashboard; resource details live in the files it imports.
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, CfnParameter, Duration, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -19,10 +18,11 @@ import {
   MetricName,
   RotationMode,
 } from '../lambda/contract';
-import { AlarmTopic } from './alarm-topic';
+import { allowGuardPublishers, AlarmTopic, topicTarget } from './alarm-topic';
 import { emptyAppSecret, emptyRetainedSecret } from './empty-secret';
 import { CheckerFunction } from './checker-function';
-import { CHECK_INTERVAL_MINUTES, MAX_ROTATION_DAYS, NUMERIC_ID, TOKEN_NAME } from './config';
+import { CHECK_INTERVAL_MINUTES, EXAMPLE_APP_ID, MAX_ROTATION_DAYS, NUMERIC_ID, TOKEN_NAME } from './config';
+import { CHECKER_COMPONENT, GuardTag } from './guard-tags';
 import { guardMetric } from './guard-metrics';
 import { addTokenWidgets } from './token-dashboard';
 import { AlarmId, TokenAlarms } from './token-alarms';
@@ -138,8 +138,16 @@ export interface WhatsAppTokenGuardProps {
    */
   readonly rotation?: TokenRotationOptions;
   /**
-   * Name of the token secret.
-   * @default 'whatsapp-token-guard/<tokenName>/token'
+   * An existing token secret to guard instead of creating one: the retained secret of a destroyed stack, or
+   * of this token under its old name (reattach). It must be in this stack's account and region, hold
+   * `{"accessToken":"..."}` (or nothing yet), and be encrypted with `encryptionKey` (or `aws/secretsmanager`).
+   * Import it with `secretsmanager.Secret.fromSecretCompleteArn()`.
+   * @default - a new empty secret, retained on stack deletion
+   */
+  readonly tokenSecret?: secretsmanager.ISecret;
+  /**
+   * Name of a new token secret (ignored with `tokenSecret`).
+   * @default 'whatsapp-token-guard/<stackName>/<tokenName>/token'
    */
   readonly secretName?: string;
   /**
@@ -173,21 +181,31 @@ export class WhatsAppTokenGuard extends Construct {
 
   constructor(scope: Construct, id: string, props: WhatsAppTokenGuardProps) {
     super(scope, id);
-    const v = validate(props);
+    const v = validate(props, Stack.of(this));
     this.tokenName = props.tokenName;
     this.rotationMode = v.mode;
+    const stackName = Stack.of(this).stackName;
 
-    const tokenSecret = emptyRetainedSecret(this, 'TokenSecret', {
-      secretName: props.secretName ?? `whatsapp-token-guard/${props.tokenName}/token`,
-      description: `WhatsApp Cloud API system-user token "${props.tokenName}": {"accessToken":"..."}. Hand in new tokens with \`npx --no-install whatsapp-token-guard set-token\`.`,
-      encryptionKey: props.encryptionKey,
-    });
+    // Cost allocation and ownership per token, and the contract `token-guard` finds guards by (lib/guard-tags.ts).
+    Tags.of(this).add(GuardTag.Token, props.tokenName);
+    Tags.of(this).add(GuardTag.Stack, stackName);
+    if (props.appId === EXAMPLE_APP_ID) refuseExampleAppId(this);
+
+    // Names are unique per stack, so two stacks (or a renamed one) never collide. A retained secret of a
+    // destroyed stack keeps its name: reattach it with `tokenSecret` (README "Removing it, and coming back").
+    const tokenSecret =
+      props.tokenSecret ??
+      emptyRetainedSecret(this, 'TokenSecret', {
+        secretName: props.secretName ?? guardSecretName(stackName, props.tokenName, 'token'),
+        description: `WhatsApp Cloud API system-user token "${props.tokenName}" of stack ${stackName}: {"accessToken":"..."}. Hand in new tokens with \`npx --no-install whatsapp-token-guard set-token\`.`,
+        encryptionKey: props.encryptionKey,
+      });
     this.tokenSecret = tokenSecret;
 
     this.appSecret =
       props.appSecret ??
       emptyAppSecret(this, 'AppSecret', {
-        secretName: `whatsapp-token-guard/${props.tokenName}/app-secret`,
+        secretName: guardSecretName(stackName, props.tokenName, 'app-secret'),
         description: 'Meta app secret: {"appSecret":"..."}. Store it with `npx --no-install whatsapp-token-guard set-app-secret`.',
         encryptionKey: props.encryptionKey,
       });
@@ -213,11 +231,15 @@ export class WhatsAppTokenGuard extends Construct {
       },
     });
     this.checkerFunction = checker.function;
+    Tags.of(checker.function).add(GuardTag.Component, CHECKER_COMPONENT);
     this.grantFunction(checker.role, props.encryptionKey);
     this.addRotation(tokenSecret, checker, v);
 
-    if (props.alarmTopic) this.alarmTopic = props.alarmTopic;
-    else this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { email: props.alarmEmail }).topic;
+    if (props.alarmTopic) {
+      this.alarmTopic = props.alarmTopic;
+      // A topic defined in this app gets the scoped statements; one imported by ARN needs them from you.
+      allowGuardPublishers(props.alarmTopic);
+    } else this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { email: props.alarmEmail }).topic;
 
     const alarms = new TokenAlarms(this, 'Alarms', {
       tokenName: props.tokenName,
@@ -231,7 +253,8 @@ export class WhatsAppTokenGuard extends Construct {
     this.unhealthyAlarm = alarms.unhealthy;
 
     // Secrets Manager's own word on failed rotations, for failures that never reached the function
-    // (permissions, timeouts). Delivered through CloudTrail, best effort (reference §1.7).
+    // (permissions, timeouts). Delivered through CloudTrail, best effort
+    // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html).
     new events.Rule(this, 'RotationFailedEvent', {
       description: `Secrets Manager rotation of the WhatsApp token "${props.tokenName}" failed or was abandoned`,
       eventPattern: {
@@ -244,17 +267,18 @@ export class WhatsAppTokenGuard extends Construct {
         },
       },
       targets: [
-        new eventTargets.SnsTopic(this.alarmTopic, {
-          message: events.RuleTargetInput.fromText(
+        topicTarget(
+          this.alarmTopic,
+          events.RuleTargetInput.fromText(
             `[${props.tokenName}] Secrets Manager reports ${events.EventField.fromPath('$.detail.eventName')} for the WhatsApp token secret: ${events.EventField.fromPath('$.detail.errorMessage')}. AWSCURRENT still holds the previous token. Run \`npx --no-install whatsapp-token-guard status --token ${props.tokenName}\`, fix the cause and rotate again.`,
           ),
-        }),
+        ),
       ],
     });
 
     if (props.dashboardEnabled ?? true) {
-      const dashboard = props.dashboard ?? new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${Stack.of(this).stackName}-${props.tokenName}` });
-      addTokenWidgets(dashboard, props.tokenName, alarms, v.warningDays);
+      const dashboard = props.dashboard ?? new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${stackName}-${props.tokenName}`, defaultInterval: DASHBOARD_INTERVAL });
+      addTokenWidgets(dashboard, { tokenName: props.tokenName, alarms, expiryWarningDays: v.warningDays, assetProbes: Boolean(props.wabaId || props.phoneNumberId), checker: checker.function });
     }
   }
 
@@ -268,20 +292,15 @@ export class WhatsAppTokenGuard extends Construct {
       }),
     );
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadAppSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.appSecret.secretFullArn ?? `${this.appSecret.secretArn}-??????`] }));
-    if (key) {
-      // Only through Secrets Manager: the key cannot be used directly by the function.
-      key.grantEncryptDecrypt(new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, role));
-    }
-    if (this.appSecret.encryptionKey && this.appSecret.encryptionKey !== key) {
-      this.appSecret.encryptionKey.grantDecrypt(new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, role));
-    }
+    if (key) grantKeyViaSecretsManager(role, key, 'rotate');
+    if (this.appSecret.encryptionKey && this.appSecret.encryptionKey !== key) grantKeyViaSecretsManager(role, this.appSecret.encryptionKey, 'read');
   }
 
   /**
    * The rotation schedule, written at L1: the L2 helper also grants secretsmanager:GetRandomPassword on "*",
    * which a Meta token never needs.
    */
-  private addRotation(secret: secretsmanager.Secret, checker: CheckerFunction, v: Validated): void {
+  private addRotation(secret: secretsmanager.ISecret, checker: CheckerFunction, v: Validated): void {
     // AWS documents that aws:SourceArn ties a rotation function to that one secret: exactly our case, so both
     // keys (Secrets Manager user guide, "Permissions for rotation").
     checker.function.addPermission('InvokedBySecretsManager', {
@@ -300,7 +319,7 @@ export class WhatsAppTokenGuard extends Construct {
     });
     schedule.node.addDependency(checker.function.permissionsNode.findChild('InvokedBySecretsManager'));
     schedule.node.addDependency(checker.role);
-    if (v.mode === 'hand-made') {
+    if (v.mode === 'hand-made' && !isImported(secret)) {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
@@ -323,6 +342,66 @@ export class WhatsAppTokenGuard extends Construct {
   }
 }
 
+/**
+ * Lets the role use the key only through Secrets Manager (condition kms:ViaService). A key defined in this
+ * app gets a key-policy grant; an imported one (a reattached key) an identity-policy statement, which works
+ * when its key policy delegates to IAM, as the default key policy does
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+ */
+function grantKeyViaSecretsManager(role: iam.Role, key: kms.IKey, use: 'rotate' | 'read'): void {
+  const via = `secretsmanager.${Stack.of(role).region}.amazonaws.com`;
+  if (key instanceof kms.Key) {
+    if (use === 'rotate') key.grantEncryptDecrypt(new kms.ViaServicePrincipal(via, role));
+    else key.grantDecrypt(new kms.ViaServicePrincipal(via, role));
+    return;
+  }
+  // The actions AWS lists for a rotation function with a customer managed key
+  // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets-required-permissions-function.html).
+  const actions = use === 'rotate' ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'] : ['kms:Decrypt'];
+  role.addToPolicy(new iam.PolicyStatement({ sid: 'UseSecretsKeyThroughSecretsManager', actions, resources: [key.keyArn], conditions: { StringEquals: { 'kms:ViaService': via } } }));
+}
+
+/** Dashboards open on a week, so the daily rotation bars and a 60-day expiry trend are not empty. */
+export const DASHBOARD_INTERVAL = Duration.days(7);
+
+/** Default secret names: `whatsapp-token-guard/<stack>/<token>/<kind>`, unique per stack. */
+export function guardSecretName(stackName: string, tokenName: string, kind: 'token' | 'app-secret'): string {
+  return `whatsapp-token-guard/${stackName}/${tokenName}/${kind}`;
+}
+
+const isImported = (secret: secretsmanager.ISecret): boolean => !(secret instanceof secretsmanager.Secret);
+
+/** Logical id of the deploy-time guard against the example app id (one per stack). */
+export const EXAMPLE_APP_ID_PARAMETER = 'TokenGuardAppIdIsTheExampleSetYourOwn';
+
+/**
+ * The example app id synthesizes (a fresh clone must), but warns and cannot deploy: CloudFormation checks a
+ * parameter's default against its AllowedPattern when a change set is created, so `cdk deploy` stops with
+ * the ConstraintDescription before any resource exists, while `cdk synth` is untouched.
+ */
+function refuseExampleAppId(scope: Construct): void {
+  const message =
+    `appId ${EXAMPLE_APP_ID} is the example app id, not your Meta app: every check would fail. ` +
+    'Set "tokenGuard.appId" in cdk.json (or the appId prop) to your app\'s id from App Dashboard > App settings > Basic. ' +
+    'Synth works; deploy is refused until you do.';
+  Annotations.of(scope).addWarningV2('whatsapp-token-guard:example-app-id', message);
+  const stack = Stack.of(scope);
+  if (stack.node.tryFindChild(EXAMPLE_APP_ID_PARAMETER)) return;
+  // CDK's template validator sees the same thing (F2015 is the refusal CloudFormation will make); the
+  // warning above says it once, in words.
+  Validations.of(stack).acknowledge(
+    { id: 'CloudFormation-Validate::F2015', reason: `${EXAMPLE_APP_ID_PARAMETER}: the default breaks its own pattern on purpose, so the example app id cannot be deployed.` },
+    { id: 'CloudFormation-Validate::W2001', reason: `${EXAMPLE_APP_ID_PARAMETER} is only there to refuse the deploy; nothing references it.` },
+  );
+  new CfnParameter(stack, EXAMPLE_APP_ID_PARAMETER, {
+    type: 'String',
+    default: EXAMPLE_APP_ID,
+    allowedPattern: `^(?!${EXAMPLE_APP_ID}$).*$`,
+    description: 'Refuses to deploy the example Meta app id of cdk.json.',
+    constraintDescription: message,
+  });
+}
+
 interface Validated {
   readonly mode: RotationMode;
   readonly intervalMinutes: number;
@@ -331,7 +410,14 @@ interface Validated {
   readonly rotationDays?: number;
 }
 
-function validate(props: WhatsAppTokenGuardProps): Validated {
+function validate(props: WhatsAppTokenGuardProps, stack: Stack): Validated {
+  if (props.tokenSecret && !Token.isUnresolved(props.tokenSecret.secretArn)) {
+    const arn = Arn.split(props.tokenSecret.secretArn, ArnFormat.COLON_RESOURCE_NAME);
+    const elsewhere = (mine: string, theirs: string | undefined): boolean => !Token.isUnresolved(mine) && theirs !== undefined && theirs !== mine;
+    if (elsewhere(stack.region, arn.region) || elsewhere(stack.account, arn.account)) {
+      throw new GuardPropsError('tokenSecret', `is in account ${arn.account}, region ${arn.region}, but the stack deploys to account ${stack.account}, region ${stack.region}`, 'A rotation function must be in the secret\'s region: deploy the stack there, or move the token into a secret of this region.');
+    }
+  }
   if (!Token.isUnresolved(props.tokenName) && !TOKEN_NAME.test(props.tokenName)) {
     throw new GuardPropsError('tokenName', `must be 1-64 letters, digits, "-" or "_", got "${props.tokenName.slice(0, 70)}"`, 'Use a short name such as "primary".');
   }

@@ -34,7 +34,7 @@ describe('default app (cdk.json)', () => {
 
   it('creates the token secret empty, encrypted by default, and retained on stack deletion', () => {
     template.hasResource('AWS::SecretsManager::Secret', {
-      Properties: Match.objectLike({ Name: 'whatsapp-token-guard/primary/token', GenerateSecretString: Match.absent(), SecretString: Match.absent() }),
+      Properties: Match.objectLike({ Name: 'whatsapp-token-guard/Guard/primary/token', GenerateSecretString: Match.absent(), SecretString: Match.absent() }),
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
     });
@@ -42,7 +42,7 @@ describe('default app (cdk.json)', () => {
 
   it('creates the app secret empty and retained', () => {
     template.hasResource('AWS::SecretsManager::Secret', {
-      Properties: Match.objectLike({ Name: 'Guard/meta-app-secret', GenerateSecretString: Match.absent(), SecretString: Match.absent() }),
+      Properties: Match.objectLike({ Name: 'whatsapp-token-guard/Guard/meta-app-secret', GenerateSecretString: Match.absent(), SecretString: Match.absent() }),
       DeletionPolicy: 'Retain',
     });
   });

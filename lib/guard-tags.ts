@@ -1,0 +1,16 @@
+// Tags every guard puts on its resources: cost allocation and ownership per token and stack, and the
+// contract the operator command uses to find a guard wherever it was deployed (the app's stack or a
+// stack of your own). Renaming a key here breaks `token-guard` for deployed guards.
+
+/** Tag keys the guard sets itself. User tags may not use the prefix. */
+export const GuardTag = {
+  /** The token name (TokenName metric dimension), on every resource of the guard. */
+  Token: 'whatsapp-token-guard:token',
+  /** The CloudFormation stack name, on every resource of the guard. */
+  Stack: 'whatsapp-token-guard:stack',
+  /** What a resource is for; the checker/rotation function carries `checker`. */
+  Component: 'whatsapp-token-guard:component',
+} as const;
+
+/** Component tag value of the function that checks and rotates the token: the one resource the CLI looks up. */
+export const CHECKER_COMPONENT = 'checker';
