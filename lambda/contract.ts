@@ -37,6 +37,18 @@ export const Metric = {
 } as const;
 export type MetricName = (typeof Metric)[keyof typeof Metric];
 
+/**
+ * The one metric about the Meta app rather than a token, under the single dimension AppId: Meta's usage
+ * headers describe the app's (X-App-Usage) and a business object's (X-Business-Use-Case-Usage) call quota, not a
+ * token, so every token of an app shares one metric ($0.30 a month per app, not per token).
+ */
+export const APP_ID_DIMENSION = 'AppId';
+export const AppMetric = {
+  /** The highest usage Meta reported in a check's answers, in percent of the quota (a pending block counts as 100). */
+  GraphUsagePercent: 'GraphUsagePercent',
+} as const;
+export type AppMetricName = (typeof AppMetric)[keyof typeof AppMetric];
+
 /** EMF unit of each metric (CloudWatch `Unit`). Alarms filter on it, so it is part of the contract. */
 export const METRIC_UNIT: Record<MetricName, 'Count' | 'None'> = {
   TokenValid: 'Count',
@@ -146,7 +158,7 @@ export const Problem = {
   },
   AppTokenRejected: {
     title: 'App secret or app id rejected by Meta',
-    what: "Meta refused the app token built from the configured app id and stored app secret (wrong app id, wrong or reset app secret, or appsecret_proof refused).",
+    what: "Meta refused the app token built from the configured app id and stored app secret (wrong app id: code 101; wrong or reset app secret: \"Error validating client secret.\" or a refused appsecret_proof). This is not transient.",
     fix: "Check `appId` in cdk.json against the App Dashboard, then store the app's current secret with `npx --no-install whatsapp-token-guard set-app-secret`.",
     severity: 'critical',
   },
@@ -158,15 +170,27 @@ export const Problem = {
   },
   GraphConfig: {
     title: 'Graph API configuration problem',
-    what: 'Meta refused the request itself (unknown API version, server IP allow list, or a malformed request), so no verdict on the token was possible.',
-    fix: 'Check `graphApiVersion` in cdk.json (a live version such as v25.0) and the app\'s Server IP allow list; the detail names Meta\'s code.',
+    what: 'Meta refused the request itself (unknown API version, server IP allow list, or a malformed request), or something other than Graph answered (an HTTP 4xx without a Graph error: a wrong `graphApiBaseUrl`, a proxy), so no verdict on the token was possible.',
+    fix: 'Check `graphApiVersion` (a live version such as v25.0) and `graphApiBaseUrl` in cdk.json, any egress proxy, and the app\'s Server IP allow list; the detail names Meta\'s code or the HTTP status.',
     severity: 'critical',
   },
   GraphUnavailable: {
     title: "Meta's Graph API unavailable",
-    what: "Meta's Graph API did not answer usefully after bounded retries (outage, timeout, 5xx, throttling). This says nothing about the token.",
-    fix: 'Usually transient: check https://metastatus.com (WhatsApp Business API). If it persists for hours, check the function\'s network egress and Meta rate limits (X-App-Usage).',
+    what: "Meta's Graph API did not answer usefully after bounded retries (outage, timeout, network error, HTTP 5xx). This says nothing about the token.",
+    fix: 'Usually transient: check https://metastatus.com (WhatsApp Business API). If it persists for hours, check the function\'s network egress (VPC, NAT, proxy).',
     severity: 'critical',
+  },
+  GraphRateLimited: {
+    title: 'Meta rate limit reached',
+    what: "Meta answered with a rate-limit code (4, 17, 32, 341, 613, 80007, 80008, 130429 or HTTP 429): the app's or the WhatsApp Business Account's call quota is used up. It is shared with the business's own use of the same app. This is not an outage and says nothing about the token; the check made no further calls.",
+    fix: "Nothing to fix on the token. Meta asks to stop calling until usage drops (https://developers.facebook.com/docs/graph-api/overview/rate-limiting); the detail gives Meta's estimated_time_to_regain_access when it sends one. If it repeats, find what else spends the app's quota (App Dashboard > Application Rate Limit) or raise `checkIntervalMinutes`.",
+    severity: 'critical',
+  },
+  GraphUsageHigh: {
+    title: "Meta call quota nearly used",
+    what: "Meta's usage headers (X-App-Usage, X-Business-Use-Case-Usage) report 80% or more of the quota, so the check skipped its asset probes to leave the rest to the business's own app: asset access was not verified this time.",
+    fix: "Nothing to fix on the token. The detail names the header, the business object and the usage; if it stays high, find what else spends the app's quota (App Dashboard > Application Rate Limit) or raise `checkIntervalMinutes`.",
+    severity: 'warning',
   },
   TokenInvalid: {
     title: 'Token invalid',
@@ -230,8 +254,8 @@ export const Problem = {
   },
   MessagingBlocked: {
     title: 'Phone number cannot send',
-    what: "The number's health_status.can_send_message is BLOCKED: Meta will not deliver messages from it.",
-    fix: "Open WhatsApp Manager > Overview for the number; the report's detail lists the blocking entity (phone number, WABA, business or app) and Meta's error.",
+    what: "An entity of the number's health_status (phone number, WABA, business or app) has can_send_message BLOCKED: Meta will not deliver messages from it.",
+    fix: "Follow the possible_solution Meta gives in the detail for the blocking entity (also shown in WhatsApp Manager > Overview), then run `npx --no-install whatsapp-token-guard check`.",
     severity: 'critical',
   },
   SettingsInvalid: {
@@ -242,9 +266,15 @@ export const Problem = {
   },
   MessagingLimited: {
     title: 'Phone number limited',
-    what: "The number's health_status.can_send_message is LIMITED: some sends may fail.",
-    fix: 'Open WhatsApp Manager > Overview for the number and follow the additional_info Meta gives.',
+    what: "An entity of the number's health_status has can_send_message LIMITED: it can send, within limits (for example a display name not approved yet).",
+    fix: 'Follow the additional_info (or possible_solution) Meta gives in the detail, also shown in WhatsApp Manager > Overview.',
     severity: 'warning',
+  },
+  TokenRefusedByProbe: {
+    title: 'Token refused by a WhatsApp call',
+    what: 'debug_token called the token valid, but a read-only WhatsApp call refused it with code 190 in the same check. No verdict this time: the token may have been invalidated between the two calls.',
+    fix: 'Run `npx --no-install whatsapp-token-guard check` again: if debug_token now says invalid, TokenInvalid fires with the reason. If it repeats while debug_token says valid, generate a new token for the system user and hand it in with `npx --no-install whatsapp-token-guard set-token`.',
+    severity: 'critical',
   },
 } as const satisfies Record<string, ProblemDefinition>;
 export type ProblemId = keyof typeof Problem;
@@ -282,9 +312,32 @@ export interface TokenSummary {
 export type ProbeOutcome = 'ok' | 'denied' | 'not-found' | 'mismatch' | 'failed';
 
 export interface AssetSummary {
-  readonly phoneNumber?: { readonly id: string; readonly outcome: ProbeOutcome; readonly displayPhoneNumber?: string; readonly verifiedName?: string; readonly qualityRating?: string; readonly canSendMessage?: string; readonly detail?: string };
+  readonly phoneNumber?: {
+    readonly id: string;
+    readonly outcome: ProbeOutcome;
+    readonly displayPhoneNumber?: string;
+    readonly verifiedName?: string;
+    readonly qualityRating?: string;
+    /** Derived from the entities of health_status (PHONE_NUMBER, WABA, BUSINESS, APP), not only its overall value. */
+    readonly canSendMessage?: string;
+    /** One line per entity that is not AVAILABLE, with Meta's errors, possible_solution and additional_info. */
+    readonly health?: readonly string[];
+    readonly detail?: string;
+  };
   readonly wabaPhoneNumbers?: { readonly wabaId: string; readonly outcome: ProbeOutcome; readonly detail?: string };
   readonly subscribedApps?: { readonly wabaId: string; readonly outcome: ProbeOutcome; readonly detail?: string };
+}
+
+/** One reading of Meta's usage headers (https://developers.facebook.com/docs/graph-api/overview/rate-limiting). */
+export interface GraphUsageSummary {
+  /** The highest of call_count, total_cputime and total_time, in percent of the quota. */
+  readonly percent: number;
+  readonly header: 'X-App-Usage' | 'X-Business-Use-Case-Usage';
+  /** The business object (e.g. a WABA id) of an X-Business-Use-Case-Usage entry. */
+  readonly objectId?: string;
+  readonly type?: string;
+  /** estimated_time_to_regain_access, in minutes. */
+  readonly regainAccessMinutes?: number;
 }
 
 /** healthy: no problem; unhealthy: a verdict with problems; check-failed: no verdict could be reached. */
@@ -299,6 +352,8 @@ export interface CheckReport {
   readonly token?: TokenSummary;
   readonly assets?: AssetSummary;
   readonly problems: readonly ReportedProblem[];
+  /** The highest usage Meta's usage headers reported during this check, when any header came back. */
+  readonly graphUsage?: GraphUsageSummary;
   /** The metric values this check published (rotation candidate checks publish none). */
   readonly metrics: Partial<Record<MetricName, number>>;
 }

@@ -1,10 +1,13 @@
 // Thin adapter for Meta's Graph API over Node's fetch: builds requests (Bearer header, appsecret_proof),
-// retries transient failures within a deadline, and maps the wire format to core types. Decisions live in core/.
+// retries transient failures within a deadline, reads Meta's usage headers on every answer, stops calling once
+// Meta rate-limits, and maps the wire format to core types. Decisions live in core/.
 import { createHmac } from 'node:crypto';
 import { classifyGraphFailure, GraphFailure } from '../core/classify-graph-failure';
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, mayRetry, RetryPolicy } from '../core/retry-policy';
-import { PhoneNumberFacts, ProbeResult } from '../core/assess-token';
-import { redact } from '../core/redact';
+import { ListFacts, PhoneNumberFacts, ProbeResult } from '../core/assess-token';
+import { mostConstraining, readUsageHeaders, UsageReading } from '../core/graph-usage';
+import { readHealthStatus } from '../core/messaging-health';
+import { redact, redactThenTruncate } from '../core/redact';
 
 export type GraphResult = { readonly ok: true; readonly body: Record<string, unknown>; readonly httpStatus: number } | { readonly ok: false; readonly failure: GraphFailure };
 
@@ -35,6 +38,13 @@ export class GraphClient {
   private readonly opts: Required<Omit<GraphClientOptions, 'retry'>> & { retry: RetryPolicy };
   /** Requests made, for the report and the benchmark. */
   public calls = 0;
+  /** Every usage reading (X-App-Usage, X-Business-Use-Case-Usage) of every answer, in order. */
+  public readonly usage: UsageReading[] = [];
+  /**
+   * Set by the first rate-limited answer. Meta: "When the limit has been reached, stop making API calls" (more
+   * calls extend the block), so every later request of this client returns a not-sent failure instead.
+   */
+  public rateLimited?: GraphFailure;
 
   constructor(options: GraphClientOptions) {
     this.opts = {
@@ -57,36 +67,48 @@ export class GraphClient {
     return this.request('GET', 'debug_token', this.appToken, { input_token: inputToken }, [inputToken]);
   }
 
+  /** The usage reading closest to Meta's limit among this client's answers so far. */
+  get highestUsage(): UsageReading | undefined {
+    return mostConstraining(this.usage);
+  }
+
   async phoneNumber(phoneNumberId: string, token: string): Promise<ProbeResult<PhoneNumberFacts>> {
     const r = await this.request('GET', encodeURIComponent(phoneNumberId), token, { fields: 'display_phone_number,verified_name,quality_rating,health_status' });
     if (!r.ok) return r;
     const b = r.body;
-    const health = (b.health_status ?? {}) as Record<string, unknown>;
-    const entities = Array.isArray(health.entities) ? (health.entities as Record<string, unknown>[]) : [];
-    const healthIssues = entities
-      .filter((e) => e && typeof e === 'object' && e.can_send_message !== 'AVAILABLE')
-      .map((e) => {
-        const errors = Array.isArray(e.errors) ? (e.errors as Record<string, unknown>[]) : [];
-        const info = errors.map((x) => `${x.error_code ?? ''} ${x.error_description ?? ''}`.trim()).join(', ');
-        return `${String(e.entity_type ?? 'entity')} ${String(e.id ?? '')}: ${String(e.can_send_message ?? '?')}${info ? ` (${info})` : ''}`.slice(0, 300);
-      });
     const s = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-    return {
-      ok: true,
-      value: { displayPhoneNumber: s(b.display_phone_number), verifiedName: s(b.verified_name), qualityRating: s(b.quality_rating), canSendMessage: s(health.can_send_message), healthIssues },
-    };
+    return { ok: true, value: { displayPhoneNumber: s(b.display_phone_number), verifiedName: s(b.verified_name), qualityRating: s(b.quality_rating), health: readHealthStatus(b.health_status) } };
   }
 
-  /** Ids of the WABA's phone numbers (first page of up to 100 is enough: a WABA holds few numbers). */
-  async wabaPhoneNumbers(wabaId: string, token: string): Promise<ProbeResult<readonly string[]>> {
-    const r = await this.request('GET', `${encodeURIComponent(wabaId)}/phone_numbers`, token, { fields: 'id', limit: '100' });
-    return r.ok ? { ok: true, value: dataIds(r.body, (x) => x.id) } : r;
+  /**
+   * Ids of the WABA's phone numbers, every page (a WABA can hold more than 100 numbers), stopping early once
+   * `lookFor` is seen. Pages follow Graph's cursor paging (https://developers.facebook.com/docs/graph-api/results):
+   * there is another page while the answer carries `paging.next`; it is fetched with `after` = `paging.cursors.after`
+   * on our own URL, never by following `next` (which would send the token wherever that URL points).
+   */
+  wabaPhoneNumbers(wabaId: string, token: string, lookFor?: string): Promise<ProbeResult<ListFacts>> {
+    return this.list(`${encodeURIComponent(wabaId)}/phone_numbers`, token, { fields: 'id', limit: '100' }, (x) => x.id, lookFor);
   }
 
-  /** App ids subscribed to the WABA's webhooks. */
-  async subscribedApps(wabaId: string, token: string): Promise<ProbeResult<readonly string[]>> {
-    const r = await this.request('GET', `${encodeURIComponent(wabaId)}/subscribed_apps`, token, {});
-    return r.ok ? { ok: true, value: dataIds(r.body, (x) => (x.whatsapp_business_api_data as Record<string, unknown> | undefined)?.id ?? x.id) } : r;
+  /** App ids subscribed to the WABA's webhooks (every page), stopping early once `lookFor` is seen. */
+  subscribedApps(wabaId: string, token: string, lookFor?: string): Promise<ProbeResult<ListFacts>> {
+    return this.list(`${encodeURIComponent(wabaId)}/subscribed_apps`, token, {}, (x) => (x.whatsapp_business_api_data as Record<string, unknown> | undefined)?.id ?? x.id, lookFor);
+  }
+
+  private async list(path: string, token: string, params: Record<string, string>, pick: (x: Record<string, unknown>) => unknown, lookFor: string | undefined): Promise<ProbeResult<ListFacts>> {
+    const ids: string[] = [];
+    let after: string | undefined;
+    for (let page = 1; page <= MAX_LIST_PAGES; page++) {
+      const r = await this.request('GET', path, token, after ? { ...params, after } : params);
+      if (!r.ok) return r;
+      ids.push(...dataIds(r.body, pick));
+      const paging = (r.body.paging ?? {}) as Record<string, unknown>;
+      const cursor = ((paging.cursors ?? {}) as Record<string, unknown>).after;
+      const more = typeof paging.next === 'string' && typeof cursor === 'string' && cursor !== after;
+      if ((lookFor !== undefined && ids.includes(lookFor)) || !more) return { ok: true, value: { ids, complete: !more || ids.includes(lookFor ?? '') } };
+      after = cursor;
+    }
+    return { ok: true, value: { ids, complete: false } };
   }
 
   /** Exchanges a 60-day token for a new 60-day token (fb_exchange_token, reference §3). The old one stays valid. */
@@ -139,9 +161,20 @@ export class GraphClient {
     }
 
     for (let attempt = 1; ; attempt++) {
+      if (this.rateLimited) {
+        const why = `not sent: Meta rate-limited an earlier call of this check (${this.rateLimited.code !== undefined ? `code ${this.rateLimited.code}` : `HTTP ${this.rateLimited.httpStatus}`})`;
+        return { ok: false, failure: { ...this.rateLimited, message: why, notSent: true } };
+      }
       const remaining = deadline - now();
       const result = await this.once(url, init, Math.max(1, Math.min(timeoutMs, remaining)), secrets);
-      if (result.ok || !retry || classifyGraphFailure(result.failure) !== 'transient') return result;
+      if (result.ok) return result;
+      const cls = classifyGraphFailure(result.failure);
+      // A throttle is never retried, and nothing else is sent after it in this invocation.
+      if (cls === 'rate-limited') {
+        this.rateLimited = result.failure;
+        return result;
+      }
+      if (!retry || cls !== 'transient') return result;
       const delay = backoffDelayMs(policy, attempt, this.opts.random());
       if (!mayRetry(policy, attempt, delay, timeoutMs, deadline - now())) return result;
       await this.opts.sleep(delay);
@@ -162,38 +195,57 @@ export class GraphClient {
       const why = err.name === 'TimeoutError' || err.name === 'AbortError' ? `no answer within ${timeoutMs} ms` : `network error ${err.cause?.code ?? err.name}`;
       return { ok: false, failure: { kind: 'unavailable', message: redact(why, secrets) } };
     }
+    this.usage.push(...readUsageHeaders((name) => res.headers.get(name)));
+    const status = res.status;
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
       const type = res.headers.get('content-type') ?? 'no content type';
-      return { ok: false, failure: { kind: 'unavailable', httpStatus: res.status, message: `HTTP ${res.status} with a body that is not JSON (${type}, ${text.length} bytes)` } };
+      const what = `HTTP ${status} with a body that is not JSON (${type}, ${text.length} bytes)`;
+      // Only 5xx (and a 2xx cut short) are Meta's or the network's trouble; a 4xx page (a wrong graphApiBaseUrl
+      // answering 404 HTML, a proxy's 403) is configuration, a 429 is a throttle.
+      if (status >= 500 || status < 400) return { ok: false, failure: { kind: 'unavailable', httpStatus: status, message: what } };
+      return { ok: false, failure: { kind: 'http', httpStatus: status, message: what } };
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      return { ok: false, failure: { kind: 'unavailable', httpStatus: res.status, message: `HTTP ${res.status} with a JSON body that is not an object` } };
+      const what = `HTTP ${status} with a JSON body that is not an object`;
+      return { ok: false, failure: status >= 400 && status < 500 ? { kind: 'http', httpStatus: status, message: what } : { kind: 'unavailable', httpStatus: status, message: what } };
     }
     const obj = body as Record<string, unknown>;
     if (obj.error && typeof obj.error === 'object') {
       const e = obj.error as Record<string, unknown>;
       const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined);
+      // Redact BEFORE truncating: a cut first could leave the start of an echoed secret that no longer matches.
+      const clean = (v: unknown, max: number): string | undefined => (typeof v === 'string' && v.trim() ? redactThenTruncate(v, secrets, max) : undefined);
+      const data = (e.error_data && typeof e.error_data === 'object' ? e.error_data : {}) as Record<string, unknown>;
       return {
         ok: false,
         failure: {
           kind: 'error',
-          httpStatus: res.status,
+          httpStatus: status,
           code: num(e.code),
           subcode: num(e.error_subcode),
           isTransient: e.is_transient === true,
           type: typeof e.type === 'string' ? e.type : undefined,
-          message: redact(typeof e.message === 'string' ? e.message.slice(0, 500) : 'Graph error without a message', secrets),
+          message: clean(e.message, 500) ?? 'Graph error without a message',
+          userTitle: clean(e.error_user_title, 200),
+          userMessage: clean(e.error_user_msg, 500),
+          details: clean(data.details ?? (typeof e.error_data === 'string' ? e.error_data : undefined), 500),
           fbtraceId: typeof e.fbtrace_id === 'string' ? e.fbtrace_id : undefined,
         },
       };
     }
-    if (res.status >= 500) return { ok: false, failure: { kind: 'unavailable', httpStatus: res.status, message: `HTTP ${res.status} without a Graph error object` } };
-    return { ok: true, body: obj, httpStatus: res.status };
+    // An error status whose JSON carries no `error` object is a failed call, never an empty answer (which would
+    // read as "phone not in WABA" or "app not subscribed").
+    if (status >= 500) return { ok: false, failure: { kind: 'unavailable', httpStatus: status, message: `HTTP ${status} without a Graph error object` } };
+    if (status >= 400 || status < 200) return { ok: false, failure: { kind: 'http', httpStatus: status, message: `HTTP ${status} without a Graph error object` } };
+    return { ok: true, body: obj, httpStatus: status };
   }
 }
+
+/** Upper bound on pages read from one list edge (100 per page): 50 pages = 5,000 entries. */
+const MAX_LIST_PAGES = 50;
 
 function dataIds(body: Record<string, unknown>, pick: (x: Record<string, unknown>) => unknown): string[] {
   const data = Array.isArray(body.data) ? (body.data as unknown[]) : [];

@@ -1,6 +1,6 @@
 // Publishes the contract's metrics as Embedded Metric Format through Powertools (no PutMetricData calls).
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRIC_UNIT, MetricName, NAMESPACE, TOKEN_NAME_DIMENSION } from '../contract';
+import { APP_ID_DIMENSION, AppMetricName, METRIC_UNIT, MetricName, NAMESPACE, TOKEN_NAME_DIMENSION } from '../contract';
 
 export class MetricsPublisher {
   private readonly metrics: Metrics;
@@ -18,6 +18,14 @@ export class MetricsPublisher {
     if (entries.length === 0) return;
     this.metrics.addDimension(TOKEN_NAME_DIMENSION, tokenName);
     for (const [name, value] of entries) this.metrics.addMetric(name, METRIC_UNIT[name] === 'None' ? MetricUnit.NoUnit : MetricUnit.Count, value);
+    this.metrics.publishStoredMetrics();
+  }
+
+  /** One EMF line for a metric about the Meta app (not a token), under the single dimension AppId. */
+  publishForApp(appId: string, name: AppMetricName, percent: number): void {
+    if (!Number.isFinite(percent)) return;
+    this.metrics.addDimension(APP_ID_DIMENSION, appId);
+    this.metrics.addMetric(name, MetricUnit.Percent, percent);
     this.metrics.publishStoredMetrics();
   }
 }

@@ -1,12 +1,14 @@
 // One check of one token: read the secrets, ask Meta, let core/ decide. Shared by the schedule, the
 // on-demand check and the rotation's testSecret, so a candidate is judged exactly like the live token.
 import { AWSCURRENT } from '../core/labels';
-import { Assessment, AssetProbes, assessToken, problem, readTokenFacts } from '../core/assess-token';
-import { classifyGraphFailure, GraphFailure } from '../core/classify-graph-failure';
+import { Assessment, AssetProbes, assessForeignAppToken, assessToken, problem, readTokenFacts } from '../core/assess-token';
+import { classifyGraphFailure, describeFailure, GraphFailure, isForeignAppTokenError, isSystemError } from '../core/classify-graph-failure';
+import { describeUsage, shouldSkipOptionalCalls } from '../core/graph-usage';
 import { parseAppSecret, parseTokenSecret } from '../core/parse-secret';
-import { redact } from '../core/redact';
-import { CheckReport, Metric, ProblemId } from '../contract';
+import { redact, redactThenTruncate } from '../core/redact';
+import { CheckReport, GraphUsageSummary, Metric, ProblemId, ReportedProblem } from '../contract';
 import { GraphClient } from '../adapters/graph-client';
+import { RuntimeConfig } from '../adapters/runtime-config';
 import { CheckDeps } from './ports';
 
 /** Where the token to check comes from: a staged version of the token secret, or a value in hand (testSecret). */
@@ -21,36 +23,42 @@ export interface CheckResult {
   readonly token?: string;
 }
 
-function failed(deps: CheckDeps, id: ProblemId, detail: string | undefined, secrets: readonly string[]): CheckResult {
+function failed(deps: CheckDeps, id: ProblemId, detail: string | undefined, secrets: readonly string[], graph?: GraphClient): CheckResult {
+  const usage = graph?.highestUsage;
   return {
     report: {
       tokenName: deps.config.tokenName,
       checkedAt: deps.now().toISOString(),
       outcome: 'check-failed',
       graphApiVersion: deps.config.graphApiVersion,
-      problems: [problem(id, detail === undefined ? undefined : redact(detail, secrets))],
+      problems: [withUsage(problem(id, detail === undefined ? undefined : redact(detail, secrets)), usage)],
+      ...(usage ? { graphUsage: usage } : {}),
       metrics: { [Metric.CheckFailed]: 1 },
     },
     secrets,
   };
 }
 
-function secretReadError(e: unknown): string {
+/** An SDK error for the report; redacted before it is cut (an AWS message never carries the value, but be sure). */
+function secretReadError(e: unknown, secrets: readonly string[]): string {
   const err = e as Error & { $metadata?: { httpStatusCode?: number } };
-  return `${err.name}: ${err.message}`.slice(0, 400);
+  return redactThenTruncate(`${err.name}: ${err.message}`, secrets, 400);
 }
 
 /** A debug_token call that failed as a whole: the app token, the request or Meta itself is at fault, never the input token. */
 function debugFailureProblem(f: GraphFailure): ProblemId {
   const cls = classifyGraphFailure(f);
   if (cls === 'transient') return 'GraphUnavailable';
-  if (cls === 'token' || cls === 'access') return 'AppTokenRejected';
+  if (cls === 'rate-limited') return 'GraphRateLimited';
+  if (cls === 'token' || cls === 'access' || cls === 'app-secret') return 'AppTokenRejected';
   if (f.code === 100 && /app access token|appsecret_proof|app secret/i.test(f.message)) return 'AppTokenRejected';
   return 'GraphConfig';
 }
 
-const failureText = (f: GraphFailure): string =>
-  `${f.code !== undefined ? `Meta code ${f.code}${f.subcode !== undefined ? `/${f.subcode}` : ''}` : f.httpStatus !== undefined ? `HTTP ${f.httpStatus}` : 'no answer'}: ${f.message}${f.fbtraceId ? ` (fbtrace_id ${f.fbtraceId})` : ''}`;
+/** A throttle's detail also says what Meta's usage headers said (which quota, how long until access returns). */
+function withUsage(p: ReportedProblem, usage: GraphUsageSummary | undefined): ReportedProblem {
+  return p.id === 'GraphRateLimited' && usage ? { ...p, detail: `${p.detail ?? ''}; ${describeUsage(usage)}` } : p;
+}
 
 export async function checkToken(deps: CheckDeps, source: TokenSource, deadline: number): Promise<CheckResult> {
   const { config, store } = deps;
@@ -62,7 +70,7 @@ export async function checkToken(deps: CheckDeps, source: TokenSource, deadline:
     try {
       raw = await store.get(config.tokenSecretArn, { stage: source.stage });
     } catch (e) {
-      return failed(deps, 'SecretReadFailed', `token secret: ${secretReadError(e)}`, []);
+      return failed(deps, 'SecretReadFailed', `token secret: ${secretReadError(e, [])}`, []);
     }
     if (raw?.value === undefined) {
       return source.stage === AWSCURRENT ? failed(deps, 'TokenNotSet', undefined, []) : failed(deps, 'TokenNotSet', `no version carries the label ${source.stage}`, []);
@@ -76,7 +84,7 @@ export async function checkToken(deps: CheckDeps, source: TokenSource, deadline:
   try {
     rawAppSecret = await store.get(config.appSecretArn, { stage: AWSCURRENT });
   } catch (e) {
-    return failed(deps, 'SecretReadFailed', `app secret: ${secretReadError(e)}`, [token]);
+    return failed(deps, 'SecretReadFailed', `app secret: ${secretReadError(e, [token])}`, [token]);
   }
   if (rawAppSecret?.value === undefined) return failed(deps, 'AppSecretNotSet', undefined, [token]);
   const app = parseAppSecret(rawAppSecret.value);
@@ -85,35 +93,68 @@ export async function checkToken(deps: CheckDeps, source: TokenSource, deadline:
 
   const graph = deps.graph(app.value, deadline);
   const debug = await graph.debugToken(token);
-  if (!debug.ok) return { ...failed(deps, debugFailureProblem(debug.failure), `debug_token: ${failureText(debug.failure)}`, secrets), graph, token };
+  if (!debug.ok) {
+    // A token of another app is a verdict on the token (wrong app), not a failed call.
+    if (isForeignAppTokenError(debug.failure)) {
+      return { report: report(deps, graph, secrets, assessForeignAppToken({ appId: config.appId }, `debug_token: ${describeFailure(debug.failure)}`)), secrets, graph, token };
+    }
+    return { ...failed(deps, debugFailureProblem(debug.failure), `debug_token: ${describeFailure(debug.failure)}`, secrets, graph), graph, token };
+  }
   const facts = readTokenFacts(debug.body.data);
-  if (!facts.ok) return { ...failed(deps, 'GraphUnavailable', `debug_token answered HTTP ${debug.httpStatus} without a usable verdict: ${facts.reason}`, secrets), graph, token };
+  if (!facts.ok) return { ...failed(deps, 'GraphUnavailable', `debug_token answered HTTP ${debug.httpStatus} without a usable verdict: ${facts.reason}`, secrets, graph), graph, token };
+  const dataError = facts.facts.error;
+  if (!facts.facts.isValid && isSystemError(dataError?.code, dataError?.message)) {
+    // e.g. "Error validating application. Cannot get application info due to a system error." inside `data`
+    // (bk-rs/facebook-apis-rs capture debug_token__200__cannot_get_application_info.json): Meta's trouble, no verdict.
+    return { ...failed(deps, 'GraphUnavailable', `debug_token answered is_valid false with a system error (code ${dataError?.code ?? '?'}: ${dataError?.message ?? 'no message'})`, secrets, graph), graph, token };
+  }
 
   let probes: AssetProbes | undefined;
   // Probing with a dead token only repeats code 190; probe only what is configured.
-  if (facts.facts.isValid && (config.wabaId || config.phoneNumberId)) {
-    const [phone, numbers, apps] = await Promise.all([
-      config.phoneNumberId ? graph.phoneNumber(config.phoneNumberId, token) : undefined,
-      config.wabaId ? graph.wabaPhoneNumbers(config.wabaId, token) : undefined,
-      config.wabaId ? graph.subscribedApps(config.wabaId, token) : undefined,
-    ]);
-    probes = {
-      phoneNumber: phone && config.phoneNumberId ? { id: config.phoneNumberId, result: phone } : undefined,
-      wabaPhoneNumbers: numbers && config.wabaId ? { wabaId: config.wabaId, phoneNumberId: config.phoneNumberId, result: numbers } : undefined,
-      subscribedApps: apps && config.wabaId ? { wabaId: config.wabaId, result: apps } : undefined,
-    };
-  }
+  if (facts.facts.isValid && (config.wabaId || config.phoneNumberId)) probes = await probeAssets(config, graph, token);
 
   const assessment: Assessment = assessToken(facts.facts, { appId: config.appId, requiredScopes: config.requiredScopes, expiryWarningDays: config.expiryWarningDays }, deps.now(), probes);
-  const report: CheckReport = {
-    tokenName: config.tokenName,
+  return { report: report(deps, graph, secrets, assessment), secrets, graph, token };
+}
+
+function report(deps: CheckDeps, graph: GraphClient, secrets: readonly string[], assessment: Assessment): CheckReport {
+  const usage = graph.highestUsage;
+  return {
+    tokenName: deps.config.tokenName,
     checkedAt: deps.now().toISOString(),
     outcome: assessment.outcome,
-    graphApiVersion: config.graphApiVersion,
-    token: assessment.token,
-    assets: assessment.assets,
-    problems: assessment.problems.map((p) => (p.detail ? { ...p, detail: redact(p.detail, secrets) } : p)),
+    graphApiVersion: deps.config.graphApiVersion,
+    ...(assessment.token ? { token: assessment.token } : {}),
+    ...(assessment.assets ? { assets: assessment.assets } : {}),
+    problems: assessment.problems.map((p) => withUsage(p.detail ? { ...p, detail: redact(p.detail, secrets) } : p, usage)),
+    ...(usage ? { graphUsage: usage } : {}),
     metrics: assessment.metrics,
   };
-  return { report, secrets, graph, token };
+}
+
+/**
+ * The asset probes, one after another: after a rate-limited answer the client sends nothing more, and while Meta's
+ * usage headers say the quota is at or above 80% the remaining probes are skipped (they are optional; the quota
+ * per app and WABA is shared with the business's own use of the app).
+ */
+async function probeAssets(config: RuntimeConfig, graph: GraphClient, token: string): Promise<AssetProbes> {
+  const skipped: string[] = [];
+  const due = (name: string): boolean => {
+    if (!graph.rateLimited && shouldSkipOptionalCalls(graph.highestUsage)) {
+      skipped.push(name);
+      return false;
+    }
+    return true;
+  };
+  const { phoneNumberId, wabaId } = config;
+  const phone = phoneNumberId && due(`GET /${phoneNumberId}`) ? { id: phoneNumberId, result: await graph.phoneNumber(phoneNumberId, token) } : undefined;
+  const numbers = wabaId && due(`GET /${wabaId}/phone_numbers`) ? { wabaId, phoneNumberId, result: await graph.wabaPhoneNumbers(wabaId, token, phoneNumberId) } : undefined;
+  const apps = wabaId && due(`GET /${wabaId}/subscribed_apps`) ? { wabaId, result: await graph.subscribedApps(wabaId, token, config.appId) } : undefined;
+  const usage = graph.highestUsage;
+  return {
+    phoneNumber: phone,
+    wabaPhoneNumbers: numbers,
+    subscribedApps: apps,
+    ...(skipped.length && usage ? { skipped: { probes: skipped, usage: describeUsage(usage) } } : {}),
+  };
 }

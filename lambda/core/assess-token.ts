@@ -11,7 +11,8 @@ import {
   ReportedProblem,
   TokenSummary,
 } from '../contract';
-import { classifyGraphFailure, describeTokenError, GraphFailure } from './classify-graph-failure';
+import { classifyGraphFailure, describeFailure, describeTokenError, GraphFailure } from './classify-graph-failure';
+import { assessMessagingHealth, HealthStatus } from './messaging-health';
 
 /** debug_token's `data`, validated and typed. Times are unix seconds as Meta sends them. */
 export interface TokenFacts {
@@ -40,23 +41,30 @@ export interface PhoneNumberFacts {
   readonly displayPhoneNumber?: string;
   readonly verifiedName?: string;
   readonly qualityRating?: string;
-  /** health_status.can_send_message: AVAILABLE | LIMITED | BLOCKED */
-  readonly canSendMessage?: string;
-  /** Entities of health_status that are not AVAILABLE, with Meta's error codes, for the report. */
-  readonly healthIssues: readonly string[];
+  /** health_status as read by core/messaging-health (absent when Meta sent none). */
+  readonly health?: HealthStatus;
+}
+
+/** Entries of a list edge, read page by page; `complete` is false when reading stopped before the last page. */
+export interface ListFacts {
+  readonly ids: readonly string[];
+  readonly complete: boolean;
 }
 
 export interface AssetProbes {
   readonly phoneNumber?: { readonly id: string; readonly result: ProbeResult<PhoneNumberFacts> };
   /** ids listed by /{waba-id}/phone_numbers */
-  readonly wabaPhoneNumbers?: { readonly wabaId: string; readonly phoneNumberId?: string; readonly result: ProbeResult<readonly string[]> };
+  readonly wabaPhoneNumbers?: { readonly wabaId: string; readonly phoneNumberId?: string; readonly result: ProbeResult<ListFacts> };
   /** app ids listed by /{waba-id}/subscribed_apps */
-  readonly subscribedApps?: { readonly wabaId: string; readonly result: ProbeResult<readonly string[]> };
+  readonly subscribedApps?: { readonly wabaId: string; readonly result: ProbeResult<ListFacts> };
+  /** Probes not made because Meta's usage headers were at or above the threshold: which ones, and the reading. */
+  readonly skipped?: { readonly probes: readonly string[]; readonly usage: string };
 }
 
 export interface Assessment {
   readonly outcome: CheckOutcome;
-  readonly token: TokenSummary;
+  /** Absent when Meta gave no facts about the token (a token of another app). */
+  readonly token?: TokenSummary;
   readonly assets?: AssetSummary;
   readonly problems: readonly ReportedProblem[];
   readonly metrics: Partial<Record<MetricName, number>>;
@@ -136,19 +144,30 @@ function summarize(facts: TokenFacts, expected: Expectations, nowS: number): Tok
 function probeOutcome(failure: GraphFailure): ProbeOutcome {
   switch (classifyGraphFailure(failure)) {
     case 'access':
-    case 'token':
       return 'denied';
     case 'not-found':
       return 'not-found';
-    case 'transient':
-      return 'failed';
-    case 'config':
+    default:
+      // transient, rate-limited, config, app-secret, and 190 right after debug_token said valid: no verdict.
       return 'failed';
   }
 }
 
-const failureDetail = (f: GraphFailure): string =>
-  f.code !== undefined ? `Meta code ${f.code}${f.subcode !== undefined ? `/${f.subcode}` : ''}: ${f.message}` : f.message;
+/** The problem a probe failure without an asset verdict raises. */
+function inconclusiveProblem(f: GraphFailure): ProblemId {
+  switch (classifyGraphFailure(f)) {
+    case 'rate-limited':
+      return 'GraphRateLimited';
+    case 'token':
+      return 'TokenRefusedByProbe';
+    case 'transient':
+      return 'GraphUnavailable';
+    default:
+      return 'GraphConfig';
+  }
+}
+
+const failureDetail = describeFailure;
 
 /** Turns probe results into an asset summary, the problems they show, and whether access is proven. */
 function assessAssets(probes: AssetProbes, expected: Expectations): { assets: AssetSummary; problems: ReportedProblem[]; access?: number; inconclusive: boolean } {
@@ -161,8 +180,8 @@ function assessAssets(probes: AssetProbes, expected: Expectations): { assets: As
     else if (outcome === 'not-found') problems.push(problem('AssetNotFound', detail));
     else if (outcome === 'failed') {
       inconclusive = true;
-      const cls = failure ? classifyGraphFailure(failure) : 'transient';
-      problems.push(problem(cls === 'config' ? 'GraphConfig' : 'GraphUnavailable', detail));
+      // A call not sent after a throttle adds nothing: the throttled call already carries the problem.
+      if (!failure?.notSent) problems.push(problem(failure ? inconclusiveProblem(failure) : 'GraphUnavailable', detail));
     }
     if (outcome === 'denied' || outcome === 'not-found' || outcome === 'mismatch') denied = true;
   };
@@ -172,12 +191,22 @@ function assessAssets(probes: AssetProbes, expected: Expectations): { assets: As
     const { id, result } = probes.phoneNumber;
     if (result.ok) {
       const v = result.value;
-      phoneNumber = { id, outcome: 'ok', displayPhoneNumber: v.displayPhoneNumber, verifiedName: v.verifiedName, qualityRating: v.qualityRating, canSendMessage: v.canSendMessage };
-      const issues = v.healthIssues.length ? v.healthIssues.join('; ') : undefined;
-      if (v.canSendMessage === 'BLOCKED') {
+      const health = v.health ? assessMessagingHealth(v.health) : undefined;
+      const lines = health ? [...health.messaging, ...health.calling] : [];
+      phoneNumber = {
+        id,
+        outcome: 'ok',
+        displayPhoneNumber: v.displayPhoneNumber,
+        verifiedName: v.verifiedName,
+        qualityRating: v.qualityRating,
+        canSendMessage: health?.canSendMessage,
+        ...(lines.length ? { health: lines } : {}),
+      };
+      const issues = health?.messaging.length ? health.messaging.join('; ') : undefined;
+      if (health?.canSendMessage === 'BLOCKED') {
         denied = true;
         problems.push(problem('MessagingBlocked', issues ?? `phone number ${id}: can_send_message BLOCKED`));
-      } else if (v.canSendMessage === 'LIMITED') {
+      } else if (health?.canSendMessage === 'LIMITED') {
         problems.push(problem('MessagingLimited', issues ?? `phone number ${id}: can_send_message LIMITED`));
       }
     } else {
@@ -188,15 +217,15 @@ function assessAssets(probes: AssetProbes, expected: Expectations): { assets: As
   }
 
   /** A list probe (phone_numbers, subscribed_apps): it must answer, and the list must hold `member`. */
-  const listProbe = (wabaId: string, edge: string, result: ProbeResult<readonly string[]>, member: string | undefined, missing: ProblemId, missingDetail: (n: number) => string) => {
+  const listProbe = (wabaId: string, edge: string, result: ProbeResult<ListFacts>, member: string | undefined, missing: ProblemId, missingDetail: (n: number) => string) => {
     if (!result.ok) {
       const outcome = probeOutcome(result.failure);
       note(outcome, `GET /${wabaId}/${edge}`, result.failure);
       return { wabaId, outcome, detail: failureDetail(result.failure) };
     }
-    if (member === undefined || result.value.includes(member)) return { wabaId, outcome: 'ok' as const };
+    if (member === undefined || result.value.ids.includes(member)) return { wabaId, outcome: 'ok' as const };
     denied = true;
-    const detail = missingDetail(result.value.length);
+    const detail = `${missingDetail(result.value.ids.length)}${result.value.complete ? '' : ' (reading stopped before the last page)'}`;
     problems.push(problem(missing, detail));
     return { wabaId, outcome: 'mismatch' as const, detail };
   };
@@ -205,10 +234,30 @@ function assessAssets(probes: AssetProbes, expected: Expectations): { assets: As
   const apps = probes.subscribedApps;
   const subscribedApps = apps && listProbe(apps.wabaId, 'subscribed_apps', apps.result, expected.appId, 'AppNotSubscribed', (n) => `app ${expected.appId} is not among ${n} subscribed apps`);
 
-  const configured = Boolean(probes.phoneNumber || probes.wabaPhoneNumbers || probes.subscribedApps);
+  if (probes.skipped?.probes.length) {
+    inconclusive = true;
+    problems.push(problem('GraphUsageHigh', `${probes.skipped.usage}; skipped: ${probes.skipped.probes.join(', ')}`));
+  }
+
+  const configured = Boolean(probes.phoneNumber || probes.wabaPhoneNumbers || probes.subscribedApps || probes.skipped?.probes.length);
   // A denial is a verdict even when another probe was inconclusive; "all fine" needs every probe to answer.
   const access = !configured ? undefined : denied ? 0 : inconclusive ? undefined : 1;
   return { assets: { phoneNumber, wabaPhoneNumbers, subscribedApps }, problems, access, inconclusive };
+}
+
+/** Problems that mean "no verdict this time", not "something is wrong with the token or its assets". */
+const NO_VERDICT: ReadonlySet<ProblemId> = new Set<ProblemId>(['GraphUnavailable', 'GraphConfig', 'GraphRateLimited', 'GraphUsageHigh', 'TokenRefusedByProbe']);
+
+/**
+ * debug_token answered that the token belongs to another app (a top-level `(#100) The App_id in the input_token
+ * did not match the Viewing App`): a verdict on the token, with no facts about it.
+ */
+export function assessForeignAppToken(expected: Pick<Expectations, 'appId'>, detail: string): Assessment {
+  return {
+    outcome: 'unhealthy',
+    problems: [problem('WrongApp', `${detail}; configured app id ${expected.appId}`)],
+    metrics: { [Metric.TokenValid]: 0, [Metric.CheckFailed]: 0 },
+  };
 }
 
 /**
@@ -235,7 +284,9 @@ export function assessToken(facts: TokenFacts, expected: Expectations, now: Date
   const expiresAt = facts.expiresAt ?? 0;
   const lifetime = expiresAt && facts.issuedAt ? expiresAt - facts.issuedAt : undefined;
   const secondsLeft = expiresAt ? expiresAt - nowS : undefined;
-  const temporary = secondsLeft !== undefined && (lifetime !== undefined ? lifetime <= TEMPORARY_LIFETIME_S : secondsLeft <= DAY_S);
+  // Only a token whose whole life Meta states (issued_at present) is called temporary: a 60-day token in its
+  // last day without issued_at looks the same from expires_at alone, and is reported as expiring instead.
+  const temporary = secondsLeft !== undefined && lifetime !== undefined && lifetime <= TEMPORARY_LIFETIME_S;
   if (expiresAt) metrics[Metric.DaysUntilExpiry] = token.daysUntilExpiry;
 
   const isSystemUser = facts.type === 'SYSTEM_USER';
@@ -263,7 +314,7 @@ export function assessToken(facts: TokenFacts, expected: Expectations, now: Date
   }
   metrics[Metric.CheckFailed] = inconclusive ? 1 : 0;
 
-  const outcome: CheckOutcome = problems.some((p) => p.id !== 'GraphUnavailable' && p.id !== 'GraphConfig')
+  const outcome: CheckOutcome = problems.some((p) => !NO_VERDICT.has(p.id))
     ? 'unhealthy'
     : inconclusive
       ? 'check-failed'

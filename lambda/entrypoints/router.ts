@@ -1,7 +1,8 @@
 // Entry point: one function for the schedule, the on-demand check and Secrets Manager rotation.
 // Wiring only; decisions live in core/, outside systems behind adapters/.
-import { CheckReport, Metric } from '../contract';
+import { AppMetric, CheckReport, Metric } from '../contract';
 import { AWSCURRENT } from '../core/labels';
+import { effectivePercent } from '../core/graph-usage';
 import { recogniseEvent } from '../core/recognise-event';
 import { redact } from '../core/redact';
 import { checkToken } from '../app/check-token';
@@ -41,8 +42,9 @@ export async function handler(event: unknown, context?: LambdaContextLike): Prom
     throw new Error(`Check failed unexpectedly (${(e as Error).name} ${where ?? ''}); CheckFailed was published. Retry with \`npx --no-install whatsapp-token-guard check\`; if it repeats, report it with the function's log line.`);
   }
   const report: CheckReport = live ? result.report : { ...result.report, metrics: {} };
+  if (live && report.graphUsage) d.metrics.publishForApp(d.config.appId, AppMetric.GraphUsagePercent, effectivePercent(report.graphUsage));
   if (live) d.metrics.publish(d.config.tokenName, report.metrics);
-  const line = JSON.parse(redact(JSON.stringify({ source: recognised.kind, stage, outcome: report.outcome, problems: report.problems, token: report.token, assets: report.assets, metrics: report.metrics }), result.secrets));
+  const line = JSON.parse(redact(JSON.stringify({ source: recognised.kind, stage, outcome: report.outcome, problems: report.problems, token: report.token, assets: report.assets, graphUsage: report.graphUsage, metrics: report.metrics }), result.secrets));
   if (report.outcome === 'healthy') logger.info('token checked', line);
   else logger.warn('token checked', line);
 

@@ -1,9 +1,29 @@
-// Loopback emulator of the Graph API endpoints the guard uses, speaking Meta's JSON and error shapes
-// (reference meta-graph-tokens.md §1-§5). It checks the app token and appsecret_proof like an app with
-// "Require App Secret" on, and can be told to fail the ways Meta fails.
+// Loopback emulator of the Graph API endpoints the guard uses, speaking Meta's JSON, error shapes and usage
+// headers. Every answer shape comes from test/fakes/meta-shapes.ts, where each one cites its source (a Meta page
+// or a captured answer in a public repository). It checks the app token and appsecret_proof like an app with
+// "Require App Secret" on (https://developers.facebook.com/docs/graph-api/guides/secure-requests), and can be
+// told to fail the ways Meta fails.
 import { createHmac } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import {
+  appUsageHeader,
+  businessUsageHeader,
+  DEBUG_TOKEN_FOREIGN_APP,
+  DEBUG_TOKEN_NOT_APP_TOKEN,
+  DEBUG_TOKEN_SYSTEM_ERROR,
+  DEBUG_TOKEN_UNDECRYPTABLE,
+  graphError,
+  HealthIds,
+  healthAvailable,
+  healthBlockedWaba,
+  healthLimitedDisplayName,
+  Json,
+  OAUTH_BAD_APP_ID,
+  OAUTH_BAD_CLIENT_SECRET,
+  page,
+  throttleError,
+} from './meta-shapes';
 
 export interface TokenRecord {
   type: 'SYSTEM_USER' | 'USER' | 'PAGE' | 'APP';
@@ -24,7 +44,10 @@ export interface PhoneRecord {
   id: string;
   wabaId: string;
   displayPhoneNumber: string;
+  /** Shortcut for the health_status answer: AVAILABLE, LIMITED (display name not approved) or BLOCKED (WABA payment). */
   canSendMessage: 'AVAILABLE' | 'LIMITED' | 'BLOCKED';
+  /** A health_status answer of its own (e.g. meta-shapes' healthBlockedSip); overrides canSendMessage. */
+  healthStatus?: (ids: HealthIds) => Json;
 }
 
 export type Fault =
@@ -34,7 +57,8 @@ export type Fault =
   | { kind: 'reset' } // connection reset
   | { kind: 'throttle'; code: number } // a throttling code (4, 80007, 130429, ...)
   | { kind: 'transient' } // is_transient: true
-  | { kind: 'raw'; status: number; body: string; contentType?: string };
+  | { kind: 'raw'; status: number; body: string; contentType?: string }
+  | { kind: 'debug-system-error' }; // debug_token's HTTP 200 `data` with a system error (bk-rs capture)
 
 export interface RecordedRequest {
   method: string;
@@ -51,7 +75,7 @@ export class GraphEmulator {
   appSecret: string;
   readonly tokens = new Map<string, TokenRecord>();
   readonly phones = new Map<string, PhoneRecord>();
-  readonly wabas = new Map<string, { phoneIds: string[]; subscribedApps: string[] }>();
+  readonly wabas = new Map<string, { phoneIds: string[]; subscribedApps: string[]; businessId: string }>();
   readonly systemUsers = new Set<string>();
   readonly requests: RecordedRequest[] = [];
   /** Applied to the next `faultCount` requests (Infinity = until cleared) whose path matches `faultPath`. */
@@ -64,6 +88,17 @@ export class GraphEmulator {
   mintRefusal?: { code: number; subcode?: number; message: string };
   /** Applied to every minted token, e.g. fewer scopes than asked for. */
   mintOverrides?: Partial<TokenRecord>;
+  /**
+   * How debug_token answers about a token of another app: 'error' is Meta's observed answer (a top-level (#100));
+   * 'data' is the defensive case (is_valid with the other app's app_id) the guard also handles.
+   */
+  foreignAppAnswer: 'error' | 'data' = 'error';
+  /** X-App-Usage percent sent with every answer (undefined: no header). */
+  appUsagePercent: number | undefined = 1;
+  /** X-Business-Use-Case-Usage per WABA, sent with answers about that WABA or its numbers. */
+  readonly wabaUsage = new Map<string, { percent: number; regainMinutes?: number }>();
+  /** Page size of list edges when the caller sends no `limit` (Graph's default is 25). */
+  defaultPageSize = 25;
   private counter = 0;
   private server?: Server;
   private readonly sockets = new Set<import('node:net').Socket>();
@@ -108,8 +143,16 @@ export class GraphEmulator {
   }
 
   addWaba(wabaId: string, phone: Partial<PhoneRecord> & { id: string }, subscribedApps: string[] = [this.appId]): void {
-    this.wabas.set(wabaId, { phoneIds: [phone.id], subscribedApps });
+    this.wabas.set(wabaId, { phoneIds: [phone.id], subscribedApps, businessId: '506914307656634' });
     this.phones.set(phone.id, { wabaId, displayPhoneNumber: '+1 555-0100', canSendMessage: 'AVAILABLE', ...phone });
+  }
+
+  /** Adds `count` more numbers to a WABA, listed before the existing ones (so a configured number sits on a later page). */
+  addNumbers(wabaId: string, count: number): void {
+    const waba = this.wabas.get(wabaId)!;
+    const extra = Array.from({ length: count }, (_, i) => String(900000000000000 + i));
+    for (const id of extra) this.phones.set(id, { id, wabaId, displayPhoneNumber: '+1 555-0199', canSendMessage: 'AVAILABLE' });
+    waba.phoneIds.unshift(...extra);
   }
 
   private newToken(prefix: string): string {
@@ -117,13 +160,27 @@ export class GraphEmulator {
     return `EAAG${prefix}${this.counter}x${Math.random().toString(36).slice(2, 10)}`;
   }
 
+  /** Usage headers for the answer being written (set per request in handle()). */
+  private usageHeaders: OutgoingHttpHeaders = {};
+
   private send(res: ServerResponse, status: number, body: unknown): void {
-    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
+    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...this.usageHeaders });
     res.end(JSON.stringify(body));
   }
 
   private error(res: ServerResponse, status: number, code: number, message: string, extra: Record<string, unknown> = {}): void {
-    this.send(res, status, { error: { message, type: 'OAuthException', code, ...extra, fbtrace_id: 'AbCdEfGhIj' } });
+    this.send(res, status, graphError(code, message, extra));
+  }
+
+  /** X-App-Usage on every answer; X-Business-Use-Case-Usage on answers about a WABA (or one of its numbers) with usage set. */
+  private headersFor(path: string): OutgoingHttpHeaders {
+    const h: OutgoingHttpHeaders = {};
+    if (this.appUsagePercent !== undefined) h['x-app-usage'] = appUsageHeader(this.appUsagePercent);
+    const id = /^\/v\d+\.\d+\/(\d+)/.exec(path)?.[1];
+    const wabaId = id && (this.wabas.has(id) ? id : this.phones.get(id)?.wabaId);
+    const usage = wabaId ? this.wabaUsage.get(wabaId) : undefined;
+    if (wabaId && usage) h['x-business-use-case-usage'] = businessUsageHeader(wabaId, usage.percent, usage.regainMinutes);
+    return h;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -135,6 +192,7 @@ export class GraphEmulator {
     const form: Record<string, string> = req.headers['content-type']?.includes('x-www-form-urlencoded') ? Object.fromEntries(new URLSearchParams(body)) : {};
     const params = { ...query, ...form };
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query, authorization: req.headers.authorization, body });
+    this.usageHeaders = this.headersFor(url.pathname);
 
     if (this.fault && this.faultCount > 0 && (!this.faultPath || this.faultPath.test(url.pathname))) {
       this.faultCount--;
@@ -154,8 +212,18 @@ export class GraphEmulator {
         case 'reset':
           req.socket.destroy();
           return;
-        case 'throttle':
-          return this.error(res, f.code === 4 ? 400 : 429, f.code, f.code === 4 ? '(#4) Application request limit reached' : '(#80007) Rate limit hit');
+        case 'throttle': {
+          // The throttled answer carries the usage that caused it: the app's at 100%, or the WABA's with Meta's
+          // estimated_time_to_regain_access (the rate-limiting page's sample says 19 minutes).
+          const t = throttleError(f.code);
+          const waba = [...this.wabas.keys()][0];
+          if ([80007, 80008, 130429].includes(f.code) && waba) this.usageHeaders = { ...this.usageHeaders, 'x-business-use-case-usage': businessUsageHeader(waba, 100, 19) };
+          else this.usageHeaders = { ...this.usageHeaders, 'x-app-usage': appUsageHeader(100) };
+          return this.send(res, t.status, t.body);
+        }
+        case 'debug-system-error':
+          if (url.pathname.endsWith('/debug_token')) return this.send(res, 200, DEBUG_TOKEN_SYSTEM_ERROR);
+          break;
         case 'transient':
           return this.error(res, 500, 2, 'An unexpected error has occurred. Please retry your request later.', { is_transient: true });
         case 'raw':
@@ -166,6 +234,7 @@ export class GraphEmulator {
     }
 
     const m = /^\/(v\d+\.\d+)\/(.+)$/.exec(url.pathname);
+    // "Unknown path components" with code 2500 for a path without a version (seen in public test code).
     if (!m) return this.error(res, 400, 2500, `Unknown path components: ${url.pathname.slice(0, 40)}`);
     const [, , rest] = m;
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
@@ -198,8 +267,13 @@ export class GraphEmulator {
       if (!waba) return this.error(res, 400, 100, `Unsupported get request. Object with ID '${wabaId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, { error_subcode: 33 });
       if (!rec.wabas.includes(wabaId)) return this.error(res, 403, 200, '(#200) Permissions error');
       if (!rec.scopes.includes('whatsapp_business_management')) return this.error(res, 403, 10, '(#10) Application does not have permission for this action');
-      if (what === 'phone_numbers') return this.send(res, 200, { data: waba.phoneIds.map((id) => ({ id, display_phone_number: this.phones.get(id)?.displayPhoneNumber, verified_name: 'Acme', quality_rating: 'GREEN' })), paging: { cursors: { before: 'a', after: 'b' } } });
-      return this.send(res, 200, { data: waba.subscribedApps.map((id) => ({ whatsapp_business_api_data: { id, name: 'App', link: 'https://www.facebook.com/games/?app_id=' + id } })) });
+      // data[] shapes: phone_numbers per https://developers.facebook.com/documentation/business-messaging/whatsapp/business-phone-numbers/phone-numbers ,
+      // subscribed_apps per https://developers.facebook.com/documentation/business-messaging/whatsapp/solution-providers/manage-webhooks .
+      const rows: Json[] =
+        what === 'phone_numbers'
+          ? waba.phoneIds.map((id) => ({ verified_name: 'Acme', display_phone_number: this.phones.get(id)?.displayPhoneNumber, id, quality_rating: 'GREEN' }))
+          : waba.subscribedApps.map((id) => ({ whatsapp_business_api_data: { id, name: 'App', link: 'https://www.facebook.com/games/?app_id=' + id } }));
+      return this.send(res, 200, this.page(url, rows, Number(params.limit) || this.defaultPageSize, params.after));
     }
 
     const phoneId = /^(\d+)$/.exec(rest)?.[1];
@@ -207,22 +281,23 @@ export class GraphEmulator {
       const phone = this.phones.get(phoneId);
       if (!phone) return this.error(res, 400, 100, `Unsupported get request. Object with ID '${phoneId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, { error_subcode: 33 });
       if (!rec.wabas.includes(phone.wabaId)) return this.error(res, 403, 200, '(#200) Permissions error');
-      const blocked = phone.canSendMessage !== 'AVAILABLE';
-      return this.send(res, 200, {
-        id: phone.id,
-        display_phone_number: phone.displayPhoneNumber,
-        verified_name: 'Acme',
-        quality_rating: 'GREEN',
-        health_status: {
-          can_send_message: phone.canSendMessage,
-          entities: [
-            { entity_type: 'PHONE_NUMBER', id: phone.id, can_send_message: phone.canSendMessage, ...(blocked ? { errors: [{ error_code: 141006, error_description: 'Payment method issue', possible_solution: 'Fix the payment method' }] } : {}) },
-            { entity_type: 'WABA', id: phone.wabaId, can_send_message: 'AVAILABLE' },
-          ],
-        },
-      });
+      const ids: HealthIds = { phoneId: phone.id, wabaId: phone.wabaId, businessId: this.wabas.get(phone.wabaId)?.businessId ?? '506914307656634', appId: this.appId };
+      const health = phone.healthStatus ?? { AVAILABLE: healthAvailable, LIMITED: healthLimitedDisplayName, BLOCKED: healthBlockedWaba }[phone.canSendMessage];
+      // Field shapes per the phone number reference (https://developers.facebook.com/documentation/business-messaging/whatsapp/reference/whatsapp-business-phone-number/whatsapp-business-account-phone-number-api).
+      return this.send(res, 200, { verified_name: 'Acme', display_phone_number: phone.displayPhoneNumber, id: phone.id, quality_rating: 'GREEN', health_status: health(ids) });
     }
     return this.error(res, 400, 100, 'Unsupported request - method type: ' + (req.method ?? '').toLowerCase());
+  }
+
+  /** One page of a list edge, with Graph's cursors; `next` only while more entries follow. */
+  private page(url: URL, rows: Json[], limit: number, after: string | undefined): Json {
+    const start = after ? Number(Buffer.from(after, 'base64url').toString()) || 0 : 0;
+    const end = Math.min(rows.length, start + Math.max(1, Math.min(limit, 100)));
+    const cursor = (i: number): string => Buffer.from(String(i)).toString('base64url');
+    const next = new URL(url.toString());
+    next.searchParams.set('after', cursor(end));
+    next.searchParams.delete('appsecret_proof');
+    return page(rows.slice(start, end), cursor(start), cursor(end), end < rows.length ? `https://graph.facebook.com${next.pathname}${next.search}` : undefined);
   }
 
   private debugToken(res: ServerResponse, caller: string | undefined, input: string | undefined, method: string): void {
@@ -230,11 +305,12 @@ export class GraphEmulator {
     // Meta answers debug_token only to the app token (a system-user token may not inspect itself).
     if (caller !== `${this.appId}|${this.appSecret}`) {
       if (caller?.includes('|')) return this.error(res, 400, 190, 'Invalid OAuth access token signature.');
-      return this.error(res, 400, 100, '(#100) You must provide an app access token, or a user access token that is an owner or developer of the app');
+      return this.send(res, 400, DEBUG_TOKEN_NOT_APP_TOKEN);
     }
     if (!input) return this.error(res, 400, 100, '(#100) The parameter input_token is required');
     const rec = this.tokens.get(input);
-    if (!rec) return this.send(res, 200, { data: { error: { code: 190, message: 'The access token could not be decrypted' }, is_valid: false, scopes: [] } });
+    if (!rec) return this.send(res, 200, DEBUG_TOKEN_UNDECRYPTABLE);
+    if (rec.appId !== this.appId && this.foreignAppAnswer === 'error') return this.send(res, 400, DEBUG_TOKEN_FOREIGN_APP);
     const expired = rec.expiresAt !== 0 && rec.expiresAt <= this.now();
     const dead = rec.dead ?? (expired ? { code: 190, subcode: 463, message: 'Error validating access token: Session has expired on Friday.' } : undefined);
     this.send(res, 200, {
@@ -256,7 +332,8 @@ export class GraphEmulator {
 
   private exchange(res: ServerResponse, p: Record<string, string>): void {
     if (p.grant_type !== 'fb_exchange_token') return this.error(res, 400, 100, 'Invalid grant_type');
-    if (p.client_id !== this.appId || p.client_secret !== this.appSecret) return this.error(res, 400, 1, 'Error validating client secret.');
+    if (p.client_id !== this.appId) return this.send(res, 400, OAUTH_BAD_APP_ID);
+    if (p.client_secret !== this.appSecret) return this.send(res, 400, OAUTH_BAD_CLIENT_SECRET);
     const old = this.tokens.get(p.fb_exchange_token ?? '');
     if (!old || old.dead || (old.expiresAt && old.expiresAt <= this.now())) return this.error(res, 400, 190, 'Error validating access token: Session has expired', { error_subcode: 463 });
     const token = this.newToken('refreshed');

@@ -1,9 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { appSecretProof, GraphClient } from '../../../lambda/adapters/graph-client';
-import { CANARY_APP_SECRET, CANARY_TOKEN } from '../../fakes/canary';
+import { CANARY_APP_SECRET, CANARY_TOKEN, expectNoSecretWindow } from '../../fakes/canary';
+import { appUsageHeader, businessUsageHeader, DEBUG_TOKEN_FOREIGN_APP, graphError, page, throttleError } from '../../fakes/meta-shapes';
 
 type FetchFn = typeof fetch;
-const json = (status: number, body: unknown): Response => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 
 function client(fetchFn: FetchFn, opts: { deadlineIn?: number; now?: () => number } = {}) {
   const sleeps: number[] = [];
@@ -89,5 +90,105 @@ describe('GraphClient', () => {
     const { c } = client(fetchFn as unknown as FetchFn, { deadlineIn: 1500 });
     const r = await c.exchangeToken(CANARY_TOKEN);
     expect(r).toEqual({ ok: false, failure: { kind: 'unavailable', message: 'network error ECONNRESET' } });
+  });
+
+  it.each([4, 17, 32, 613, 80007, 80008, 130429])('never retries throttle code %s and sends nothing more after it', async (code) => {
+    // GIVEN Meta throttles the first call
+    const t = throttleError(code);
+    const fetchFn = jest.fn(async () => json(t.status, t.body, { 'x-app-usage': appUsageHeader(100) }));
+    const { c, sleeps } = client(fetchFn as unknown as FetchFn);
+    // WHEN the check makes that call and then two more
+    const first = await c.debugToken(CANARY_TOKEN);
+    const second = await c.phoneNumber('1', CANARY_TOKEN);
+    const third = await c.wabaPhoneNumbers('2', CANARY_TOKEN);
+    // THEN one request went out, no backoff, and the later calls report "not sent" with the same code
+    expect(fetchFn).toHaveBeenCalledTimes(1);
+    expect(sleeps).toEqual([]);
+    expect(first).toEqual({ ok: false, failure: expect.objectContaining({ code }) });
+    expect(second).toEqual({ ok: false, failure: expect.objectContaining({ code, notSent: true, message: expect.stringMatching(/^not sent: Meta rate-limited an earlier call/) }) });
+    expect(third.ok).toBe(false);
+    expect(c.rateLimited?.code).toBe(code);
+  });
+
+  it('reads X-App-Usage and X-Business-Use-Case-Usage on every answer and keeps the most constraining', async () => {
+    const fetchFn = jest
+      .fn()
+      .mockResolvedValueOnce(json(200, { data: { is_valid: true } }, { 'x-app-usage': appUsageHeader(12) }))
+      .mockResolvedValueOnce(json(403, graphError(200, '(#200) Permissions error'), { 'x-business-use-case-usage': businessUsageHeader('102290129340398', 64, 0) }));
+    const { c } = client(fetchFn as unknown as FetchFn);
+    await c.debugToken(CANARY_TOKEN);
+    await c.wabaPhoneNumbers('102290129340398', CANARY_TOKEN);
+    expect(c.usage.map((u) => u.percent)).toEqual([12, 64]);
+    expect(c.highestUsage).toEqual({ percent: 64, header: 'X-Business-Use-Case-Usage', objectId: '102290129340398', type: 'whatsapp_business_management', regainAccessMinutes: 0 });
+  });
+
+  it.each([
+    ['a 404 HTML page (wrong graphApiBaseUrl)', 404, '<html>Not Found</html>', 'text/html', 'http'],
+    ["a proxy's 403 page", 403, 'Forbidden', 'text/plain', 'http'],
+    ['a 503 HTML page', 503, '<html>Sorry</html>', 'text/html', 'unavailable'],
+  ])('reads %s as kind %s', async (_n, status, body, type, kind) => {
+    const fetchFn = jest.fn(async () => new Response(body, { status, headers: { 'content-type': type } }));
+    const { c } = client(fetchFn as unknown as FetchFn, { deadlineIn: 1200 });
+    const r = await c.debugToken(CANARY_TOKEN);
+    expect(r).toEqual({ ok: false, failure: expect.objectContaining({ kind, httpStatus: status }) });
+  });
+
+  it('reads a non-2xx JSON answer without an `error` object as a failed call, never as an empty list', async () => {
+    const fetchFn = jest.fn(async () => json(400, { data: [] }));
+    const { c } = client(fetchFn as unknown as FetchFn);
+    const r = await c.wabaPhoneNumbers('2', CANARY_TOKEN, '1');
+    expect(r).toEqual({ ok: false, failure: { kind: 'http', httpStatus: 400, message: 'HTTP 400 without a Graph error object' } });
+  });
+
+  it("keeps error_data.details, error_user_title and error_user_msg (Meta's WhatsApp error shape)", async () => {
+    const body = graphError(100, 'Invalid parameter', { error_subcode: 2494010, error_user_title: 'Wrong id', error_user_msg: 'Check the phone number id', error_data: { messaging_product: 'whatsapp', details: 'Unsupported field' } });
+    const fetchFn = jest.fn(async () => json(400, body));
+    const { c } = client(fetchFn as unknown as FetchFn);
+    const r = await c.phoneNumber('1', CANARY_TOKEN);
+    expect(r).toEqual({ ok: false, failure: expect.objectContaining({ code: 100, subcode: 2494010, details: 'Unsupported field', userTitle: 'Wrong id', userMessage: 'Check the phone number id' }) });
+  });
+
+  it('redacts before truncating: a token echoed across the 500-character cut leaves no 12-character fragment', async () => {
+    // GIVEN an error message whose echoed token starts just before the cut
+    const fetchFn = jest.fn(async () => json(400, graphError(100, `${'Invalid parameter. '.repeat(25).slice(0, 490)}${CANARY_TOKEN} and more`)));
+    const { c } = client(fetchFn as unknown as FetchFn);
+    // WHEN
+    const r = await c.debugToken(CANARY_TOKEN);
+    // THEN
+    expect(r.ok).toBe(false);
+    expectNoSecretWindow(JSON.stringify(r));
+  });
+
+  it("answers Meta's (#100) App_id mismatch as an error the check can recognise", async () => {
+    const fetchFn = jest.fn(async () => json(400, DEBUG_TOKEN_FOREIGN_APP));
+    const { c } = client(fetchFn as unknown as FetchFn);
+    const r = await c.debugToken(CANARY_TOKEN);
+    expect(r).toEqual({ ok: false, failure: expect.objectContaining({ kind: 'error', code: 100, message: '(#100) The App_id in the input_token did not match the Viewing App' }) });
+    expect(fetchFn).toHaveBeenCalledTimes(1);
+  });
+
+  it('reads every page of /{waba}/phone_numbers by cursor, on its own URL, until the number is found', async () => {
+    const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ id: String(from + i) }));
+    const fetchFn = jest
+      .fn()
+      .mockResolvedValueOnce(json(200, page(rows(1, 100), 'b1', 'a1', 'https://graph.facebook.com/v25.0/2/phone_numbers?after=a1')))
+      .mockResolvedValueOnce(json(200, page(rows(101, 100), 'b2', 'a2', 'https://graph.facebook.com/v25.0/2/phone_numbers?after=a2')))
+      .mockResolvedValueOnce(json(200, page(rows(201, 5), 'b3', 'a3')));
+    const { c } = client(fetchFn as unknown as FetchFn);
+    const r = await c.wabaPhoneNumbers('2', CANARY_TOKEN, '150');
+    expect(r).toEqual({ ok: true, value: { ids: expect.arrayContaining(['1', '150']), complete: true } });
+    expect(fetchFn).toHaveBeenCalledTimes(2);
+    const second = (fetchFn.mock.calls[1] as [URL])[0];
+    expect(second.host).toBe('127.0.0.1:1');
+    expect(second.searchParams.get('after')).toBe('a1');
+  });
+
+  it('reads to the last page when the number is absent', async () => {
+    const fetchFn = jest
+      .fn()
+      .mockResolvedValueOnce(json(200, page([{ id: '1' }], 'b1', 'a1', 'https://graph.facebook.com/v25.0/2/phone_numbers?after=a1')))
+      .mockResolvedValueOnce(json(200, page([{ id: '2' }], 'b2', 'a2')));
+    const { c } = client(fetchFn as unknown as FetchFn);
+    expect(await c.wabaPhoneNumbers('2', CANARY_TOKEN, '9')).toEqual({ ok: true, value: { ids: ['1', '2'], complete: true } });
   });
 });

@@ -3,6 +3,7 @@
 import { createHmac } from 'node:crypto';
 import { CheckReport, EnvVar } from '../../../lambda/contract';
 import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary, PHONE_ID, WABA_ID } from '../../fakes/canary';
+import { DISPLAY_NAME_INFO, graphError, healthBlockedSip, PAYMENT_SOLUTION } from '../../fakes/meta-shapes';
 import { emfLines, startWorld, World } from '../../fakes/world';
 
 const SCHEDULED = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
@@ -155,9 +156,6 @@ describe('scheduled check', () => {
   it.each([
     ['a 503 HTML page', { kind: 'down' as const }],
     ['a 500 with is_transient', { kind: 'server-error' as const }],
-    ['throttling code 4', { kind: 'throttle' as const, code: 4 }],
-    ['WABA rate limit 80007', { kind: 'throttle' as const, code: 80007 }],
-    ['throughput limit 130429', { kind: 'throttle' as const, code: 130429 }],
     ['connection resets', { kind: 'reset' as const }],
     ['a truncated JSON body', { kind: 'raw' as const, status: 200, body: '{"data":{"is_valid":tr' }],
     ['JSON without data', { kind: 'raw' as const, status: 200, body: '{"ok":true}' }],
@@ -194,6 +192,193 @@ describe('scheduled check', () => {
     expect(Date.now() - started).toBeLessThan(6000);
     expect(report.outcome).toBe('check-failed');
     expect(report.problems[0].detail).toMatch(/no answer within/);
+  });
+});
+
+/** The EMF line of the app-level usage metric, when the check published one. */
+const usageLine = (w: World): Record<string, unknown> | undefined => emfLines(w.output).find((l) => 'AppId' in l);
+const withAssets = { [EnvVar.WabaId]: WABA_ID, [EnvVar.PhoneNumberId]: PHONE_ID };
+const paths = (w: World): string[] => w.graph.requests.map((r) => r.path);
+
+describe("Meta's real answers", () => {
+  it("reads debug_token's (#100) App_id mismatch as WrongApp: TokenValid 0 and the fix names the configured app", async () => {
+    // GIVEN a token issued for another app; Meta answers debug_token with a top-level (#100) error
+    world = await startWorld({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN, { appId: '999999999999' });
+    // WHEN
+    const report = await check(world);
+    // THEN
+    expect(report.outcome).toBe('unhealthy');
+    expect(report.problems.map((p) => p.id)).toEqual(['WrongApp']);
+    expect(report.problems[0].fix).toMatch(/Generate the token for the configured app/);
+    expect(report.problems[0].detail).toContain('did not match the Viewing App');
+    expect(lastMetrics(world)).toMatchObject({ TokenValid: 0, CheckFailed: 0 });
+    expect(paths(world)).toEqual(['/v25.0/debug_token']);
+  });
+
+  it('keeps the defensive path: debug_token calling the token valid for another app_id is WrongApp too', async () => {
+    world = await startWorld({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN, { appId: '999999999999' });
+    world.graph.foreignAppAnswer = 'data';
+    const report = await check(world);
+    expect(report.problems.map((p) => p.id)).toEqual(['WrongApp']);
+    expect(lastMetrics(world)).toMatchObject({ TokenValid: 0, CheckFailed: 0 });
+  });
+
+  it("does not page 'cannot send' for Meta's SIP-blocked example and shows the calling block in the report", async () => {
+    world = await startWorld({ token: CANARY_TOKEN, env: withAssets });
+    world.graph.addWaba(WABA_ID, { id: PHONE_ID, healthStatus: healthBlockedSip });
+    world.graph.addToken(CANARY_TOKEN);
+    const report = await check(world);
+    expect(report.outcome).toBe('healthy');
+    expect(report.assets?.phoneNumber).toMatchObject({ canSendMessage: 'AVAILABLE', health: [expect.stringContaining('can_receive_call_sip BLOCKED (calling only)'), expect.any(String)] });
+    expect(lastMetrics(world)).toMatchObject({ AssetAccess: 1, CheckFailed: 0 });
+  });
+
+  it("puts a LIMITED number's additional_info in the report and the log line", async () => {
+    world = await startWorld({ token: CANARY_TOKEN, env: withAssets });
+    world.graph.addWaba(WABA_ID, { id: PHONE_ID, canSendMessage: 'LIMITED' });
+    world.graph.addToken(CANARY_TOKEN);
+    const report = await check(world);
+    expect(report.problems.map((p) => p.id)).toEqual(['MessagingLimited']);
+    expect(report.problems[0].detail).toContain(DISPLAY_NAME_INFO);
+    expect(world.output.join('')).toContain(DISPLAY_NAME_INFO);
+    expect(lastMetrics(world)).toMatchObject({ AssetAccess: 1 });
+  });
+
+  it("puts each blocking error's possible_solution in the report and the log line", async () => {
+    world = await startWorld({ token: CANARY_TOKEN, env: withAssets });
+    world.graph.addWaba(WABA_ID, { id: PHONE_ID, canSendMessage: 'BLOCKED' });
+    world.graph.addToken(CANARY_TOKEN);
+    const report = await check(world);
+    expect(report.problems.map((p) => p.id)).toEqual(['MessagingBlocked']);
+    expect(report.problems[0].detail).toContain(PAYMENT_SOLUTION);
+    expect(world.output.join('')).toContain(PAYMENT_SOLUTION);
+    expect(lastMetrics(world)).toMatchObject({ AssetAccess: 0 });
+  });
+
+  it.each([4, 17, 32, 613, 80007, 80008, 130429])('stops at throttle code %s: one call, GraphRateLimited, CheckFailed 1, never TokenValid 0', async (code) => {
+    world = await startWorld({ token: CANARY_TOKEN, env: withAssets });
+    world.graph.addWaba(WABA_ID, { id: PHONE_ID });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.fault = { kind: 'throttle', code };
+    const report = await check(world);
+    expect(report.outcome).toBe('check-failed');
+    expect(report.problems.map((p) => p.id)).toEqual(['GraphRateLimited']);
+    expect(report.problems[0].what).toMatch(/not an outage/);
+    expect(report.graphUsage).toMatchObject({ percent: 100 });
+    expect(paths(world)).toEqual(['/v25.0/debug_token']);
+    expect(lastMetrics(world)).toEqual(expect.objectContaining({ CheckFailed: 1 }));
+    expect(lastMetrics(world)).not.toHaveProperty('TokenValid');
+    expect(usageLine(world)).toMatchObject({ AppId: APP_ID, GraphUsagePercent: 100 });
+  });
+
+  it('sends no sibling probe after a throttled probe, and keeps the token verdict', async () => {
+    world = await startWorld({ token: CANARY_TOKEN, env: withAssets });
+    world.graph.addWaba(WABA_ID, { id: PHONE_ID });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.fault = { kind: 'throttle', code: 80008 };
+    world.graph.faultPath = new RegExp(`/${PHONE_ID}$`);
+    const report = await check(world);
+    expect(paths(world)).toEqual(['/v25.0/debug_token', `/v25.0/${PHONE_ID}`]);
+    expect(report.problems.map((p) => p.id)).toEqual(['GraphRateLimited']);
+    expect(report.problems[0].detail).toMatch(/estimates access returns in about 19 min/);
+    expect(lastMetrics(world)).toMatchObject({ TokenValid: 1, CheckFailed: 1 });
+    expect(lastMetrics(world)).not.toHaveProperty('AssetAccess');
+  });
+
+  it('skips the optional probes while usage is at or above 80%, and publishes the usage', async () => {
+    world = await startWorld({ token: CANARY_TOKEN, env: withAssets });
+    world.graph.addWaba(WABA_ID, { id: PHONE_ID });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.appUsagePercent = 91;
+    const report = await check(world);
+    expect(paths(world)).toEqual(['/v25.0/debug_token']);
+    expect(report.problems.map((p) => p.id)).toEqual(['GraphUsageHigh']);
+    expect(report.problems[0].detail).toMatch(/^X-App-Usage at 91%; skipped: GET \/\d+, GET \/\d+\/phone_numbers, GET \/\d+\/subscribed_apps$/);
+    expect(report.graphUsage).toEqual({ percent: 91, header: 'X-App-Usage' });
+    expect(lastMetrics(world)).toMatchObject({ TokenValid: 1, CheckFailed: 1 });
+    expect(usageLine(world)).toMatchObject({ AppId: APP_ID, GraphUsagePercent: 91, _aws: { CloudWatchMetrics: [{ Dimensions: [['AppId']], Metrics: [{ Name: 'GraphUsagePercent', Unit: 'Percent' }] }] } });
+  });
+
+  it('stops probing once a WABA answer reports its quota nearly used', async () => {
+    world = await startWorld({ token: CANARY_TOKEN, env: withAssets });
+    world.graph.addWaba(WABA_ID, { id: PHONE_ID });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.wabaUsage.set(WABA_ID, { percent: 85 });
+    const report = await check(world);
+    // The phone number answer carried the WABA's usage; the two WABA edges were skipped.
+    expect(paths(world)).toEqual(['/v25.0/debug_token', `/v25.0/${PHONE_ID}`]);
+    expect(report.problems.map((p) => p.id)).toEqual(['GraphUsageHigh']);
+    expect(report.graphUsage).toMatchObject({ header: 'X-Business-Use-Case-Usage', objectId: WABA_ID, percent: 85 });
+  });
+
+  it('reads a 404 HTML page (wrong graphApiBaseUrl) as a configuration problem, without retries', async () => {
+    world = await startWorld({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.fault = { kind: 'raw', status: 404, body: '<!DOCTYPE html><html><body>Not Found</body></html>', contentType: 'text/html' };
+    const report = await check(world);
+    expect(report.problems.map((p) => p.id)).toEqual(['GraphConfig']);
+    expect(report.problems[0].detail).toMatch(/HTTP 404 with a body that is not JSON \(text\/html/);
+    expect(report.problems[0].fix).toMatch(/graphApiBaseUrl/);
+    expect(world.graph.requests).toHaveLength(1);
+  });
+
+  it('reads a non-2xx JSON answer without `error` on phone_numbers as a failed call, not "phone not in WABA"', async () => {
+    world = await startWorld({ token: CANARY_TOKEN, env: withAssets });
+    world.graph.addWaba(WABA_ID, { id: PHONE_ID });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.fault = { kind: 'raw', status: 400, body: '{"data":[]}' };
+    world.graph.faultPath = /phone_numbers$/;
+    const report = await check(world);
+    expect(report.problems.map((p) => p.id)).toEqual(['GraphConfig']);
+    expect(lastMetrics(world)).toMatchObject({ TokenValid: 1, CheckFailed: 1 });
+    expect(lastMetrics(world)).not.toHaveProperty('AssetAccess');
+  });
+
+  it("reads debug_token's is_valid false with a system error in data as a failed check, not an invalid token", async () => {
+    world = await startWorld({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.fault = { kind: 'debug-system-error' };
+    const report = await check(world);
+    expect(report.outcome).toBe('check-failed');
+    expect(report.problems.map((p) => p.id)).toEqual(['GraphUnavailable']);
+    expect(report.problems[0].detail).toContain('Cannot get application info due to a system error');
+    expect(lastMetrics(world)).not.toHaveProperty('TokenValid');
+  });
+
+  it('reports code 190 on a probe right after a valid debug_token as a failed check, not "assign assets"', async () => {
+    world = await startWorld({ token: CANARY_TOKEN, env: withAssets });
+    world.graph.addWaba(WABA_ID, { id: PHONE_ID });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.fault = { kind: 'raw', status: 401, body: JSON.stringify(graphError(190, 'Error validating access token: Session has expired on Friday.', { error_subcode: 463 })) };
+    world.graph.faultPath = new RegExp(`/${PHONE_ID}$`);
+    const report = await check(world);
+    expect(report.problems.map((p) => p.id)).toEqual(['TokenRefusedByProbe']);
+    expect(lastMetrics(world)).toMatchObject({ TokenValid: 1, CheckFailed: 1 });
+  });
+
+  it('reads every page of /{waba}/phone_numbers: a number on the second page is in the WABA', async () => {
+    world = await startWorld({ token: CANARY_TOKEN, env: withAssets });
+    world.graph.addWaba(WABA_ID, { id: PHONE_ID });
+    world.graph.addNumbers(WABA_ID, 130);
+    world.graph.addToken(CANARY_TOKEN);
+    const report = await check(world);
+    expect(report.outcome).toBe('healthy');
+    expect(paths(world).filter((p) => p.endsWith('/phone_numbers'))).toHaveLength(2);
+  });
+
+  it('never lets an echoed token out, even one that straddles the 500-character cut of the message', async () => {
+    // GIVEN Meta echoes the token across the truncation point (the afterEach scans the output for any
+    // 12-character window of a secret)
+    world = await startWorld({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.fault = { kind: 'raw', status: 400, body: JSON.stringify(graphError(100, `${'Invalid parameter input_token. '.repeat(16).slice(0, 495)}${CANARY_TOKEN}`)) };
+    // WHEN
+    const report = await check(world);
+    // THEN
+    expect(report.problems.map((p) => p.id)).toEqual(['GraphConfig']);
+    expectNoCanary(JSON.stringify(report));
   });
 });
 
