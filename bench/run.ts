@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { EnvVar } from '../lambda/contract';
+import { EnvVar, TOKEN_NAME_DIMENSION } from '../lambda/contract';
 import { APP_ID, PHONE_ID, WABA_ID } from '../test/fakes/canary';
 import { datapointsFromEmf, readAlarms } from '../test/e2e/alarm-model';
 import { Assembly, checkIntervalMinutes, FunctionArtifact, synthesize } from '../test/e2e/cloud-assembly';
@@ -96,12 +96,13 @@ async function measureChecks(fn: FunctionArtifact, fakes: Fakes): Promise<{ wall
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000);
     bytes.push(Buffer.byteLength(text));
-    if (i === 0) for (const d of datapointsFromEmf(emf(text), 0)) metrics.add(`${d.metricName}[${Object.keys(d.dimensions).join(',')}]`);
+    // Per-token metrics carry the TokenName dimension; GraphUsagePercent[AppId] is one per app, priced apart.
+    if (i === 0) for (const d of datapointsFromEmf(emf(text), 0)) if (TOKEN_NAME_DIMENSION in d.dimensions) metrics.add(`${d.metricName}[${Object.keys(d.dimensions).join(',')}]`);
   }
   // The same check with asset probes configured, to count what probes add.
   const withProbes = loadBundle(fn, fakes, { [EnvVar.WabaId]: WABA_ID, [EnvVar.PhoneNumberId]: PHONE_ID });
   const { text } = await captured(() => withProbes(SCHEDULED, ctx));
-  const probeMetrics = new Set(datapointsFromEmf(emf(text), 0).map((d) => `${d.metricName}[${Object.keys(d.dimensions).join(',')}]`));
+  const probeMetrics = new Set(datapointsFromEmf(emf(text), 0).filter((d) => TOKEN_NAME_DIMENSION in d.dimensions).map((d) => `${d.metricName}[${Object.keys(d.dimensions).join(',')}]`));
   return { wall, cpu, bytes, metrics, probeMetrics };
 }
 
@@ -166,6 +167,7 @@ function costLines(a: Assembly, tokens: number, u: Usage, opts: { customerKey?: 
     [`KMS keys (${keys})`, keys * P('kmsKeyMonth')],
     ...(opts.customerKey ? ([[`KMS requests via Secrets Manager (${secretsCalls.toLocaleString('en-US')})`, (secretsCalls / 10_000) * P('kmsRequestsPer10k')]] as [string, number][]) : []),
     [`custom metrics (${u.metricsPerToken} x ${tokens} token(s), from EMF)`, u.metricsPerToken * tokens * P('customMetricMonth')],
+    [`app metric GraphUsagePercent[AppId] (1 per Meta app, not per token)`, P('customMetricMonth')],
     [`rotation metrics (prorated, ${u.rotationMetricHoursPerMonth} h/month each)`, tokens * 2 * (u.rotationMetricHoursPerMonth / HOURS_PER_MONTH) * P('customMetricMonth')],
     [`standard alarms (${count(a, 'AWS::CloudWatch::Alarm')})`, count(a, 'AWS::CloudWatch::Alarm') * P('standardAlarmMonth')],
     [`composite alarms (${count(a, 'AWS::CloudWatch::CompositeAlarm')})`, count(a, 'AWS::CloudWatch::CompositeAlarm') * P('compositeAlarmMonth')],

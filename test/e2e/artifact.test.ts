@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { CANDIDATE_LABEL, EnvVar } from '../../lambda/contract';
 import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary, PHONE_ID, SYSTEM_USER_ID, WABA_ID } from '../fakes/canary';
 import { GraphEmulator } from '../fakes/graph-emulator';
+import { healthBlockedSip } from '../fakes/meta-shapes';
 import { FakeSecret, SecretsManagerFake } from '../fakes/secrets-manager-fake';
 import { Datapoint, datapointsFromEmf, readAlarms, simulate, AlarmDefinition, matches } from './alarm-model';
 import { readManifest, sha256 } from '../../scripts/build-lambda';
@@ -52,6 +53,8 @@ interface Scenario {
   /** The scenario itself writes the secret (so "nothing was promoted" is checked another way). */
   readonly editsSecret?: boolean;
   readonly assert?: (s: Scene, invocations: Invocation[]) => void;
+  /** Alarms that must not fire before this many minutes after the break (e.g. ChecksFailing waits for its K checks). */
+  readonly notBefore?: Readonly<Record<string, number>>;
 }
 
 const nowS = (): number => Math.floor(Date.now() / 1000);
@@ -72,9 +75,14 @@ const SCENARIOS: Scenario[] = [
   { name: 'temporary USER token', token: 'basic', setup: (s) => fresh(s), breakState: (s) => void Object.assign(tokenRecord(s), { type: 'USER', issuedAt: nowS() - 3600, expiresAt: nowS() + 20 * 3600 }), expected: ['TokenExpiring', 'NotSystemUserToken'] },
   { name: 'missing whatsapp_business_messaging', token: 'basic', setup: (s) => fresh(s), breakState: (s) => void (tokenRecord(s).scopes = ['whatsapp_business_management']), expected: ['MissingScopes'] },
   { name: 'missing whatsapp_business_management', token: 'basic', setup: (s) => fresh(s), breakState: (s) => void (tokenRecord(s).scopes = ['whatsapp_business_messaging']), expected: ['MissingScopes'] },
-  { name: 'wrong app', token: 'basic', setup: (s) => fresh(s), breakState: (s) => void (tokenRecord(s).appId = '999999999999'), expected: ['TokenInvalid'] },
+  // Meta answers debug_token for another app's token with a top-level (#100) error: a token verdict, not a failed check.
+  { name: 'wrong app (#100 App_id mismatch)', token: 'basic', setup: (s) => fresh(s), breakState: (s) => void (tokenRecord(s).appId = '999999999999'), expected: ['TokenInvalid'] },
+  { name: 'wrong app (valid for another app_id)', token: 'basic', setup: (s) => (fresh(s), (s.graph.foreignAppAnswer = 'data')), breakState: (s) => void (tokenRecord(s).appId = '999999999999'), expected: ['TokenInvalid'] },
   { name: 'asset denied (code 200)', token: 'assets', setup: (s) => fresh(s), breakState: (s) => void (tokenRecord(s).wabas = []), expected: ['AssetUnreachable'] },
-  { name: 'messaging health BLOCKED', token: 'assets', setup: (s) => fresh(s), breakState: (s) => void (s.graph.phones.get(PHONE_ID)!.canSendMessage = 'BLOCKED'), expected: ['AssetUnreachable'] },
+  { name: 'messaging health BLOCKED (WABA payment)', token: 'assets', setup: (s) => fresh(s), breakState: (s) => void (s.graph.phones.get(PHONE_ID)!.canSendMessage = 'BLOCKED'), expected: ['AssetUnreachable'] },
+  // Meta's example: overall BLOCKED because SIP calling is not configured, while every entity can send messages.
+  { name: 'health BLOCKED for SIP calling only', token: 'assets', setup: (s) => fresh(s), breakState: (s) => void (s.graph.phones.get(PHONE_ID)!.healthStatus = healthBlockedSip), expected: [] },
+  { name: 'messaging health LIMITED (warning only)', token: 'assets', setup: (s) => fresh(s), breakState: (s) => void (s.graph.phones.get(PHONE_ID)!.canSendMessage = 'LIMITED'), expected: [] },
   { name: 'app secret not set', token: 'basic', setup: (s) => fresh(s), breakState: (s) => s.appSecret.versions.clear(), expected: ['ChecksFailing'] },
   {
     name: 'malformed secret value',
@@ -110,7 +118,38 @@ const SCENARIOS: Scenario[] = [
     },
   },
   { name: 'connection reset', token: 'basic', setup: (s) => fresh(s), breakState: (s) => void (s.graph.fault = { kind: 'reset' }), checks: 6, expected: ['ChecksFailing'] },
-  { name: 'throttled (code 4)', token: 'basic', setup: (s) => fresh(s), breakState: (s) => void (s.graph.fault = { kind: 'throttle', code: 4 }), checks: 6, expected: ['ChecksFailing'] },
+  {
+    name: 'throttled (code 4)',
+    token: 'basic',
+    setup: (s) => fresh(s),
+    breakState: (s) => void ((s.graph.fault = { kind: 'throttle', code: 4 }), (s.graph.requests.length = 0)),
+    checks: 6,
+    expected: ['ChecksFailing'],
+    // The third failed check lands 45 minutes after the break at the default 15-minute interval.
+    notBefore: { ChecksFailing: 44 },
+    // One call per check and endpoint: no retry into the throttle.
+    assert: (s) => expect(s.graph.requests.map((r) => r.path)).toEqual(Array(4).fill('/v25.0/debug_token')),
+  },
+  {
+    name: 'throttled WABA probe (80008)',
+    token: 'assets',
+    setup: (s) => fresh(s),
+    breakState: (s) => void ((s.graph.fault = { kind: 'throttle', code: 80008 }), (s.graph.faultPath = new RegExp(`/${PHONE_ID}$`)), (s.graph.requests.length = 0)),
+    checks: 6,
+    expected: ['ChecksFailing'],
+    notBefore: { ChecksFailing: 44 },
+    // Per check: debug_token, then the throttled probe; no sibling probe after it.
+    assert: (s) => expect(s.graph.requests.map((r) => r.path)).toEqual(Array(4).fill(['/v25.0/debug_token', `/v25.0/${PHONE_ID}`]).flat()),
+  },
+  {
+    name: 'usage at 90% (asset probes skipped)',
+    token: 'assets',
+    setup: (s) => fresh(s),
+    breakState: (s) => void (s.graph.appUsagePercent = 90),
+    checks: 6,
+    expected: ['ChecksFailing'],
+    notBefore: { ChecksFailing: 44 },
+  },
   { name: 'silent checker', token: 'basic', setup: (s) => fresh(s), silentAfter: 2, expected: ['NoCheckReported'] },
   {
     name: 'hand-made rotation accepted',
@@ -300,6 +339,7 @@ async function runScenario(sc: Scenario): Promise<void> {
       expect(inv.errorType).not.toBe('Sandbox.Timedout');
       expect(inv.durationMs).toBeLessThan(fn.timeoutS * 1000);
     }
+    for (const [alarm, minutes] of Object.entries(sc.notBefore ?? {})) expect(timeline.firstAlarm[prefix + alarm] - breakTime).toBeGreaterThanOrEqual(minutes * 60_000);
     sc.assert?.(scene, invocations);
     // Nothing ever promotes a token behind the operator's back.
     if (!sc.rotateAtBreak && !sc.editsSecret) expect(current(scene)).toBe(CANARY_TOKEN);
