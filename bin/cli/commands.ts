@@ -27,6 +27,7 @@ export async function check(s: Session, target: Target): Promise<number> {
   else {
     s.out(renderReport(report, s.style));
     if (report.problems.some((p) => p.id === 'GraphUnavailable')) s.out(`\nMeta's Graph API was unreachable from the function; this says nothing about the token. Retry later, or see https://metastatus.com.`);
+    if (report.problems.some((p) => p.id === 'GraphRateLimited')) s.out(`\nMeta is rate-limiting the app or WhatsApp Business Account; this says nothing about the token, and retrying now extends the block. Wait, then check again.`);
   }
   return report.outcome === 'healthy' ? 0 : report.outcome === 'unhealthy' ? 1 : 2;
 }

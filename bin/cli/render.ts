@@ -48,8 +48,15 @@ export function renderReport(r: CheckReport, s: Style): string {
     lines.push(row('Assets', ''));
     const mark = (o: string): string => (o === 'ok' ? s.ok('✓') : s.bad('✗'));
     if (a.phoneNumber) lines.push(`      ${mark(a.phoneNumber.outcome)} phone number ${a.phoneNumber.id}${a.phoneNumber.displayPhoneNumber ? ` ${a.phoneNumber.displayPhoneNumber}` : ''}${a.phoneNumber.canSendMessage ? `, can_send_message ${a.phoneNumber.canSendMessage}` : ''}${a.phoneNumber.detail ? `: ${a.phoneNumber.detail}` : ''}`);
+    // Meta's health_status per entity (errors, possible_solution, additional_info), calling blocks included.
+    for (const h of a.phoneNumber?.health ?? []) lines.push(`          ${s.dim(h)}`);
     if (a.wabaPhoneNumbers) lines.push(`      ${mark(a.wabaPhoneNumbers.outcome)} WABA ${a.wabaPhoneNumbers.wabaId} phone_numbers${a.wabaPhoneNumbers.detail ? `: ${a.wabaPhoneNumbers.detail}` : ''}`);
     if (a.subscribedApps) lines.push(`      ${mark(a.subscribedApps.outcome)} WABA ${a.subscribedApps.wabaId} subscribed_apps${a.subscribedApps.detail ? `: ${a.subscribedApps.detail}` : ''}`);
+  }
+  const u = r.graphUsage;
+  if (u) {
+    const text = `${u.percent}% (${u.header}${u.objectId ? ` ${u.objectId}` : ''}${u.regainAccessMinutes ? `, access back in about ${u.regainAccessMinutes} min` : ''})`;
+    lines.push(row('Meta usage', u.percent >= 80 || (u.regainAccessMinutes ?? 0) > 0 ? s.warn(text) : text));
   }
   if (r.problems.length) lines.push('', s.bold('Problems'), ...renderProblems(r.problems, s));
   return lines.join('\n');
