@@ -60,7 +60,15 @@ function withUsage(p: ReportedProblem, usage: GraphUsageSummary | undefined): Re
   return p.id === 'GraphRateLimited' && usage ? { ...p, detail: `${p.detail ?? ''}; ${describeUsage(usage)}` } : p;
 }
 
-export async function checkToken(deps: CheckDeps, source: TokenSource, deadline: number): Promise<CheckResult> {
+export interface CheckOptions {
+  /**
+   * Skip the optional asset probes while Meta's usage headers report 80% or more (default: yes for a staged
+   * version, no for a token in hand: a candidate is validated completely before it can be promoted).
+   */
+  readonly skipProbesWhenBusy?: boolean;
+}
+
+export async function checkToken(deps: CheckDeps, source: TokenSource, deadline: number, options: CheckOptions = {}): Promise<CheckResult> {
   const { config, store } = deps;
 
   let token: string;
@@ -111,7 +119,8 @@ export async function checkToken(deps: CheckDeps, source: TokenSource, deadline:
 
   let probes: AssetProbes | undefined;
   // Probing with a dead token only repeats code 190; probe only what is configured.
-  if (facts.facts.isValid && (config.wabaId || config.phoneNumberId)) probes = await probeAssets(config, graph, token);
+  const skipWhenBusy = options.skipProbesWhenBusy ?? !('token' in source);
+  if (facts.facts.isValid && (config.wabaId || config.phoneNumberId)) probes = await probeAssets(config, graph, token, skipWhenBusy);
 
   const assessment: Assessment = assessToken(facts.facts, { appId: config.appId, requiredScopes: config.requiredScopes, expiryWarningDays: config.expiryWarningDays }, deps.now(), probes);
   return { report: report(deps, graph, secrets, assessment), secrets, graph, token };
@@ -137,10 +146,10 @@ function report(deps: CheckDeps, graph: GraphClient, secrets: readonly string[],
  * usage headers say the quota is at or above 80% the remaining probes are skipped (they are optional; the quota
  * per app and WABA is shared with the business's own use of the app).
  */
-async function probeAssets(config: RuntimeConfig, graph: GraphClient, token: string): Promise<AssetProbes> {
+async function probeAssets(config: RuntimeConfig, graph: GraphClient, token: string, skipWhenBusy: boolean): Promise<AssetProbes> {
   const skipped: string[] = [];
   const due = (name: string): boolean => {
-    if (!graph.rateLimited && shouldSkipOptionalCalls(graph.highestUsage)) {
+    if (skipWhenBusy && !graph.rateLimited && shouldSkipOptionalCalls(graph.highestUsage)) {
       skipped.push(name);
       return false;
     }

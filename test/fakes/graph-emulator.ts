@@ -243,6 +243,7 @@ export class GraphEmulator {
     // Require App Secret: every call that carries a token must carry its proof (reference §4).
     if (caller !== undefined) {
       const proof = createHmac('sha256', this.appSecret).update(caller).digest('hex');
+      // Both texts as seen in the field (amazon-connect/amazon-connect-message-streaming-examples#29).
       if (params.appsecret_proof === undefined) return this.error(res, 400, 100, 'API calls from the server require an appsecret_proof argument');
       if (params.appsecret_proof !== proof) return this.error(res, 400, 100, 'Invalid appsecret_proof provided in the API argument');
     }
@@ -253,6 +254,8 @@ export class GraphEmulator {
 
     // Everything below is called with a (system-user) token.
     const rec = caller === undefined ? undefined : this.tokens.get(caller);
+    // Top-level 190 OAuthExceptions for a dead caller (shapes: bk-rs/facebook-apis-rs facebook-graph-api-object-error
+    // captures; subcode 463 with HTTP 401 as in chatwoot/chatwoot#9708 and the WhatsApp error-codes page).
     if (!caller || !rec) return this.error(res, 400, 190, 'Invalid OAuth access token - Cannot parse access token');
     if (rec.dead) return this.error(res, 401, rec.dead.code, rec.dead.message, { error_subcode: rec.dead.subcode });
     if (rec.expiresAt && rec.expiresAt <= this.now()) return this.error(res, 401, 190, 'Error validating access token: Session has expired', { error_subcode: 463 });
@@ -264,6 +267,8 @@ export class GraphEmulator {
     if (edge) {
       const [, wabaId, what] = edge;
       const waba = this.wabas.get(wabaId);
+      // 100/33 for an unknown or hidden object (facebook/facebook-android-sdk#964), 200 for missing asset access
+      // and 10 for a missing permission (WhatsApp error-codes page).
       if (!waba) return this.error(res, 400, 100, `Unsupported get request. Object with ID '${wabaId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, { error_subcode: 33 });
       if (!rec.wabas.includes(wabaId)) return this.error(res, 403, 200, '(#200) Permissions error');
       if (!rec.scopes.includes('whatsapp_business_management')) return this.error(res, 403, 10, '(#10) Application does not have permission for this action');
@@ -301,6 +306,7 @@ export class GraphEmulator {
   }
 
   private debugToken(res: ServerResponse, caller: string | undefined, input: string | undefined, method: string): void {
+    // debug_token accepts GET only (logly/mureo#740).
     if (method !== 'GET') return this.error(res, 400, 100, 'Unsupported post request.', { error_subcode: 33 });
     // Meta answers debug_token only to the app token (a system-user token may not inspect itself).
     if (caller !== `${this.appId}|${this.appSecret}`) {
@@ -313,6 +319,10 @@ export class GraphEmulator {
     if (rec.appId !== this.appId && this.foreignAppAnswer === 'error') return this.send(res, 400, DEBUG_TOKEN_FOREIGN_APP);
     const expired = rec.expiresAt !== 0 && rec.expiresAt <= this.now();
     const dead = rec.dead ?? (expired ? { code: 190, subcode: 463, message: 'Error validating access token: Session has expired on Friday.' } : undefined);
+    // `data` as in Meta's SYSTEM_USER example (https://developers.facebook.com/documentation/business-messaging/whatsapp/permissions)
+    // and the bk-rs/facebook-apis-rs debug_token captures: HTTP 200 even for a dead token, with is_valid false and
+    // data.error {code, message, subcode}. With foreignAppAnswer 'data', a token of another app lands here too
+    // (the defensive case; Meta's observed answer is DEBUG_TOKEN_FOREIGN_APP).
     this.send(res, 200, {
       data: {
         app_id: rec.appId,

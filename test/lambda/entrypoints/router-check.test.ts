@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import { CheckReport, EnvVar } from '../../../lambda/contract';
 import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary, PHONE_ID, WABA_ID } from '../../fakes/canary';
-import { DISPLAY_NAME_INFO, graphError, healthBlockedSip, PAYMENT_SOLUTION } from '../../fakes/meta-shapes';
+import { DISPLAY_NAME_INFO, graphError, healthBlockedSip, OAUTH_BAD_CLIENT_SECRET, PAYMENT_SOLUTION } from '../../fakes/meta-shapes';
 import { emfLines, startWorld, World } from '../../fakes/world';
 
 const SCHEDULED = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
@@ -311,6 +311,32 @@ describe("Meta's real answers", () => {
     expect(paths(world)).toEqual(['/v25.0/debug_token', `/v25.0/${PHONE_ID}`]);
     expect(report.problems.map((p) => p.id)).toEqual(['GraphUsageHigh']);
     expect(report.graphUsage).toMatchObject({ header: 'X-Business-Use-Case-Usage', objectId: WABA_ID, percent: 85 });
+  });
+
+  it('validates a candidate completely during rotation, probes included, even while usage is high', async () => {
+    // GIVEN a handed-in candidate and Meta's usage at 90%
+    world = await startWorld({ token: CANARY_TOKEN, env: withAssets });
+    world.graph.addWaba(WABA_ID, { id: PHONE_ID });
+    world.graph.addToken(CANARY_TOKEN);
+    const candidate = world.graph.addToken('EAAGcandidateTOKENforTESTsecret01');
+    world.sm.find(world.tokenSecret.arn).versions.set('cand', { id: 'cand', value: JSON.stringify({ accessToken: candidate }), stages: new Set(['TOKENGUARD_CANDIDATE']), created: 0 });
+    world.graph.appUsagePercent = 90;
+    // WHEN the rotation runs testSecret on it
+    const { error } = await world.rotate();
+    // THEN every probe was made for the candidate, and it was promoted
+    expect(error).toBeUndefined();
+    const probed = world.graph.requests.filter((r) => r.authorization === `Bearer ${candidate}`).map((r) => r.path);
+    expect(probed).toEqual([`/v25.0/${PHONE_ID}`, `/v25.0/${WABA_ID}/phone_numbers`, `/v25.0/${WABA_ID}/subscribed_apps`]);
+  });
+
+  it("reads Meta's \"Error validating client secret.\" (code 1) on debug_token as AppTokenRejected, without retries", async () => {
+    world = await startWorld({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.fault = { kind: 'raw', status: 400, body: JSON.stringify(OAUTH_BAD_CLIENT_SECRET) };
+    const report = await check(world);
+    expect(report.problems.map((p) => p.id)).toEqual(['AppTokenRejected']);
+    expect(world.graph.requests).toHaveLength(1);
+    expect(lastMetrics(world)).not.toHaveProperty('TokenValid');
   });
 
   it('reads a 404 HTML page (wrong graphApiBaseUrl) as a configuration problem, without retries', async () => {
