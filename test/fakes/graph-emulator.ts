@@ -199,10 +199,13 @@ export class GraphEmulator {
       const f = this.fault;
       if (this.faultCount <= 0) this.fault = undefined;
       switch (f.kind) {
+        // Not a Meta shape: what an outage or a load balancer in front of Graph serves (an HTML error page).
         case 'down':
           res.writeHead(503, { 'content-type': 'text/html' });
           res.end('<html><body><h1>Sorry, something went wrong.</h1></body></html>');
           return;
+        // Codes 1 "An unknown error occurred" / 2 "Service temporarily unavailable" with is_transient (Graph
+        // error-handling page; is_transient in the WhatsApp Cloud API error schema).
         case 'server-error':
           return this.error(res, 500, 1, 'An unknown error occurred', { is_transient: true });
         case 'slow':
@@ -346,6 +349,8 @@ export class GraphEmulator {
     if (p.client_secret !== this.appSecret) return this.send(res, 400, OAUTH_BAD_CLIENT_SECRET);
     const old = this.tokens.get(p.fb_exchange_token ?? '');
     if (!old || old.dead || (old.expiresAt && old.expiresAt <= this.now())) return this.error(res, 400, 190, 'Error validating access token: Session has expired', { error_subcode: 463 });
+    // {access_token, token_type, expires_in} as documented for fb_exchange_token
+    // (https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/).
     const token = this.newToken('refreshed');
     this.tokens.set(token, { ...old, issuedAt: this.now(), expiresAt: this.now() + 60 * DAY });
     this.send(res, 200, { access_token: token, token_type: 'bearer', expires_in: 5183944 });

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { appSecretProof, GraphClient } from '../../../lambda/adapters/graph-client';
 import { CANARY_APP_SECRET, CANARY_TOKEN, expectNoSecretWindow } from '../../fakes/canary';
-import { appUsageHeader, businessUsageHeader, DEBUG_TOKEN_FOREIGN_APP, graphError, page, throttleError } from '../../fakes/meta-shapes';
+import { appUsageHeader, businessUsageHeader, DEBUG_TOKEN_FOREIGN_APP, graphError, OAUTH_BAD_APP_ID, OAUTH_BAD_CLIENT_SECRET, page, throttleError } from '../../fakes/meta-shapes';
 
 type FetchFn = typeof fetch;
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
@@ -108,6 +108,18 @@ describe('GraphClient', () => {
     expect(second).toEqual({ ok: false, failure: expect.objectContaining({ code, notSent: true, message: expect.stringMatching(/^not sent: Meta rate-limited an earlier call/) }) });
     expect(third.ok).toBe(false);
     expect(c.rateLimited?.code).toBe(code);
+  });
+
+  it.each([
+    ['Error validating client secret. (code 1)', OAUTH_BAD_CLIENT_SECRET],
+    ['Invalid application ID (code 101)', OAUTH_BAD_APP_ID],
+  ])('does not retry %s on the OAuth path: the app secret or app id is wrong, not Meta', async (_n, body) => {
+    const fetchFn = jest.fn(async () => json(400, body));
+    const { c, sleeps } = client(fetchFn as unknown as FetchFn);
+    const r = await c.exchangeToken(CANARY_TOKEN);
+    expect(r.ok).toBe(false);
+    expect(fetchFn).toHaveBeenCalledTimes(1);
+    expect(sleeps).toEqual([]);
   });
 
   it('reads X-App-Usage and X-Business-Use-Case-Usage on every answer and keeps the most constraining', async () => {
