@@ -34,6 +34,8 @@ export const Metric = {
   RotationSucceeded: 'RotationSucceeded',
   /** 1 per rotation step that failed (the token was not promoted). */
   RotationFailed: 'RotationFailed',
+  /** 1 per check or rotation whose health ledger write or event put failed (emitted only then); the next check catches up. */
+  NotificationFailed: 'NotificationFailed',
 } as const;
 export type MetricName = (typeof Metric)[keyof typeof Metric];
 
@@ -59,6 +61,7 @@ export const METRIC_UNIT: Record<MetricName, 'Count' | 'None'> = {
   CheckFailed: 'Count',
   RotationSucceeded: 'Count',
   RotationFailed: 'Count',
+  NotificationFailed: 'Count',
 };
 
 /** Environment variables the construct sets and the Lambda reads at cold start. */
@@ -78,6 +81,12 @@ export const EnvVar = {
   MintSixtyDayTokens: 'MINT_SIXTY_DAY_TOKENS',
   RevokePreviousAfterHours: 'REVOKE_PREVIOUS_AFTER_HOURS',
   HttpTimeoutMs: 'GRAPH_HTTP_TIMEOUT_MS',
+  /** The health ledger's DynamoDB table. */
+  LedgerTableName: 'LEDGER_TABLE_NAME',
+  /** First part of the token's ledger key (`<scope>/<tokenName>`): `guard` for a single guard, the fleet's name in a fleet. */
+  LedgerScope: 'LEDGER_SCOPE',
+  /** Consecutive checks without a verdict before the ledger reports `check-failed` (same as the ChecksFailing alarm). */
+  CheckFailuresToNotify: 'CHECK_FAILURES_TO_NOTIFY',
 } as const;
 
 export const DEFAULT_GRAPH_API_BASE_URL = 'https://graph.facebook.com';
@@ -452,3 +461,91 @@ export interface SweepMessage {
   /** How many times the worker put this check back because Meta asked to slow down. */
   readonly deferrals?: number;
 }
+// ---------- Health ledger and events (README "Health ledger and events") ----------
+
+/** Where a token stands, as the ledger and the events say it. not-set: no token stored yet. */
+export const HEALTH_STATUSES = ['healthy', 'unhealthy', 'check-failed', 'not-set'] as const;
+export type HealthStatus = (typeof HEALTH_STATUSES)[number];
+
+/** `source` of every event the guard puts on the default bus. Not `aws.*`: EventBridge reserves that prefix. */
+export const EVENT_SOURCE = 'whatsapp-token-guard';
+/** `detail-type` of each event. Renaming one is a BREAKING CHANGE for users' rules. */
+export const EventDetailType = {
+  HealthChanged: 'WhatsApp Token Health Changed',
+  ApproachingExpiration: 'WhatsApp Token Approaching Expiration',
+  Rotated: 'WhatsApp Token Rotated',
+  RotationFailed: 'WhatsApp Token Rotation Failed',
+} as const;
+export type EventDetailTypeName = (typeof EventDetailType)[keyof typeof EventDetailType];
+/** `detail.version` of every event: a new major version adds a field's meaning change or removal; new fields keep it. */
+export const EVENT_DETAIL_VERSION = '1';
+/** Days before expiry at which `WhatsApp Token Approaching Expiration` fires, once each per token value. */
+export const EXPIRY_MILESTONE_DAYS = [30, 14, 7, 3, 1] as const;
+/** History items expire (DynamoDB TTL) this long after they were written. */
+export const LEDGER_HISTORY_DAYS = 90;
+/** Ledger scope of a single-token guard; a fleet uses its own name. */
+export const GUARD_LEDGER_SCOPE = 'guard';
+/** Attribute names of the ledger table (the construct and the adapter share them). */
+export const LedgerAttribute = { PartitionKey: 'pk', SortKey: 'sk', ExpiresAt: 'ttl' } as const;
+
+/** A problem as events carry it: what a person needs to act, never a secret. */
+export interface EventProblem {
+  readonly id: ProblemId;
+  readonly severity: Severity;
+  readonly title: string;
+  readonly detail?: string;
+  readonly fix: string;
+}
+
+/** Fields every event detail has. `ledgerKey` is `<scope>/<tokenName>` (the ledger's partition key). */
+export interface EventDetailBase {
+  readonly version: typeof EVENT_DETAIL_VERSION;
+  readonly tokenName: string;
+  readonly ledgerKey: string;
+  /** The operator command that shows the current state. */
+  readonly confirmCommand: string;
+}
+
+/** `WhatsApp Token Health Changed`: the status or the set of problems changed since the last event. */
+export interface HealthChangedDetail extends EventDetailBase {
+  /** `unknown` for the first check the ledger records. */
+  readonly previousStatus: HealthStatus | 'unknown';
+  readonly status: HealthStatus;
+  readonly previousProblemIds: readonly ProblemId[];
+  readonly problems: readonly EventProblem[];
+  /** One line: the problems' titles and details (or "no problems" when healthy). */
+  readonly cause: string;
+  /** What to do: the most severe problem's fix (or "nothing to do"). */
+  readonly fix: string;
+  readonly checkedAt: string;
+  /** ISO time, 'never', or absent when unknown. */
+  readonly expiresAt?: string;
+}
+
+/** `WhatsApp Token Approaching Expiration`: the token crossed one of EXPIRY_MILESTONE_DAYS. */
+export interface ApproachingExpirationDetail extends EventDetailBase {
+  readonly milestoneDays: number;
+  readonly daysUntilExpiry: number;
+  readonly expiresAt: string;
+  readonly fix: string;
+}
+
+/** `WhatsApp Token Rotated`: a rotation promoted a validated token to AWSCURRENT. */
+export interface RotatedDetail extends EventDetailBase {
+  readonly rotationMode: RotationMode;
+  /** The Secrets Manager version now AWSCURRENT (an id, not a value). */
+  readonly versionId: string;
+  readonly expiresAt?: string;
+}
+
+/** `WhatsApp Token Rotation Failed`: a rotation step failed; AWSCURRENT still holds the previous token. */
+export interface RotationFailedDetail extends EventDetailBase {
+  readonly rotationMode: RotationMode;
+  readonly versionId: string;
+  readonly step: RotationStep;
+  readonly reason: string;
+  readonly problems: readonly EventProblem[];
+  readonly fix: string;
+}
+
+export type GuardEventDetail = HealthChangedDetail | ApproachingExpirationDetail | RotatedDetail | RotationFailedDetail;

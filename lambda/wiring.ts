@@ -3,16 +3,19 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GraphClient } from './adapters/graph-client';
+import { HealthEvents } from './adapters/health-events';
+import { HealthLedger } from './adapters/health-ledger';
 import { MetricsPublisher } from './adapters/metrics-publisher';
 import { readRuntimeConfig } from './adapters/runtime-config';
 import { SecretsStore } from './adapters/secrets-store';
-import { RotationDeps } from './app/ports';
+import { OutcomeDeps, RotationDeps } from './app/ports';
 
 export const logger = new Logger({ serviceName: 'whatsapp-token-guard' });
-let cached: RotationDeps | undefined;
+export type FunctionDeps = RotationDeps & OutcomeDeps & { readonly ledger: HealthLedger; readonly events: HealthEvents };
+let cached: FunctionDeps | undefined;
 
 /** Built once per cold start; a bad environment fails every invocation with the variable's name. */
-export function deps(): RotationDeps {
+export function deps(): FunctionDeps {
   if (cached) return cached;
   const config = readRuntimeConfig(process.env);
   cached = {
@@ -23,6 +26,10 @@ export function deps(): RotationDeps {
     now: () => new Date(),
     metrics: new MetricsPublisher(),
     logger,
+    ledger: new HealthLedger(config.ledgerTableName),
+    events: new HealthEvents([config.tokenSecretArn]),
+    ledgerKey: (tokenName) => `${config.ledgerScope}/${tokenName}`,
+    checkFailuresToNotify: config.checkFailuresToNotify,
   };
   return cached;
 }

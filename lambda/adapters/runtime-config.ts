@@ -6,6 +6,7 @@ import {
   DEFAULT_GRAPH_API_VERSION,
   DEFAULT_REQUIRED_SCOPES,
   EnvVar,
+  GUARD_LEDGER_SCOPE,
   ROTATION_MODES,
   RotationMode,
 } from '../contract';
@@ -36,6 +37,10 @@ export interface RuntimeConfig {
   readonly mintSixtyDayTokens: boolean;
   readonly revokePreviousAfterHours?: number;
   readonly httpTimeoutMs: number;
+  /** The health ledger table and this token's key scope (`<scope>/<tokenName>`). */
+  readonly ledgerTableName: string;
+  readonly ledgerScope: string;
+  readonly checkFailuresToNotify: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -85,5 +90,8 @@ export function readRuntimeConfig(env: Env): RuntimeConfig {
     mintSixtyDayTokens: (optional(env, EnvVar.MintSixtyDayTokens) ?? 'true') === 'true',
     revokePreviousAfterHours: positiveNumber(env, EnvVar.RevokePreviousAfterHours, undefined),
     httpTimeoutMs: positiveNumber(env, EnvVar.HttpTimeoutMs, 5000)!,
+    ledgerTableName: required(env, EnvVar.LedgerTableName),
+    ledgerScope: optional(env, EnvVar.LedgerScope) ?? GUARD_LEDGER_SCOPE,
+    checkFailuresToNotify: Math.floor(positiveNumber(env, EnvVar.CheckFailuresToNotify, 3)!),
   };
 }

@@ -2,6 +2,8 @@
 // build their own. Kept here so no use case imports its deps type from a sibling use case.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { GraphClient } from '../adapters/graph-client';
+import type { HealthEvents } from '../adapters/health-events';
+import type { HealthLedger } from '../adapters/health-ledger';
 import type { MetricsPublisher } from '../adapters/metrics-publisher';
 import type { RuntimeConfig } from '../adapters/runtime-config';
 import type { SecretsStore } from '../adapters/secrets-store';
@@ -17,4 +19,17 @@ export interface CheckDeps {
 export interface RotationDeps extends CheckDeps {
   readonly metrics: MetricsPublisher;
   readonly logger: Logger;
+}
+
+/** What recordOutcome needs: the same in every mode; the fleet passes its own ledger scope. */
+export interface OutcomeDeps {
+  readonly metrics: Pick<MetricsPublisher, 'publish'>;
+  readonly ledger: Pick<HealthLedger, 'saveCheck' | 'markNotified'>;
+  readonly events: Pick<HealthEvents, 'put'>;
+  readonly logger: Pick<Logger, 'info' | 'warn'>;
+  readonly now: () => Date;
+  /** `<scope>/<tokenName>`: the token's partition key in the ledger. */
+  readonly ledgerKey: (tokenName: string) => string;
+  /** Checks without a verdict in a row before `check-failed` is announced. */
+  readonly checkFailuresToNotify: number;
 }

@@ -6,6 +6,7 @@ import { effectivePercent } from '../core/graph-usage';
 import { recogniseEvent } from '../core/recognise-event';
 import { redact } from '../core/redact';
 import { checkToken } from '../app/check-token';
+import { recordOutcome } from '../app/record-outcome';
 import { revokePreviousIfDue } from '../app/revoke-previous';
 import { rotateSecret } from '../app/rotate-secret';
 import { deps, logger } from '../wiring';
@@ -43,7 +44,8 @@ export async function handler(event: unknown, context?: LambdaContextLike): Prom
   }
   const report: CheckReport = live ? result.report : { ...result.report, metrics: {} };
   if (live && report.graphUsage) d.metrics.publishForApp(d.config.appId, AppMetric.GraphUsagePercent, effectivePercent(report.graphUsage));
-  if (live) d.metrics.publish(d.config.tokenName, report.metrics);
+  // Metrics, then the health ledger and events; their failures are logged and counted, never thrown.
+  if (live) await recordOutcome(d, { name: d.config.tokenName }, report);
   const line = JSON.parse(redact(JSON.stringify({ source: recognised.kind, stage, outcome: report.outcome, problems: report.problems, token: report.token, assets: report.assets, graphUsage: report.graphUsage, metrics: report.metrics }), result.secrets));
   if (report.outcome === 'healthy') logger.info('token checked', line);
   else logger.warn('token checked', line);

@@ -3,6 +3,8 @@
 // per world, with the real SDK talking HTTP to the fake through AWS_ENDPOINT_URL_SECRETS_MANAGER.
 import { EnvVar } from '../../lambda/contract';
 import { APP_ID, CANARY_APP_SECRET } from './canary';
+import { DynamoDbLocal, GUARD_TABLE } from './dynamodb-local';
+import { EventBridgeRecorder } from './eventbridge-recorder';
 import { GraphEmulator } from './graph-emulator';
 import { FakeSecret, SecretsManagerFake } from './secrets-manager-fake';
 
@@ -13,6 +15,10 @@ export interface World {
   sm: SecretsManagerFake;
   tokenSecret: FakeSecret;
   appSecret: FakeSecret;
+  /** The health ledger's engine and table, and the bus recorder. */
+  ddb: DynamoDbLocal;
+  table: string;
+  bus: EventBridgeRecorder;
   env: Record<string, string>;
   /** Everything the function wrote to stdout/stderr, across invocations. */
   output: string[];
@@ -40,12 +46,17 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     value: opts.token === undefined ? undefined : JSON.stringify({ accessToken: opts.token }),
     rotationEnabled: opts.rotationEnabled ?? true,
   });
+  const ddb = await new DynamoDbLocal().start();
+  const table = await ddb.createTable('health-ledger', GUARD_TABLE);
+  const bus = await new EventBridgeRecorder().start();
   const appSecret = sm.createSecret('whatsapp-token-guard/app-secret', { value: opts.appSecret === null ? undefined : JSON.stringify({ appSecret: opts.appSecret ?? CANARY_APP_SECRET }) });
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDLOOPBACK',
     AWS_SECRET_ACCESS_KEY: 'loopback',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
     AWS_MAX_ATTEMPTS: '1',
     [EnvVar.TokenName]: 'primary',
     [EnvVar.TokenSecretArn]: tokenSecret.arn,
@@ -54,6 +65,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     [EnvVar.GraphApiBaseUrl]: graph.baseUrl,
     [EnvVar.GraphApiVersion]: 'v25.0',
     [EnvVar.HttpTimeoutMs]: '1000',
+    [EnvVar.LedgerTableName]: table,
     ...opts.env,
   };
   let handler: Handler | undefined;
@@ -109,6 +121,9 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     sm,
     tokenSecret,
     appSecret,
+    ddb,
+    table,
+    bus,
     env,
     output,
     invoke,
@@ -117,6 +132,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     async stop() {
       await graph.stop();
       await sm.stop();
+      await ddb.stop();
+      await bus.stop();
     },
   };
 }

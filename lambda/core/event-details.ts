@@ -1,0 +1,74 @@
+// Event details from a check's report and the change it caused. Pure: the adapter only puts them on the bus.
+// Each detail carries what a person needs to act (cause, fix, the command that confirms it), never a secret:
+// the report's details are redacted before they get here.
+import {
+  ApproachingExpirationDetail,
+  CheckReport,
+  EVENT_DETAIL_VERSION,
+  EventDetailType,
+  EventDetailTypeName,
+  EventProblem,
+  GuardEventDetail,
+  HealthChangedDetail,
+  Problem,
+  ReportedProblem,
+} from '../contract';
+import { HealthChange } from './diff-health';
+import { DueMilestone } from './expiry-milestone';
+
+export interface GuardEvent {
+  readonly detailType: EventDetailTypeName;
+  readonly detail: GuardEventDetail;
+}
+
+/** EventBridge allows 256 KB per entry; a cause line stays short so a notification stays readable. */
+const MAX_LINE = 900;
+const clip = (s: string): string => (s.length <= MAX_LINE ? s : `${s.slice(0, MAX_LINE - 3)}...`);
+
+export const checkCommand = (tokenName: string): string => `npx token-guard check --token ${tokenName}`;
+
+export const eventProblem = (p: ReportedProblem): EventProblem => ({ id: p.id, severity: p.severity, title: p.title, ...(p.detail ? { detail: p.detail } : {}), fix: p.fix });
+
+/** One line naming every problem, with its detail. */
+export function causeLine(problems: readonly ReportedProblem[]): string {
+  if (problems.length === 0) return 'No problems: Meta reports the token valid, with every required permission and asset.';
+  return clip(problems.map((p) => `${p.title}${p.detail ? ` (${p.detail})` : ''}`).join('; '));
+}
+
+/** The fix of the problem to act on first: the first critical one, else the first. */
+export function fixLine(problems: readonly ReportedProblem[]): string {
+  const first = problems.find((p) => p.severity === 'critical') ?? problems[0];
+  return first ? clip(first.fix) : 'Nothing to do.';
+}
+
+export function healthChangedEvent(ledgerKey: string, change: HealthChange, report: CheckReport): GuardEvent {
+  const detail: HealthChangedDetail = {
+    version: EVENT_DETAIL_VERSION,
+    tokenName: report.tokenName,
+    ledgerKey,
+    confirmCommand: checkCommand(report.tokenName),
+    previousStatus: change.previousStatus,
+    status: change.status,
+    previousProblemIds: change.previousProblemIds,
+    problems: report.problems.map(eventProblem),
+    cause: causeLine(report.problems),
+    fix: fixLine(report.problems),
+    checkedAt: report.checkedAt,
+    ...(report.token?.expiresAt ? { expiresAt: report.token.expiresAt } : {}),
+  };
+  return { detailType: EventDetailType.HealthChanged, detail };
+}
+
+export function approachingExpirationEvent(ledgerKey: string, due: DueMilestone, report: CheckReport): GuardEvent {
+  const detail: ApproachingExpirationDetail = {
+    version: EVENT_DETAIL_VERSION,
+    tokenName: report.tokenName,
+    ledgerKey,
+    confirmCommand: checkCommand(report.tokenName),
+    milestoneDays: due.milestoneDays,
+    daysUntilExpiry: report.token?.daysUntilExpiry ?? due.milestoneDays,
+    expiresAt: report.token?.expiresAt ?? '',
+    fix: Problem.TokenExpiring.fix,
+  };
+  return { detailType: EventDetailType.ApproachingExpiration, detail };
+}
