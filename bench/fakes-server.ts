@@ -1,6 +1,7 @@
 // Loopback Graph emulator and Secrets Manager fake in their own process, so the benchmark's CPU figures
 // are the function's alone. Prints the endpoints and secret ARNs as one JSON line, then serves until killed.
 import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, PHONE_ID, WABA_ID } from '../test/fakes/canary';
+import { startLedgerFakes } from '../test/fakes/dynamodb-local';
 import { GraphEmulator } from '../test/fakes/graph-emulator';
 import { SecretsManagerFake } from '../test/fakes/secrets-manager-fake';
 
@@ -12,11 +13,13 @@ async function main(): Promise<void> {
   const sm = await new SecretsManagerFake().start();
   const token = sm.createSecret('whatsapp-token-guard/primary/token', { value: JSON.stringify({ accessToken: CANARY_TOKEN }), rotationEnabled: true });
   const app = sm.createSecret('meta-app-secret', { value: JSON.stringify({ appSecret: CANARY_APP_SECRET }) });
+  const ledger = await startLedgerFakes();
   // Keep memory flat over thousands of requests.
   setInterval(() => {
     graph.requests.length = 0;
     sm.calls.length = 0;
+    ledger.bus.bodies.length = 0;
   }, 1000).unref();
-  process.stdout.write(`${JSON.stringify({ graph: graph.baseUrl, secrets: sm.endpoint, tokenArn: token.arn, appArn: app.arn })}\n`);
+  process.stdout.write(`${JSON.stringify({ graph: graph.baseUrl, secrets: sm.endpoint, tokenArn: token.arn, appArn: app.arn, ledgerTable: ledger.table, dynamodb: ledger.ddb.endpoint, events: ledger.bus.endpoint })}\n`);
 }
 void main();

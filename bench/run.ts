@@ -39,6 +39,9 @@ interface Fakes {
   secrets: string;
   tokenArn: string;
   appArn: string;
+  ledgerTable: string;
+  dynamodb: string;
+  events: string;
   child: ChildProcess;
 }
 
@@ -58,7 +61,7 @@ type Handler = (event: unknown, ctx: { getRemainingTimeInMillis(): number }) => 
 
 /** Loads the bundle fresh (a new "container") with the template's environment plus the fakes' endpoints. */
 function loadBundle(fn: FunctionArtifact, fakes: Fakes, extra: Record<string, string> = {}): Handler {
-  const env = lambdaEnvironment(fn, { tokenSecretArn: fakes.tokenArn, appSecretArn: fakes.appArn, secretsEndpoint: fakes.secrets, graphBaseUrl: fakes.graph }, extra);
+  const env = lambdaEnvironment(fn, { tokenSecretArn: fakes.tokenArn, appSecretArn: fakes.appArn, secretsEndpoint: fakes.secrets, graphBaseUrl: fakes.graph, ledgerTable: fakes.ledgerTable, dynamodbEndpoint: fakes.dynamodb, eventsEndpoint: fakes.events }, extra);
   for (const [k, v] of Object.entries(env)) process.env[k] = v;
   const file = require.resolve(fn.bundleFile);
   delete require.cache[file];

@@ -1,5 +1,6 @@
 // Pure: raw `cdk.json` context -> typed configuration, or a ConfigError that names the field and the fix.
 // Runs at synth time, before any resource is defined.
+import { NotificationFormat } from './private/health-notifications';
 import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, ROTATION_MODES, RotationMode } from '../lambda/contract';
 
 export const CONTEXT_KEY = 'tokenGuard';
@@ -83,6 +84,8 @@ export interface GuardAppConfig {
   readonly dashboard: boolean;
   /** Tags for every resource of the stack, on top of the guard's own (see lib/guard-tags.ts). */
   readonly tags: Readonly<Record<string, string>>;
+  /** 'text' (email) or 'chat' (Amazon Q Developer in chat applications custom notifications). */
+  readonly notificationFormat: NotificationFormat;
   readonly tokens: readonly TokenConfig[];
 }
 
@@ -98,6 +101,7 @@ export const TOP_LEVEL_KEYS = [
   'customerManagedKey',
   'secretsKeyArn',
   'dashboard',
+  'notificationFormat',
   'tags',
   'checkIntervalMinutes',
   'expiryWarningDays',
@@ -343,6 +347,7 @@ function parse(raw: unknown): GuardAppConfig {
     secretsKeyArn,
     dashboard: bool(r, 'dashboard', `${CONTEXT_KEY}.dashboard`, true),
     tags: tags(r.tags, `${CONTEXT_KEY}.tags`),
+    notificationFormat: (str(r, 'notificationFormat', `${CONTEXT_KEY}.notificationFormat`, { pattern: /^(text|chat)$/, hint: '"text" for email, or "chat" for Slack/Teams through Amazon Q Developer in chat applications' }) ?? 'text') as NotificationFormat,
     tokens: tokensRaw.map((t, i) => token(t, i, defaults, names)),
   };
 }

@@ -1,5 +1,6 @@
-// The alarm catalog as data, turned into CloudWatch alarms by one loop, plus the composite "token
-// unhealthy" alarm. Descriptions quote the same Problem entries the Lambda's report uses.
+// The alarm catalog as data, turned into CloudWatch alarms by one loop. Descriptions quote the same Problem
+// entries the Lambda's report uses. The alarms feed dashboards and `status`; paging goes through the health
+// events (lib/private/health-notifications.ts), except NoCheckReported: a dead checker sends no events.
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -23,7 +24,8 @@ export type AlarmId =
   | 'AssetUnreachable'
   | 'ChecksFailing'
   | 'NoCheckReported'
-  | 'RotationFailed';
+  | 'RotationFailed'
+  | 'NotificationsFailing';
 
 export interface AlarmSpec {
   readonly id: AlarmId;
@@ -71,12 +73,15 @@ export function alarmCatalog(o: AlarmCatalogOptions): AlarmSpec[] {
     { id: 'NoCheckReported', metric: Metric.CheckFailed, statistic: 'SampleCount', comparison: C.LESS_THAN_THRESHOLD, threshold: 1, periodMinutes: o.checkIntervalMinutes, evaluationPeriods: 2, datapointsToAlarm: 2, missingData: M.BREACHING, summary: `No token check reported for two check intervals (${2 * o.checkIntervalMinutes} minutes): the checker is not running or not publishing metrics, so nothing watches the token.`, problems: [] },
     // Pages within one period of a failed step and stays in ALARM for an hour, so the page is not missed.
     { id: 'RotationFailed', metric: Metric.RotationFailed, statistic: 'Sum', comparison: C.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, threshold: 1, periodMinutes: VERDICT_PERIOD_MINUTES, evaluationPeriods: 60 / VERDICT_PERIOD_MINUTES, datapointsToAlarm: 1, missingData: M.NOT_BREACHING, summary: 'A rotation of the WhatsApp token failed; AWSCURRENT still holds the previous token.', problems: [] },
+    // The pager's own watchdog: health messages travel through the ledger and the bus, so when they keep failing, say so.
+    { id: 'NotificationsFailing', metric: Metric.NotificationFailed, statistic: 'Sum', comparison: C.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, threshold: 1, periodMinutes: VERDICT_PERIOD_MINUTES, evaluationPeriods: o.checkFailuresToAlarm * checksPerWindow, datapointsToAlarm: o.checkFailuresToAlarm, missingData: M.NOT_BREACHING, summary: `The last ${o.checkFailuresToAlarm} checks could not update the health ledger or put their events on the default bus: health messages are not being sent. Metrics and the other alarms still work.`, problems: [] },
   );
   return specs;
 }
 
 const EXTRA_FIX: Partial<Record<AlarmId, string>> = {
   NoCheckReported: "Check the checker function's log group and its Errors metric, that its EventBridge schedule is enabled, and that it was not throttled; run `npx --no-install whatsapp-token-guard check` to invoke it by hand.",
+  NotificationsFailing: "Read the function's log line 'health ledger or events not updated' for the failing call (AccessDenied names a missing permission, ThrottlingException is transient); check the ledger table exists and that the function's role may call events:PutEvents. The next successful check sends what was missed.",
   RotationFailed: 'Run `npx --no-install whatsapp-token-guard status` to see the versions and the reason in the function log; fix the cause named there (the candidate is kept, labelled TOKENGUARD_CANDIDATE or TOKENGUARD_REJECTED) and rotate again.',
 };
 
@@ -97,7 +102,6 @@ export interface TokenAlarmsProps extends AlarmCatalogOptions {
 
 export class TokenAlarms extends Construct {
   readonly alarms: Readonly<Partial<Record<AlarmId, cloudwatch.Alarm>>>;
-  readonly unhealthy: cloudwatch.CompositeAlarm;
   readonly metrics: Readonly<Partial<Record<AlarmId, cloudwatch.Metric>>>;
 
   constructor(scope: Construct, id: string, props: TokenAlarmsProps) {
@@ -118,18 +122,17 @@ export class TokenAlarms extends Construct {
         datapointsToAlarm: spec.datapointsToAlarm,
         treatMissingData: spec.missingData,
       });
-      alarm.addAlarmAction(action);
+      // One page per incident: the health events' readable messages page for everything a check can see;
+      // only what stops those messages pages through an alarm (and says when it is back): a dead checker,
+      // which sends no events, and a failing ledger or bus.
+      if (spec.id === 'NoCheckReported' || spec.id === 'NotificationsFailing') {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
       alarms[spec.id] = alarm;
       metrics[spec.id] = metric;
     }
     this.alarms = alarms;
     this.metrics = metrics;
-    this.unhealthy = new cloudwatch.CompositeAlarm(this, 'Unhealthy', {
-      compositeAlarmName: `${prefix}-Unhealthy`,
-      alarmDescription: `[${props.tokenName}] The WhatsApp token is unhealthy: at least one of its alarms (${Object.keys(alarms).join(', ')}) is in ALARM. Each of those alarms' descriptions says what to do; \`npx --no-install whatsapp-token-guard status --token ${props.tokenName}\` shows which.`,
-      alarmRule: cloudwatch.AlarmRule.anyOf(...Object.values(alarms).map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))),
-    });
-    this.unhealthy.addAlarmAction(action);
-    this.unhealthy.addOkAction(action);
   }
 }

@@ -32,7 +32,7 @@ export function addTokenWidgets(dashboard: cloudwatch.Dashboard, o: TokenWidgets
   const health = [m(Metric.TokenValid, 'Minimum', 'TokenValid'), m(Metric.SystemUserToken, 'Minimum', 'SystemUserToken')];
   if (o.assetProbes) health.push(m(Metric.AssetAccess, 'Minimum', 'AssetAccess'));
   dashboard.addWidgets(
-    new cloudwatch.AlarmStatusWidget({ title: `${tokenName}: alarms`, alarms: [alarms.unhealthy, ...Object.values(alarms.alarms)], width: 8, height: 6 }),
+    new cloudwatch.AlarmStatusWidget({ title: `${tokenName}: alarms`, alarms: Object.values(alarms.alarms), width: 8, height: 6 }),
     new cloudwatch.GraphWidget({
       title: `${tokenName}: health (1 = good)`,
       left: health,

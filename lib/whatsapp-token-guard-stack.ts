@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
 import { GuardAppConfig } from './config';
 import { emptyAppSecret } from './empty-secret';
+import { HealthLedgerTable } from './private/health-ledger-table';
 import { DASHBOARD_INTERVAL, WhatsAppTokenGuard } from './whatsapp-token-guard';
 
 export interface WhatsAppTokenGuardStackProps extends StackProps {
@@ -20,7 +21,9 @@ export interface GuardManifest {
   readonly appSecretArn: string;
   readonly alarmTopicArn: string;
   readonly dashboardName?: string;
-  readonly tokens: Record<string, { tokenSecretArn: string; functionName: string; rotationMode: string; alarmNames: string[]; unhealthyAlarmName: string }>;
+  readonly tokens: Record<string, { tokenSecretArn: string; functionName: string; rotationMode: string; alarmNames: string[]; ledgerKey: string }>;
+  /** The health ledger table `token-guard status` and `history` read. */
+  readonly ledgerTableName: string;
 }
 
 export const MANIFEST_OUTPUT = 'Manifest';
@@ -50,6 +53,8 @@ export class WhatsAppTokenGuardStack extends Stack {
         });
 
     const topic: sns.ITopic = config.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn) : new AlarmTopic(this, 'AlarmTopic', { email: config.alarmEmail }).topic;
+    // One ledger for the stack's tokens; each function may touch only its own token's items.
+    const ledger = new HealthLedgerTable(this, 'HealthLedger').table;
     const dashboard = config.dashboard ? new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: this.stackName, defaultInterval: DASHBOARD_INTERVAL }) : undefined;
 
     this.guards = config.tokens.map(
@@ -71,6 +76,8 @@ export class WhatsAppTokenGuardStack extends Stack {
           alarmTopic: topic,
           dashboard,
           dashboardEnabled: config.dashboard,
+          healthLedger: ledger,
+          notificationFormat: config.notificationFormat,
           rotation: {
             mode: t.rotation.mode,
             schedule: t.rotation.scheduleDays ? Duration.days(t.rotation.scheduleDays) : undefined,
@@ -85,6 +92,7 @@ export class WhatsAppTokenGuardStack extends Stack {
       appSecretArn: appSecret.secretArn,
       alarmTopicArn: topic.topicArn,
       dashboardName: dashboard?.dashboardName,
+      ledgerTableName: ledger.tableName,
       tokens: Object.fromEntries(
         this.guards.map((g) => [
           g.tokenName,
@@ -93,7 +101,7 @@ export class WhatsAppTokenGuardStack extends Stack {
             functionName: g.checkerFunction.functionName,
             rotationMode: g.rotationMode,
             alarmNames: Object.values(g.alarms).map((a) => a.alarmName),
-            unhealthyAlarmName: g.unhealthyAlarm.alarmName,
+            ledgerKey: g.ledgerKey,
           },
         ]),
       ),

@@ -2,6 +2,7 @@
 // permissions, the alarms and the dashboard; resource details live in the files it imports.
 import { Annotations, Arn, ArnFormat, CfnParameter, Duration, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -15,6 +16,8 @@ import {
   DEFAULT_GRAPH_API_VERSION,
   DEFAULT_REQUIRED_SCOPES,
   EnvVar,
+  EVENT_SOURCE,
+  GUARD_LEDGER_SCOPE,
   MetricName,
   RotationMode,
 } from '../lambda/contract';
@@ -26,6 +29,10 @@ import { CHECKER_COMPONENT, GuardTag } from './guard-tags';
 import { guardMetric } from './guard-metrics';
 import { addTokenWidgets } from './token-dashboard';
 import { AlarmId, TokenAlarms } from './token-alarms';
+import { grantLedgerItems, HealthLedgerTable } from './private/health-ledger-table';
+import { HealthNotifications, NotificationFormat } from './private/health-notifications';
+
+export { NotificationFormat } from './private/health-notifications';
 
 export interface TokenRotationOptions {
   /**
@@ -151,6 +158,18 @@ export interface WhatsAppTokenGuardProps {
    */
   readonly secretName?: string;
   /**
+   * The health ledger table (share one between the tokens of a stack). Its key schema must be the guard's:
+   * `pk` and `sk`, both strings.
+   * @default - a new on-demand table with point-in-time recovery for this token
+   */
+  readonly healthLedger?: dynamodb.ITable;
+  /**
+   * How health notifications are written on the alarm topic: plain text, or the custom-notification format
+   * of Amazon Q Developer in chat applications (Slack, Teams).
+   * @default NotificationFormat.TEXT
+   */
+  readonly notificationFormat?: NotificationFormat;
+  /**
    * Retention of the function's log group.
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -175,7 +194,9 @@ export class WhatsAppTokenGuard extends Construct {
   readonly appSecret: secretsmanager.ISecret;
   readonly checkerFunction: lambda.IFunction;
   readonly alarmTopic: sns.ITopic;
-  readonly unhealthyAlarm: cloudwatch.IAlarm;
+  readonly healthLedger: dynamodb.ITable;
+  /** This token's partition key in the health ledger: `guard/<tokenName>`. */
+  readonly ledgerKey: string;
   readonly alarms: Readonly<Partial<Record<AlarmId, cloudwatch.IAlarm>>>;
   readonly rotationMode: RotationMode;
 
@@ -210,6 +231,9 @@ export class WhatsAppTokenGuard extends Construct {
         encryptionKey: props.encryptionKey,
       });
 
+    this.healthLedger = props.healthLedger ?? new HealthLedgerTable(this, 'HealthLedger').table;
+    this.ledgerKey = `${GUARD_LEDGER_SCOPE}/${props.tokenName}`;
+
     const checker = new CheckerFunction(this, 'Checker', {
       checkIntervalMinutes: v.intervalMinutes,
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -222,6 +246,9 @@ export class WhatsAppTokenGuard extends Construct {
         [EnvVar.GraphApiVersion]: props.graphApiVersion ?? DEFAULT_GRAPH_API_VERSION,
         [EnvVar.ExpiryWarningDays]: String(v.warningDays),
         [EnvVar.RotationMode]: v.mode,
+        [EnvVar.LedgerTableName]: this.healthLedger.tableName,
+        [EnvVar.LedgerScope]: GUARD_LEDGER_SCOPE,
+        [EnvVar.CheckFailuresToNotify]: String(v.failuresToAlarm),
         ...(props.graphApiBaseUrl ? { [EnvVar.GraphApiBaseUrl]: props.graphApiBaseUrl } : {}),
         ...(props.wabaId ? { [EnvVar.WabaId]: props.wabaId } : {}),
         ...(props.phoneNumberId ? { [EnvVar.PhoneNumberId]: props.phoneNumberId } : {}),
@@ -250,7 +277,14 @@ export class WhatsAppTokenGuard extends Construct {
       topic: this.alarmTopic,
     });
     this.alarms = alarms.alarms;
-    this.unhealthyAlarm = alarms.unhealthy;
+
+    new HealthNotifications(this, 'Notifications', {
+      topic: this.alarmTopic,
+      tokenName: props.tokenName,
+      ledgerKey: this.ledgerKey,
+      expiryWarningDays: v.warningDays,
+      format: props.notificationFormat ?? NotificationFormat.TEXT,
+    });
 
     // Secrets Manager's own word on failed rotations, for failures that never reached the function
     // (permissions, timeouts). Delivered through CloudTrail, best effort
@@ -292,6 +326,16 @@ export class WhatsAppTokenGuard extends Construct {
       }),
     );
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadAppSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.appSecret.secretFullArn ?? `${this.appSecret.secretArn}-??????`] }));
+    // The ledger: only this token's items. The bus: only events of the guard's own source.
+    grantLedgerItems(this.healthLedger, role, this.ledgerKey);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'PutOwnEventsOnDefaultBus',
+        actions: ['events:PutEvents'],
+        resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+        conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
+      }),
+    );
     if (key) grantKeyViaSecretsManager(role, key, 'rotate');
     if (this.appSecret.encryptionKey && this.appSecret.encryptionKey !== key) grantKeyViaSecretsManager(role, this.appSecret.encryptionKey, 'read');
   }

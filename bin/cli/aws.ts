@@ -37,7 +37,9 @@ export interface Target {
   readonly functionName: string;
   readonly rotationMode: string;
   readonly alarmNames: readonly string[];
-  readonly unhealthyAlarmName?: string;
+  /** Where the token's health ledger is, when the stack has one. */
+  readonly ledgerTableName?: string;
+  readonly ledgerKey?: string;
 }
 
 export interface TargetOptions {
@@ -74,6 +76,7 @@ export async function locate(clients: Clients, o: TargetOptions): Promise<Target
     functionName: o.functionName ?? t.functionName,
     rotationMode: t.rotationMode,
     alarmNames: t.alarmNames ?? [],
-    unhealthyAlarmName: t.unhealthyAlarmName,
+    ledgerTableName: manifest.ledgerTableName,
+    ledgerKey: t.ledgerKey,
   };
 }

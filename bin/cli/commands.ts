@@ -139,7 +139,7 @@ export async function status(s: Session, target: Target): Promise<number> {
     s.clients.secrets.send(new ListSecretVersionIdsCommand({ SecretId: target.tokenSecretArn })),
     s.clients.secrets.send(new DescribeSecretCommand({ SecretId: target.appSecretArn })),
   ]);
-  const alarmNames = [...target.alarmNames, ...(target.unhealthyAlarmName ? [target.unhealthyAlarmName] : [])];
+  const alarmNames = [...target.alarmNames];
   const alarms = alarmNames.length ? await s.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] })) : undefined;
   const end = new Date(s.now());
   const metric = (id: string, name: string, stat: string, period: number, days: number) => ({

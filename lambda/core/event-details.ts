@@ -25,7 +25,7 @@ export interface GuardEvent {
 const MAX_LINE = 900;
 const clip = (s: string): string => (s.length <= MAX_LINE ? s : `${s.slice(0, MAX_LINE - 3)}...`);
 
-export const checkCommand = (tokenName: string): string => `npx token-guard check --token ${tokenName}`;
+export const checkCommand = (tokenName: string): string => `npx --no-install whatsapp-token-guard check --token ${tokenName}`;
 
 export const eventProblem = (p: ReportedProblem): EventProblem => ({ id: p.id, severity: p.severity, title: p.title, ...(p.detail ? { detail: p.detail } : {}), fix: p.fix });
 

@@ -3,6 +3,7 @@
 // report, never a promoted token, never a leaked secret.
 import { CheckReport } from '../../lambda/contract';
 import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary } from '../fakes/canary';
+import { LedgerFakes, startLedgerFakes } from '../fakes/dynamodb-local';
 import { Fault, GraphEmulator } from '../fakes/graph-emulator';
 import { FakeSecret, SecretsManagerFake } from '../fakes/secrets-manager-fake';
 import { synthesize } from './cloud-assembly';
@@ -15,6 +16,7 @@ interface World {
   sm: SecretsManagerFake;
   token: FakeSecret;
   app: FakeSecret;
+  ledger: LedgerFakes;
 }
 
 /** healthyOk: the input is odd but harmless (extra fields), so a healthy verdict is the right answer. */
@@ -85,7 +87,8 @@ const GROUPS = 4;
 async function runGroup(cases: Case[], start: (w: World) => FunctionProcess): Promise<{ name: string; healthyOk?: true; inv: Invocation; before?: string; after?: string }[]> {
   const graph = await new GraphEmulator({ appId: APP_ID, appSecret: CANARY_APP_SECRET }).start();
   const sm = await new SecretsManagerFake().start();
-  const w: World = { graph, sm, token: sm.createSecret('whatsapp-token-guard/primary/token', { rotationEnabled: true }), app: sm.createSecret('meta-app-secret') };
+  const ledger = await startLedgerFakes();
+  const w: World = { graph, sm, ledger, token: sm.createSecret('whatsapp-token-guard/primary/token', { rotationEnabled: true }), app: sm.createSecret('meta-app-secret') };
   const proc = start(w);
   const results: { name: string; healthyOk?: true; inv: Invocation; before?: string; after?: string }[] = [];
   try {
@@ -103,10 +106,13 @@ async function runGroup(cases: Case[], start: (w: World) => FunctionProcess): Pr
       results.push({ name: c.name, healthyOk: c.healthyOk, inv, before, after: sm.valueAt(w.token.arn, 'AWSCURRENT') });
     }
     expectNoCanary(proc.allOutput);
+    // Nor in what the ledger and the bus received.
+    expectNoCanary(JSON.stringify(await ledger.ddb.items(ledger.table)) + ledger.bus.bodies.join('\n'));
   } finally {
     proc.stop();
     await graph.stop();
     await sm.stop();
+    await ledger.stop();
   }
   return results;
 }
@@ -122,7 +128,7 @@ describe('fault and bad-input sweep on the shipped bundle', () => {
         groups.map((cases) =>
           runGroup(
             cases,
-            (w) => new FunctionProcess(fn, lambdaEnvironment(fn, { tokenSecretArn: w.token.arn, appSecretArn: w.app.arn, secretsEndpoint: w.sm.endpoint, graphBaseUrl: w.graph.baseUrl })),
+            (w) => new FunctionProcess(fn, lambdaEnvironment(fn, { tokenSecretArn: w.token.arn, appSecretArn: w.app.arn, secretsEndpoint: w.sm.endpoint, graphBaseUrl: w.graph.baseUrl, ledgerTable: w.ledger.table, dynamodbEndpoint: w.ledger.ddb.endpoint, eventsEndpoint: w.ledger.bus.endpoint })),
           ),
         ),
       )

@@ -87,6 +87,10 @@ export interface LoopbackWorld {
   readonly appSecretArn: string;
   readonly secretsEndpoint: string;
   readonly graphBaseUrl: string;
+  /** The health ledger table (stands in for the template's table) and the DynamoDB and EventBridge endpoints. */
+  readonly ledgerTable: string;
+  readonly dynamodbEndpoint: string;
+  readonly eventsEndpoint: string;
 }
 
 /**
@@ -95,7 +99,11 @@ export interface LoopbackWorld {
  */
 export function lambdaEnvironment(fn: FunctionArtifact, world: LoopbackWorld, extra: Record<string, string> = {}): Record<string, string> {
   const refOf = (name: string): string | undefined => (fn.environment[name] as { Ref?: string } | undefined)?.Ref;
-  const refs: Record<string, string> = { [refOf(EnvVar.TokenSecretArn) ?? '']: world.tokenSecretArn, [refOf(EnvVar.AppSecretArn) ?? '']: world.appSecretArn };
+  const refs: Record<string, string> = {
+    [refOf(EnvVar.TokenSecretArn) ?? '']: world.tokenSecretArn,
+    [refOf(EnvVar.AppSecretArn) ?? '']: world.appSecretArn,
+    [refOf(EnvVar.LedgerTableName) ?? '']: world.ledgerTable,
+  };
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(fn.environment)) {
     const ref = (v as { Ref?: unknown } | undefined)?.Ref;
@@ -117,6 +125,8 @@ export function lambdaEnvironment(fn: FunctionArtifact, world: LoopbackWorld, ex
     AWS_LAMBDA_LOG_LEVEL: 'INFO',
     ...env,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: world.secretsEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: world.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: world.eventsEndpoint,
     [EnvVar.GraphApiBaseUrl]: world.graphBaseUrl,
     ...extra,
   };

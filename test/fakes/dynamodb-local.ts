@@ -40,7 +40,14 @@ export class DynamoDbLocal {
 
   async stop(): Promise<void> {
     this.client?.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    // Keep-alive sockets of the function under test would hold close() open.
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   }
 }
 
@@ -62,3 +69,27 @@ export const GUARD_TABLE: TableDefinition = {
     { AttributeName: 'sk', AttributeType: 'S' },
   ],
 };
+
+/** The health ledger's engine and table plus the bus recorder, as one loopback world part. */
+export interface LedgerFakes {
+  readonly ddb: DynamoDbLocal;
+  readonly table: string;
+  readonly bus: import('./eventbridge-recorder').EventBridgeRecorder;
+  stop(): Promise<void>;
+}
+
+export async function startLedgerFakes(def: TableDefinition = GUARD_TABLE): Promise<LedgerFakes> {
+  const { EventBridgeRecorder } = await import('./eventbridge-recorder');
+  const ddb = await new DynamoDbLocal().start();
+  const table = await ddb.createTable('health-ledger', def);
+  const bus = await new EventBridgeRecorder().start();
+  return {
+    ddb,
+    table,
+    bus,
+    async stop() {
+      await ddb.stop();
+      await bus.stop();
+    },
+  };
+}

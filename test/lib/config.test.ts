@@ -12,6 +12,7 @@ describe('parseGuardConfig', () => {
       stackName: 'WhatsAppTokenGuard',
       appId: '1234567890123456',
       graphApiVersion: 'v25.0',
+      notificationFormat: 'text',
       graphApiBaseUrl: undefined,
       appSecretArn: undefined,
       alarmEmail: undefined,

@@ -107,6 +107,7 @@ describe('default app (cdk.json)', () => {
     ['ChecksFailing', Metric.CheckFailed, 'Maximum', 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
     ['NoCheckReported', Metric.CheckFailed, 'SampleCount', 'LessThanThreshold', 1, 'breaching'],
     ['RotationFailed', Metric.RotationFailed, 'Sum', 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
+    ['NotificationsFailing', Metric.NotificationFailed, 'Sum', 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   ])('alarms %s on %s under the TokenName dimension', (id, metric, statistic, comparison, threshold, missing) => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: `Guard-primary-${id}`,
@@ -117,7 +118,6 @@ describe('default app (cdk.json)', () => {
       ComparisonOperator: comparison,
       Threshold: threshold,
       TreatMissingData: missing,
-      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
       AlarmDescription: Match.stringLikeRegexp('What to do: '),
     });
   });
@@ -126,12 +126,16 @@ describe('default app (cdk.json)', () => {
     template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: Metric.AssetAccess }, 0);
   });
 
-  it('rolls every alarm into one composite that notifies the topic', () => {
-    const composite = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'))[0];
-    expect(composite.Properties.AlarmName).toBe('Guard-primary-Unhealthy');
-    const rule = JSON.stringify(composite.Properties.AlarmRule);
-    for (const id of ['TokenInvalid', 'TokenExpiring', 'MissingScopes', 'NotSystemUserToken', 'ChecksFailing', 'NoCheckReported', 'RotationFailed']) expect(rule).toContain(id);
-    expect(composite.Properties.OKActions).toHaveLength(1);
+  it('pages through alarms only for what stops the health messages: a dead checker and a failing ledger or bus', () => {
+    // One page per incident: everything a check sees pages once, as a readable Health Changed message.
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    const paging = alarms.filter((a) => a.Properties.AlarmActions?.length).map((a) => a.Properties.AlarmName as string).sort();
+    expect(paging).toEqual(['Guard-primary-NoCheckReported', 'Guard-primary-NotificationsFailing']);
+    for (const a of alarms.filter((x) => x.Properties.AlarmActions?.length)) {
+      expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/AlarmTopic/) }]);
+      expect(a.Properties.OKActions).toHaveLength(1);
+    }
+    template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 0);
   });
 
   it('encrypts the topic with a rotating customer key CloudWatch may use, and refuses non-TLS publishers', () => {
@@ -178,7 +182,7 @@ describe('two tokens of one app in one stack', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 3);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 2);
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
   });
 
