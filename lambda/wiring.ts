@@ -6,7 +6,7 @@ import { GraphClient } from './adapters/graph-client';
 import { HealthEvents } from './adapters/health-events';
 import { HealthLedger } from './adapters/health-ledger';
 import { MetricsPublisher } from './adapters/metrics-publisher';
-import { readRuntimeConfig } from './adapters/runtime-config';
+import { readLedgerConfig, readRuntimeConfig } from './adapters/runtime-config';
 import { SecretsStore } from './adapters/secrets-store';
 import { OutcomeDeps, RotationDeps } from './app/ports';
 
@@ -18,6 +18,7 @@ let cached: FunctionDeps | undefined;
 export function deps(): FunctionDeps {
   if (cached) return cached;
   const config = readRuntimeConfig(process.env);
+  const ledger = readLedgerConfig(process.env);
   cached = {
     config,
     store: new SecretsStore(new SecretsManagerClient({})),
@@ -26,10 +27,10 @@ export function deps(): FunctionDeps {
     now: () => new Date(),
     metrics: new MetricsPublisher(),
     logger,
-    ledger: new HealthLedger(config.ledgerTableName),
+    ledger: new HealthLedger(ledger.ledgerTableName),
     events: new HealthEvents([config.tokenSecretArn]),
-    ledgerKey: (tokenName) => `${config.ledgerScope}/${tokenName}`,
-    checkFailuresToNotify: config.checkFailuresToNotify,
+    ledgerKey: (tokenName) => `${ledger.ledgerScope}/${tokenName}`,
+    checkFailuresToNotify: ledger.checkFailuresToNotify,
   };
   return cached;
 }

@@ -37,10 +37,21 @@ export interface RuntimeConfig {
   readonly mintSixtyDayTokens: boolean;
   readonly revokePreviousAfterHours?: number;
   readonly httpTimeoutMs: number;
-  /** The health ledger table and this token's key scope (`<scope>/<tokenName>`). */
+}
+
+/** Where a function records outcomes: the health ledger table, its key scope (`<scope>/<tokenName>`), and when check-failed is news. */
+export interface LedgerConfig {
   readonly ledgerTableName: string;
   readonly ledgerScope: string;
   readonly checkFailuresToNotify: number;
+}
+
+export function readLedgerConfig(env: Env): LedgerConfig {
+  return {
+    ledgerTableName: required(env, EnvVar.LedgerTableName),
+    ledgerScope: optional(env, EnvVar.LedgerScope) ?? GUARD_LEDGER_SCOPE,
+    checkFailuresToNotify: Math.floor(positiveNumber(env, EnvVar.CheckFailuresToNotify, 3)!),
+  };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -90,8 +101,5 @@ export function readRuntimeConfig(env: Env): RuntimeConfig {
     mintSixtyDayTokens: (optional(env, EnvVar.MintSixtyDayTokens) ?? 'true') === 'true',
     revokePreviousAfterHours: positiveNumber(env, EnvVar.RevokePreviousAfterHours, undefined),
     httpTimeoutMs: positiveNumber(env, EnvVar.HttpTimeoutMs, 5000)!,
-    ledgerTableName: required(env, EnvVar.LedgerTableName),
-    ledgerScope: optional(env, EnvVar.LedgerScope) ?? GUARD_LEDGER_SCOPE,
-    checkFailuresToNotify: Math.floor(positiveNumber(env, EnvVar.CheckFailuresToNotify, 3)!),
   };
 }
