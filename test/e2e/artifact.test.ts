@@ -154,7 +154,7 @@ const SCENARIOS: Scenario[] = [
   },
   { name: 'silent checker', token: 'basic', setup: (s) => fresh(s), silentAfter: 2, expected: ['NoCheckReported'] },
   // The table goes away mid-run: verdicts and health metrics carry on, and the pager's watchdog pages instead.
-  { name: 'health ledger unreachable', token: 'basic', setup: (s) => fresh(s), breakState: (s) => s.ledger.ddb.stop(), expected: ['NotificationsFailing'] },
+  ...CONFIG.tokens.map((t): Scenario => ({ name: `health ledger unreachable (${t.name})`, token: t.name, setup: (s) => fresh(s), breakState: (s) => s.ledger.ddb.stop(), checks: 5, expected: ['NotificationsFailing'] })),
   {
     name: 'hand-made rotation accepted',
     token: 'basic',
