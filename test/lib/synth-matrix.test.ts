@@ -201,7 +201,7 @@ describe('alarm topic publishers', () => {
     t.resourceCountIs('AWS::SNS::Topic', 0);
     t.resourceCountIs('AWS::SNS::TopicPolicy', 0);
     t.hasResourceProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ Arn: 'arn:aws:sns:us-east-1:111111111111:oncall' })] });
-    t.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmActions: ['arn:aws:sns:us-east-1:111111111111:oncall'] });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('NoCheckReported'), AlarmActions: ['arn:aws:sns:us-east-1:111111111111:oncall'] });
     expect(nagViolations(app)).toEqual([]);
   });
 });
