@@ -50,7 +50,8 @@ export async function handler(event: unknown, context?: LambdaContextLike): Prom
   if (report.outcome === 'healthy') logger.info('token checked', line);
   else logger.warn('token checked', line);
 
-  if (live && recognised.kind === 'scheduled' && report.token?.valid && result.graph && result.token) {
+  // Not after a throttle: Meta asks for no calls until usage drops (the next check tries again).
+  if (live && recognised.kind === 'scheduled' && report.token?.valid && result.graph && result.token && !result.graph.rateLimited) {
     await revokePreviousIfDue(d, result.graph, result.token).catch((e: Error) => logger.warn('revoke step skipped', { error: e.name }));
   }
   return report;
