@@ -339,6 +339,27 @@ describe("Meta's real answers", () => {
     expect(lastMetrics(world)).not.toHaveProperty('TokenValid');
   });
 
+  it('makes no revoke call after a throttled probe; the next check revokes', async () => {
+    // GIVEN refresh mode with a 1-hour grace period, after a refresh whose grace period is over
+    world = await startWorld({ token: CANARY_TOKEN, env: { ...withAssets, [EnvVar.RotationMode]: 'refresh', [EnvVar.RevokePreviousAfterHours]: '1' } });
+    world.graph.addWaba(WABA_ID, { id: PHONE_ID });
+    world.graph.addToken(CANARY_TOKEN, { expiresAt: nowS() + 20 * DAY });
+    expect((await world.rotate()).error).toBeUndefined();
+    world.sm.clock = () => Date.now() / 1000;
+    world.sm.find(world.tokenSecret.arn).versions.get(world.sm.labels(world.tokenSecret.arn).AWSCURRENT)!.created -= 2 * 3600;
+    // WHEN a scheduled check is throttled on a probe
+    world.graph.fault = { kind: 'throttle', code: 80008 };
+    world.graph.faultPath = new RegExp(`/${PHONE_ID}$`);
+    world.graph.faultCount = 1;
+    await check(world);
+    // THEN nothing more is sent, the revoke included
+    const revokes = (): number => world.graph.requests.filter((r) => r.path.endsWith('/oauth/revoke')).length;
+    expect(revokes()).toBe(0);
+    // AND the next check, no longer throttled, revokes the previous token
+    await check(world);
+    expect(revokes()).toBe(1);
+  });
+
   it('reads a 404 HTML page (wrong graphApiBaseUrl) as a configuration problem, without retries', async () => {
     world = await startWorld({ token: CANARY_TOKEN });
     world.graph.addToken(CANARY_TOKEN);
