@@ -23,6 +23,7 @@ export interface FakeSecret {
   lastRotated?: number;
   lastChanged?: number;
   deleted?: boolean;
+  tags?: Record<string, string>;
 }
 
 class ServiceError extends Error {
@@ -36,6 +37,19 @@ class ServiceError extends Error {
 }
 
 const MAX_LABELS = 20;
+/** Tag rules (https://docs.aws.amazon.com/secretsmanager/latest/userguide/managing-secrets_tagging.html): 50 tags, key 128, value 256 characters, letters, digits, spaces and _ . : / = + - @. */
+const MAX_TAGS = 50;
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+function checkTags(tags: readonly { Key: string; Value: string }[]): void {
+  for (const t of tags) {
+    if (!t.Key || t.Key.length > 128 || !TAG_TEXT.test(t.Key)) throw new ServiceError('ValidationException', `Invalid tag key ${JSON.stringify(t.Key).slice(0, 40)}.`);
+    if ((t.Value ?? '').length > 256 || !TAG_TEXT.test(t.Value ?? '')) throw new ServiceError('ValidationException', `Invalid tag value for key ${t.Key}.`);
+  }
+  if (tags.length > MAX_TAGS) throw new ServiceError('ValidationException', `A secret can have at most ${MAX_TAGS} tags.`);
+}
+
+const tagList = (tags: Record<string, string>): { Key: string; Value: string }[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
 export class SecretsManagerFake {
   readonly secrets = new Map<string, FakeSecret>();
@@ -63,9 +77,9 @@ export class SecretsManagerFake {
   }
 
   /** Creates a secret the way the construct does: no value at all, or an initial AWSCURRENT value. */
-  createSecret(name: string, opts: { value?: string; rotationEnabled?: boolean; rotationLambdaArn?: string } = {}): FakeSecret {
+  createSecret(name: string, opts: { value?: string; rotationEnabled?: boolean; rotationLambdaArn?: string; tags?: Record<string, string> } = {}): FakeSecret {
     const arn = `arn:aws:secretsmanager:us-east-1:111111111111:secret:${name}-${randomUUID().slice(0, 6)}`;
-    const secret: FakeSecret = { arn, name, rotationEnabled: opts.rotationEnabled ?? false, rotationLambdaArn: opts.rotationLambdaArn, versions: new Map() };
+    const secret: FakeSecret = { arn, name, rotationEnabled: opts.rotationEnabled ?? false, rotationLambdaArn: opts.rotationLambdaArn, versions: new Map(), tags: opts.tags ? { ...opts.tags } : undefined };
     this.secrets.set(arn, secret);
     if (opts.value !== undefined) this.putValue(secret, randomUUID(), opts.value, ['AWSCURRENT']);
     return secret;
@@ -122,6 +136,7 @@ export class SecretsManagerFake {
       this.failNext.delete(op);
       throw new ServiceError(fail.type, fail.message, fail.status ?? 400);
     }
+    if (op === 'ListSecrets' || op === 'CreateSecret') return this.accountOp(op, input);
     const s = this.find(String(input.SecretId ?? ''));
     switch (op) {
       case 'DescribeSecret': {
@@ -135,7 +150,32 @@ export class SecretsManagerFake {
           VersionIdsToStages: stages,
           LastRotatedDate: s.lastRotated,
           LastChangedDate: s.lastChanged,
+          ...(s.tags ? { Tags: tagList(s.tags) } : {}),
         };
+      }
+      case 'TagResource': {
+        // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_TagResource.html: a key already there is overwritten.
+        const tags = (input.Tags as { Key: string; Value: string }[] | undefined) ?? [];
+        checkTags(tags);
+        s.tags = { ...s.tags, ...Object.fromEntries(tags.map((t) => [t.Key, t.Value])) };
+        if (Object.keys(s.tags).length > MAX_TAGS) throw new ServiceError('ValidationException', `A secret can have at most ${MAX_TAGS} tags.`);
+        return {};
+      }
+      case 'UntagResource': {
+        for (const k of (input.TagKeys as string[] | undefined) ?? []) delete s.tags?.[k];
+        return {};
+      }
+      case 'CancelRotateSecret': {
+        s.rotationEnabled = false;
+        return { ARN: s.arn, Name: s.name };
+      }
+      case 'DeleteSecret': {
+        // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html: a recovery window of 7-30 days unless forced.
+        const days = input.RecoveryWindowInDays as number | undefined;
+        if (input.ForceDeleteWithoutRecovery && days !== undefined) throw new ServiceError('InvalidParameterException', 'You can\'t use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.');
+        if (days !== undefined && (days < 7 || days > 30)) throw new ServiceError('InvalidParameterException', 'RecoveryWindowInDays must be between 7 and 30 days.');
+        s.deleted = true;
+        return { ARN: s.arn, Name: s.name, DeletionDate: this.clock() + (input.ForceDeleteWithoutRecovery ? 0 : (days ?? 30) * 86400) };
       }
       case 'GetSecretValue': {
         const { VersionId, VersionStage } = input as { VersionId?: string; VersionStage?: string };
@@ -201,6 +241,39 @@ export class SecretsManagerFake {
       default:
         throw new ServiceError('UnknownOperationException', `Operation ${op} is not supported by this fake.`);
     }
+  }
+
+  /** Operations on the account rather than one secret. */
+  private accountOp(op: 'ListSecrets' | 'CreateSecret', input: Record<string, unknown>): unknown {
+    if (op === 'CreateSecret') {
+      // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html: the name must be new (a secret
+      // pending deletion still holds it), and a SecretString given here becomes the first version, labelled AWSCURRENT.
+      const name = String(input.Name ?? '');
+      if ([...this.secrets.values()].some((x) => x.name === name)) throw new ServiceError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+      const tags = (input.Tags as { Key: string; Value: string }[] | undefined) ?? [];
+      checkTags(tags);
+      const secret = this.createSecret(name, { tags: tags.length ? Object.fromEntries(tags.map((t) => [t.Key, t.Value])) : undefined });
+      if (typeof input.SecretString === 'string') {
+        const v = this.putValue(secret, String(input.ClientRequestToken ?? randomUUID()), input.SecretString, ['AWSCURRENT']);
+        return { ARN: secret.arn, Name: name, VersionId: v.id };
+      }
+      return { ARN: secret.arn, Name: name };
+    }
+    // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecrets.html: the `name` filter matches a prefix
+    // of the name, ignoring case; secrets scheduled for deletion are left out unless IncludePlannedDeletion; pages of MaxResults.
+    const filters = (input.Filters as { Key: string; Values: string[] }[] | undefined) ?? [];
+    const prefixes = filters.filter((f) => f.Key === 'name').flatMap((f) => f.Values.map((v) => v.toLowerCase()));
+    const all = [...this.secrets.values()]
+      .filter((x) => (input.IncludePlannedDeletion ? true : !x.deleted))
+      .filter((x) => prefixes.length === 0 || prefixes.some((p) => x.name.toLowerCase().startsWith(p)))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    const max = Math.min(Number(input.MaxResults ?? 100), 100);
+    const start = input.NextToken ? Number(Buffer.from(String(input.NextToken), 'base64').toString()) : 0;
+    const page = all.slice(start, start + max);
+    return {
+      SecretList: page.map((x) => ({ ARN: x.arn, Name: x.name, RotationEnabled: x.rotationEnabled, ...(x.tags ? { Tags: tagList(x.tags) } : {}) })),
+      ...(start + max < all.length ? { NextToken: Buffer.from(String(start + max)).toString('base64') } : {}),
+    };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,0 +1,222 @@
+// A loopback fleet for end-to-end tests and the bench: the Graph emulator behind a per-token fault proxy, the Secrets
+// Manager fake holding the fleet's secrets, and SQS queues (sweep + dead letters) whose event source mapping the test
+// drives. The planner and worker entry points run in this process with the real SDK over loopback HTTP.
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { EnvVar, FleetEnvVar, FleetTag } from '../../lambda/contract';
+import { fleetSecretName } from '../../lambda/core/token-settings';
+import { APP_ID, CANARY_APP_SECRET } from '../fakes/canary';
+import { GraphEmulator } from '../fakes/graph-emulator';
+import { SecretsManagerFake } from '../fakes/secrets-manager-fake';
+import { FakeQueue, SqsFake } from '../fakes/sqs-fake';
+
+/** What the proxy does to requests carrying a token (as input_token or bearer). */
+export type TokenFault =
+  | { kind: 'reset'; times?: number } // connection reset (Meta unreachable), `times` requests then fine
+  | { kind: 'waba-throttle'; wabaId: string }; // the WABA's probes answer 80007 with X-Business-Use-Case-Usage
+
+export class FaultProxy {
+  readonly faults = new Map<string, TokenFault & { seen?: number }>();
+  /** Added to every answer, e.g. {"call_count":95,...} to put the app near its limit. */
+  appUsage?: Record<string, number>;
+  baseUrl = '';
+  calls = 0;
+  private server?: Server;
+
+  constructor(private readonly upstream: string) {}
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.calls++;
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const token = url.searchParams.get('input_token') ?? /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const fault = this.faults.get(token);
+    if (fault?.kind === 'reset' && (fault.times === undefined || (fault.seen ?? 0) < fault.times)) {
+      fault.seen = (fault.seen ?? 0) + 1;
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'waba-throttle' && url.pathname.includes(`/${fault.wabaId}/`)) {
+      // Meta's throttling answer for the WhatsApp Business Management quota (code 80007, reference error-codes page),
+      // with the usage header Meta's rate-limiting page documents.
+      res.writeHead(429, {
+        'content-type': 'application/json; charset=UTF-8',
+        'x-business-use-case-usage': JSON.stringify({ [fault.wabaId]: [{ type: 'whatsapp_business_management', call_count: 100, total_cputime: 10, total_time: 10, estimated_time_to_regain_access: 30 }] }),
+      });
+      res.end(JSON.stringify({ error: { message: '(#80007) Rate limit hit', type: 'OAuthException', code: 80007, fbtrace_id: 'AbCdEfGhIj' } }));
+      return;
+    }
+    const upstream = await fetch(`${this.upstream}${url.pathname}${url.search}`, {
+      method: req.method,
+      headers: Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k))) as Record<string, string>,
+      body: req.method === 'GET' || req.method === 'HEAD' ? undefined : Buffer.concat(chunks),
+    });
+    const headers: Record<string, string> = { 'content-type': upstream.headers.get('content-type') ?? 'application/json' };
+    if (this.appUsage) headers['x-app-usage'] = JSON.stringify(this.appUsage);
+    res.writeHead(upstream.status, headers);
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  }
+}
+
+type Planner = typeof import('../../lambda/entrypoints/fleet-planner');
+type Worker = typeof import('../../lambda/entrypoints/fleet-worker');
+type Router = typeof import('../../lambda/entrypoints/fleet-router');
+
+export interface Fleet {
+  readonly name: string;
+  readonly graph: GraphEmulator;
+  readonly proxy: FaultProxy;
+  readonly sm: SecretsManagerFake;
+  readonly sqs: SqsFake;
+  readonly queue: FakeQueue;
+  readonly dlq: FakeQueue;
+  readonly env: Record<string, string>;
+  /** Everything the functions wrote to stdout/stderr. */
+  readonly output: string[];
+  /** Stores a token the way onboarding code would: a secret named for the fleet, tagged with its settings. */
+  addToken(tokenName: string, token: string, tags?: Record<string, string>): void;
+  plan(): Promise<Awaited<ReturnType<Planner['handler']>>>;
+  /** Runs the sweep queue dry through the worker, moving the fake clock past delays and visibility timeouts. */
+  drain(opts?: { concurrency?: number }): Promise<{ invocations: number; responses: SQSBatchResponse[] }>;
+  invokeWorker(event: SQSEvent): Promise<SQSBatchResponse>;
+  invokeRouter(event: unknown): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+const SAVED = { ...process.env };
+
+export async function startFleet(opts: { name?: string; maxReceiveCount?: number; extraEnv?: Record<string, string>; remainingMs?: number } = {}): Promise<Fleet> {
+  const name = opts.name ?? 'clients';
+  const graph = await new GraphEmulator({ appId: APP_ID, appSecret: CANARY_APP_SECRET }).start();
+  const proxy = await new FaultProxy(graph.baseUrl).start();
+  const sm = await new SecretsManagerFake().start();
+  const sqs = await new SqsFake().start();
+  const maxReceiveCount = opts.maxReceiveCount ?? 3;
+  const dlq = sqs.createQueue(`${name}-dead-letters`);
+  const queue = sqs.createQueue(`${name}-sweep`, { visibilityTimeoutSeconds: 360, deadLetter: dlq, maxReceiveCount });
+  const appSecret = sm.createSecret(`whatsapp-token-guard/fleet-app-secret/${name}`, { value: JSON.stringify({ appSecret: CANARY_APP_SECRET }) });
+  const env: Record<string, string> = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDLOOPBACK',
+    AWS_SECRET_ACCESS_KEY: 'loopback',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
+    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+    AWS_MAX_ATTEMPTS: '1',
+    [FleetEnvVar.FleetName]: name,
+    [FleetEnvVar.SweepQueueUrl]: queue.url,
+    [FleetEnvVar.SweepIntervalMinutes]: '15',
+    [FleetEnvVar.PlannerEveryMinutes]: '15',
+    [FleetEnvVar.MaxReceiveCount]: String(maxReceiveCount),
+    [EnvVar.AppSecretArn]: appSecret.arn,
+    [EnvVar.AppId]: APP_ID,
+    [EnvVar.GraphApiBaseUrl]: proxy.baseUrl,
+    [EnvVar.GraphApiVersion]: 'v25.0',
+    [EnvVar.HttpTimeoutMs]: '1000',
+    ...opts.extraEnv,
+  };
+  const output: string[] = [];
+  let modules: { planner: Planner; worker: Worker; router: Router } | undefined;
+
+  // Invocations overlap (the event source runs batches concurrently), so the environment and the output capture are
+  // installed by the first invocation in flight and removed by the last.
+  let inFlight = 0;
+  let restore: (() => void) | undefined;
+  const run = async <T>(fn: (m: { planner: Planner; worker: Worker; router: Router }) => Promise<T>): Promise<T> => {
+    if (inFlight++ === 0) {
+      process.env = { ...SAVED, ...env };
+      const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true));
+      const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true));
+      restore = () => {
+        out.mockRestore();
+        err.mockRestore();
+        process.env = { ...SAVED };
+      };
+    }
+    if (!modules) {
+      jest.isolateModules(() => {
+        modules = { planner: require('../../lambda/entrypoints/fleet-planner'), worker: require('../../lambda/entrypoints/fleet-worker'), router: require('../../lambda/entrypoints/fleet-router') };
+      });
+    }
+    try {
+      return await fn(modules!);
+    } finally {
+      if (--inFlight === 0) restore?.();
+    }
+  };
+  // A short budget keeps the Graph client's own backoff (bounded by the deadline) from dominating the test's run time.
+  const context = (): Context => ({ getRemainingTimeInMillis: () => opts.remainingMs ?? 7_000, functionName: 'fleet-worker', awsRequestId: 'req' }) as unknown as Context;
+
+  const fleet: Fleet = {
+    name,
+    graph,
+    proxy,
+    sm,
+    sqs,
+    queue,
+    dlq,
+    env,
+    output,
+    addToken(tokenName, token, tags = {}) {
+      sm.createSecret(fleetSecretName(name, tokenName), { value: JSON.stringify({ accessToken: token }), tags: { [FleetTag.Fleet]: name, [FleetTag.TokenName]: tokenName, ...tags } });
+    },
+    plan: () => run((m) => m.planner.handler()),
+    invokeWorker: (event) => run((m) => m.worker.handler(event, context())),
+    invokeRouter: (event) => run((m) => m.router.handler(event, context())),
+    async drain(o = {}) {
+      const responses: SQSBatchResponse[] = [];
+      const r = await sqs.drain(queue, async (event) => {
+        const response = await fleet.invokeWorker(event);
+        responses.push(response);
+        return response;
+      }, { concurrency: o.concurrency ?? 3, stepSeconds: 900 });
+      return { ...r, responses };
+    },
+    async stop() {
+      await proxy.stop();
+      await graph.stop();
+      await sm.stop();
+      await sqs.stop();
+    },
+  };
+  return fleet;
+}
+
+/** Log lines (JSON) the functions wrote with the given message. */
+export function logLines(output: readonly string[], message: string): Record<string, unknown>[] {
+  return output
+    .join('')
+    .split('\n')
+    .filter((l) => l.startsWith('{') && l.includes(`"message":"${message}"`))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Sums of the fleet metrics over every EMF line with the Fleet dimension. */
+export function fleetMetricSums(output: readonly string[]): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const l of output.join('').split('\n')) {
+    if (!l.includes('"_aws"')) continue;
+    const emf = JSON.parse(l) as { _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] } } & Record<string, unknown>;
+    const block = emf._aws.CloudWatchMetrics[0];
+    if (!block.Dimensions.some((d) => d.includes('Fleet'))) continue;
+    for (const { Name } of block.Metrics) {
+      const v = emf[Name];
+      const values = Array.isArray(v) ? (v as number[]) : [v as number];
+      sums[Name] = (sums[Name] ?? 0) + values.reduce((a, b) => a + b, 0);
+    }
+  }
+  return sums;
+}
