@@ -9,7 +9,7 @@
 //   no verdict on the last receive -> recorded as check-failed (the ledger has the cause), then thrown: the message goes to the DLQ
 //   a crash (a bug, a poisoned message) -> thrown every time: the message goes to the DLQ without blocking its batch
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { CheckReport, SweepMessage } from '../contract';
+import { CheckReport, GraphUsageSummary, SweepMessage } from '../contract';
 import { problem } from '../core/assess-token';
 import { AWSCURRENT } from '../core/labels';
 import { paceCheck, PacePolicy, DEFAULT_PACE_POLICY, UsageReading } from '../core/plan-sweep';
@@ -65,22 +65,17 @@ export class UsageMemory {
   app?: UsageReading;
   readonly objects = new Map<string, UsageReading>();
 
-  observe(readings: readonly { readonly percent: number; readonly header: string; readonly objectId?: string; readonly regainAccessMinutes?: number }[], at: number): void {
+  observe(readings: readonly GraphUsageSummary[], at: number): void {
     for (const r of readings) {
       const reading: UsageReading = { percent: r.regainAccessMinutes && r.regainAccessMinutes > 0 ? Math.max(100, r.percent) : r.percent, observedAt: at, regainAccessMinutes: r.regainAccessMinutes };
       if (r.header === 'X-App-Usage') this.app = reading;
       else if (r.objectId) this.objects.set(r.objectId, reading);
     }
   }
-
-  /** Meta asked to stop: treat the app as at its limit until a fresher answer says otherwise. */
-  throttled(at: number): void {
-    this.app = { percent: 100, observedAt: at };
-  }
 }
 
 /** Problems that mean "no verdict, try later" rather than "this token is bad". */
-const RATE_LIMITED = new Set(['GraphRateLimited']);
+const RATE_LIMITED: ReadonlySet<string> = new Set(['GraphRateLimited']);
 
 export function tokenRuntimeConfig(fleet: FleetConfig, s: TokenSettings, secretArn: string, skipOptionalProbes: boolean): RuntimeConfig {
   return {
@@ -139,13 +134,10 @@ export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, 
     );
     report = result.report;
     secrets = result.secrets;
-    const usage = (result.graph as (GraphClient & { usage?: readonly { percent: number; header: string; objectId?: string; regainAccessMinutes?: number }[] }) | undefined)?.usage ?? [];
-    d.usage.observe(usage, d.now().getTime());
+    d.usage.observe(result.graph?.usage ?? [], d.now().getTime());
     if (d.usage.app) d.tally.peak('AppUsagePercent', d.usage.app.percent);
-    if (report.problems.some((p) => RATE_LIMITED.has(p.id))) {
-      d.usage.throttled(d.now().getTime());
-      d.tally.add('RateLimited');
-    }
+    // A throttle's own usage header (read above) says whose quota ran out; the check made no further call after it.
+    if (report.problems.some((p) => RATE_LIMITED.has(p.id))) d.tally.add('RateLimited');
   }
 
   if (report.outcome === 'check-failed' && delivery.receiveCount < delivery.maxReceiveCount) {
