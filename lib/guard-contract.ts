@@ -1,7 +1,8 @@
-// The contract's identifiers for consumers of the package (dashboards, alarms, scripts), as static members so
-// every jsii language sees them (jsii ignores `export const`). The values come from lambda/contract.ts, the one
-// place the Lambda and the constructs share.
-import { CONTRACT_VERSION, NAMESPACE, TOKEN_NAME_DIMENSION } from '../lambda/contract';
+// The contract's identifiers for users of the package (dashboards, alarms, scripts), in forms every jsii language
+// sees: enums and static members (jsii ignores `export const` and string-literal unions). The values are those of
+// lambda/contract.ts, the one place the Lambda and the constructs share; test/lib/guard-contract.test.ts keeps
+// both in step.
+import { CONTRACT_VERSION, FLEET_DIMENSION, NAMESPACE, TOKEN_NAME_DIMENSION } from '../lambda/contract';
 
 /** Identifiers of the metrics and secrets contract the guard keeps across minor versions. */
 export class GuardContract {
@@ -11,6 +12,80 @@ export class GuardContract {
   public static readonly NAMESPACE: string = NAMESPACE;
   /** The single dimension of every per-token metric. */
   public static readonly TOKEN_NAME_DIMENSION: string = TOKEN_NAME_DIMENSION;
+  /** The single dimension of every fleet metric. */
+  public static readonly FLEET_DIMENSION: string = FLEET_DIMENSION;
 
   private constructor() {}
+}
+
+/** How new tokens reach the token secret. */
+export enum TokenRotationMode {
+  /** An operator creates each token in Meta Business Settings and hands it in with `whatsapp-token-guard set-token`. */
+  HAND_MADE = 'hand-made',
+  /** The guard exchanges the 60-day token for a new one on a schedule. */
+  REFRESH = 'refresh',
+  /** The guard generates a new token for the system user on a schedule. */
+  MINT = 'mint',
+}
+
+/** A per-token metric of the guard (namespace `WhatsAppTokenGuard`, dimension `TokenName`). */
+export enum GuardMetric {
+  /** 1 when Meta says the token is valid and belongs to the configured app, else 0. Only from completed checks. */
+  TOKEN_VALID = 'TokenValid',
+  /** Days (fractional) until the token expires. Only for tokens that expire. */
+  DAYS_UNTIL_EXPIRY = 'DaysUntilExpiry',
+  /** How many required permissions (scopes) the token lacks. */
+  MISSING_SCOPES = 'MissingScopes',
+  /** 1 when the token is a system-user token, else 0. */
+  SYSTEM_USER_TOKEN = 'SystemUserToken',
+  /** 1 when every configured asset probe succeeds and the number can send, else 0. Only where a probe is configured. */
+  ASSET_ACCESS = 'AssetAccess',
+  /** 1 when a check could not reach a verdict (Meta unreachable, configuration problem), 0 when it did. */
+  CHECK_FAILED = 'CheckFailed',
+  /** 1 per rotation that promoted a new token. */
+  ROTATION_SUCCEEDED = 'RotationSucceeded',
+  /** 1 per rotation step that failed (the token was not promoted). */
+  ROTATION_FAILED = 'RotationFailed',
+}
+
+/** A per-token alarm of the guard. */
+export enum GuardAlarm {
+  /** Meta says the token is invalid, or it belongs to another app. */
+  TOKEN_INVALID = 'TokenInvalid',
+  /** The token expires within the warning window (or is a temporary token). */
+  TOKEN_EXPIRING = 'TokenExpiring',
+  /** The token lacks a required permission. */
+  MISSING_SCOPES = 'MissingScopes',
+  /** The token is not a system-user token. */
+  NOT_SYSTEM_USER_TOKEN = 'NotSystemUserToken',
+  /** A WABA or phone number probe failed, or the number cannot send (only with `wabaId` or `phoneNumberId`). */
+  ASSET_UNREACHABLE = 'AssetUnreachable',
+  /** Checks keep ending without a verdict (Meta unreachable, secret missing or unreadable). */
+  CHECKS_FAILING = 'ChecksFailing',
+  /** No check reported for two intervals: the checker itself is not running. */
+  NO_CHECK_REPORTED = 'NoCheckReported',
+  /** A rotation step failed; AWSCURRENT still holds the previous token. */
+  ROTATION_FAILED = 'RotationFailed',
+}
+
+/** An aggregate metric of a token fleet (namespace `WhatsAppTokenGuard`, dimension `Fleet`). */
+export enum FleetMetric {
+  /** 1 per planner run (the "no sweep ran" heartbeat). */
+  SWEEP_RUNS = 'SweepRuns',
+  /** Tokens the planner queued for a check. */
+  TOKENS_PLANNED = 'TokensPlanned',
+  /** Checks that reached an outcome and were recorded. */
+  TOKENS_CHECKED = 'TokensChecked',
+  /** Checks whose verdict was unhealthy. */
+  TOKENS_UNHEALTHY = 'TokensUnhealthy',
+  /** Checks that found the token expiring within its warning window. */
+  TOKENS_EXPIRING = 'TokensExpiring',
+  /** Checks that gave up without a verdict after the queue's last retry. */
+  CHECK_FAILURES = 'CheckFailures',
+  /** Checks deferred or failed because Meta said to back off. */
+  RATE_LIMITED = 'RateLimited',
+  /** Seconds from the start of the sweep to a check's completion. */
+  SWEEP_DURATION = 'SweepDuration',
+  /** Highest Meta app usage percentage a worker saw. */
+  APP_USAGE_PERCENT = 'AppUsagePercent',
 }

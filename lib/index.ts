@@ -1,10 +1,11 @@
-export * from './whatsapp-token-guard';
-export * from './whatsapp-token-guard-stack';
-export * from './alarm-topic';
-export * from './config';
-export { alarmCatalog, VERDICT_PERIOD_MINUTES } from './token-alarms';
-export type { AlarmId, AlarmSpec } from './token-alarms';
-export { Metric, NAMESPACE, TOKEN_NAME_DIMENSION, Problem, CANDIDATE_LABEL, CONTRACT_VERSION } from '../lambda/contract';
-export * from './guard-contract';
-export { WhatsAppTokenFleet, FleetPropsError } from './whatsapp-token-fleet';
+// The package's public API, compiled by jsii for every language: classes, interfaces and enums only (jsii cannot
+// carry `export const`, free functions, string-literal unions or mapped types). The app's own parts (cdk.json
+// parsing in config.ts, the app stack) are imported from their files by bin/app.ts and are not part of this API.
+export { WhatsAppTokenGuard } from './whatsapp-token-guard';
+export type { WhatsAppTokenGuardProps, TokenRotationOptions } from './whatsapp-token-guard';
+export { WhatsAppTokenFleet } from './whatsapp-token-fleet';
 export type { WhatsAppTokenFleetProps } from './whatsapp-token-fleet';
+export { AlarmTopic } from './alarm-topic';
+export type { AlarmTopicProps } from './alarm-topic';
+export { FleetMetric, GuardAlarm, GuardContract, GuardMetric, TokenRotationMode } from './guard-contract';
+export { NotificationFormat } from './whatsapp-token-guard';

@@ -15,12 +15,14 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, EnvVar, FLEET_SECRET_PREFIX, FleetEnvVar, FleetMetricName } from '../lambda/contract';
+import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, EnvVar, FLEET_SECRET_PREFIX, FleetEnvVar } from '../lambda/contract';
 import { AlarmTopic } from './alarm-topic';
 import { emptyAppSecret } from './empty-secret';
 import { FleetAlarmId, FleetAlarms, fleetMetric } from './private/fleet-alarms';
 import { FleetFunction } from './private/fleet-function';
 import { GuardEntry } from './private/guard-function';
+import { FleetMetric } from './guard-contract';
+import { fleetMetricNameWire } from './private/wire';
 
 /** Sweep intervals the planner can keep: multiples of its 15-minute run (SQS delays reach 15 minutes). */
 export const FLEET_SWEEP_INTERVAL_MINUTES = [15, 30, 60, 120, 180, 240, 360, 720, 1440] as const;
@@ -316,8 +318,9 @@ export class WhatsAppTokenFleet extends Construct {
   }
 
   /** An aggregate metric of this fleet (namespace WhatsAppTokenGuard, dimension Fleet). */
-  metric(name: FleetMetricName, props: { statistic?: string; period?: Duration } = {}): cloudwatch.Metric {
-    return fleetMetric(this.fleetName, name, props.statistic ?? 'Sum', props.period ?? Duration.minutes(this.sweepIntervalMinutes));
+  metric(name: FleetMetric, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    const base = fleetMetric(this.fleetName, fleetMetricNameWire(name), props.statistic ?? 'Sum', props.period ?? Duration.minutes(this.sweepIntervalMinutes));
+    return base.with({ ...props, dimensionsMap: undefined, unit: undefined });
   }
 
   private grantTokenRead(role: iam.Role): void {

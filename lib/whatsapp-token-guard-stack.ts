@@ -11,6 +11,7 @@ import { GuardAppConfig } from './config';
 import { emptyAppSecret } from './empty-secret';
 import { HealthLedgerTable } from './private/health-ledger-table';
 import { DASHBOARD_INTERVAL, WhatsAppTokenGuard } from './whatsapp-token-guard';
+import { rotationModeFromWire } from './private/wire';
 
 export interface WhatsAppTokenGuardStackProps extends StackProps {
   readonly config: GuardAppConfig;
@@ -79,7 +80,7 @@ export class WhatsAppTokenGuardStack extends Stack {
           healthLedger: ledger,
           notificationFormat: config.notificationFormat,
           rotation: {
-            mode: t.rotation.mode,
+            mode: rotationModeFromWire(t.rotation.mode),
             schedule: t.rotation.scheduleDays ? Duration.days(t.rotation.scheduleDays) : undefined,
             systemUserId: t.rotation.systemUserId,
             sixtyDayTokens: t.rotation.sixtyDayTokens,

@@ -18,7 +18,6 @@ import {
   EnvVar,
   EVENT_SOURCE,
   GUARD_LEDGER_SCOPE,
-  MetricName,
   RotationMode,
 } from '../lambda/contract';
 import { allowGuardPublishers, AlarmTopic, topicTarget } from './alarm-topic';
@@ -26,7 +25,9 @@ import { emptyAppSecret, emptyRetainedSecret } from './empty-secret';
 import { CheckerFunction } from './checker-function';
 import { CHECK_INTERVAL_MINUTES, EXAMPLE_APP_ID, MAX_ROTATION_DAYS, NUMERIC_ID, TOKEN_NAME } from './config';
 import { CHECKER_COMPONENT, GuardTag } from './guard-tags';
+import { GuardAlarm, GuardMetric, TokenRotationMode } from './guard-contract';
 import { guardMetric } from './guard-metrics';
+import { metricNameWire, rotationModeFromWire, rotationModeWire } from './private/wire';
 import { addTokenWidgets } from './token-dashboard';
 import { AlarmId, TokenAlarms } from './token-alarms';
 import { grantLedgerItems, HealthLedgerTable } from './private/health-ledger-table';
@@ -36,11 +37,11 @@ export { NotificationFormat } from './private/health-notifications';
 
 export interface TokenRotationOptions {
   /**
-   * How new tokens come in: `hand-made` (an operator hands one in with `whatsapp-token-guard set-token`),
-   * `refresh` (exchange the 60-day token for a new one) or `mint` (generate one for the system user).
-   * @default 'hand-made'
+   * How new tokens come in: `HAND_MADE` (an operator hands one in with `whatsapp-token-guard set-token`),
+   * `REFRESH` (exchange the 60-day token for a new one) or `MINT` (generate one for the system user).
+   * @default TokenRotationMode.HAND_MADE
    */
-  readonly mode?: RotationMode;
+  readonly mode?: TokenRotationMode;
   /**
    * Time between automatic rotations (refresh and mint only); at most 45 days, well inside a 60-day token's life.
    * @default Duration.days(30)
@@ -197,14 +198,16 @@ export class WhatsAppTokenGuard extends Construct {
   readonly healthLedger: dynamodb.ITable;
   /** This token's partition key in the health ledger: `guard/<tokenName>`. */
   readonly ledgerKey: string;
-  readonly alarms: Readonly<Partial<Record<AlarmId, cloudwatch.IAlarm>>>;
-  readonly rotationMode: RotationMode;
+  /** Every alarm this guard created for its token. */
+  readonly alarms: cloudwatch.IAlarm[];
+  readonly rotationMode: TokenRotationMode;
+  private readonly alarmsById: Partial<Record<AlarmId, cloudwatch.IAlarm>>;
 
   constructor(scope: Construct, id: string, props: WhatsAppTokenGuardProps) {
     super(scope, id);
     const v = validate(props, Stack.of(this));
     this.tokenName = props.tokenName;
-    this.rotationMode = v.mode;
+    this.rotationMode = rotationModeFromWire(v.mode);
     const stackName = Stack.of(this).stackName;
 
     // Cost allocation and ownership per token, and the contract `token-guard` finds guards by (lib/guard-tags.ts).
@@ -276,7 +279,8 @@ export class WhatsAppTokenGuard extends Construct {
       assetProbes: Boolean(props.wabaId || props.phoneNumberId),
       topic: this.alarmTopic,
     });
-    this.alarms = alarms.alarms;
+    this.alarmsById = alarms.alarms;
+    this.alarms = Object.values(alarms.alarms).filter((a) => a !== undefined);
 
     new HealthNotifications(this, 'Notifications', {
       topic: this.alarmTopic,
@@ -380,9 +384,37 @@ export class WhatsAppTokenGuard extends Construct {
     return this.tokenSecret.grantRead(grantee);
   }
 
-  /** A metric of the contract for this token (namespace WhatsAppTokenGuard, dimension TokenName). */
-  metric(name: MetricName, options: { statistic?: string; period?: Duration } = {}): cloudwatch.Metric {
-    return guardMetric(name, this.tokenName, options.statistic ?? 'Minimum', options.period ?? Duration.minutes(15));
+  /**
+   * One of this guard's alarms, to add actions or compose your own; undefined for an alarm it does not create
+   * (`ASSET_UNREACHABLE` without `wabaId` or `phoneNumberId`).
+   */
+  alarm(id: GuardAlarm): cloudwatch.IAlarm | undefined {
+    return this.alarmsById[id];
+  }
+
+  /**
+   * A metric of the contract for this token: namespace `WhatsAppTokenGuard`, dimension `TokenName`, the contract's
+   * unit. `props` may set the statistic, period, label and the like; the name and dimension stay fixed.
+   * @default - statistic Minimum over 15 minutes
+   */
+  metric(name: GuardMetric, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    const base = guardMetric(metricNameWire(name), this.tokenName, props.statistic ?? 'Minimum', props.period ?? Duration.minutes(15));
+    return base.with({ ...props, dimensionsMap: undefined, unit: undefined });
+  }
+
+  /** 1 when Meta says the token is valid and belongs to the app, else 0 (Minimum over 15 minutes unless `props` says otherwise). */
+  metricTokenValid(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(GuardMetric.TOKEN_VALID, props);
+  }
+
+  /** Days until the token expires; absent for tokens that never expire (Minimum over 15 minutes unless `props` says otherwise). */
+  metricDaysUntilExpiry(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(GuardMetric.DAYS_UNTIL_EXPIRY, props);
+  }
+
+  /** 1 when a check could not reach a verdict, 0 when it did (Minimum over 15 minutes unless `props` says otherwise). */
+  metricCheckFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(GuardMetric.CHECK_FAILED, props);
   }
 }
 
@@ -480,7 +512,7 @@ function validate(props: WhatsAppTokenGuardProps, stack: Stack): Validated {
   if (!Number.isInteger(failuresToAlarm) || failuresToAlarm < 1 || failuresToAlarm > 10) {
     throw new GuardPropsError('checkFailuresToAlarm', `must be a whole number from 1 to 10, got ${failuresToAlarm}`, 'Use 3.');
   }
-  const mode = props.rotation?.mode ?? 'hand-made';
+  const mode: RotationMode = props.rotation?.mode ? rotationModeWire(props.rotation.mode) : 'hand-made';
   let rotationDays: number | undefined;
   if (mode !== 'hand-made') {
     rotationDays = (props.rotation?.schedule ?? Duration.days(30)).toDays({ integral: false });

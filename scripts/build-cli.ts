@@ -9,7 +9,7 @@ import * as esbuild from 'esbuild';
 const ROOT = path.join(__dirname, '..');
 export const CLI_FILE = path.join(ROOT, 'dist', 'cli', 'whatsapp-token-guard.js');
 
-async function main(): Promise<void> {
+export async function buildCli(): Promise<void> {
   const t0 = Date.now();
   const result = await esbuild.build({
     absWorkingDir: ROOT,
@@ -35,7 +35,9 @@ async function main(): Promise<void> {
   process.stderr.write(`Built the operator command in ${Date.now() - t0} ms: ${(fs.statSync(CLI_FILE).size / 1024).toFixed(0)} KiB (dist/cli)\n`);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  buildCli().catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

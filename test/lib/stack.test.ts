@@ -10,6 +10,7 @@ import { WhatsAppTokenGuard } from '../../lib/whatsapp-token-guard';
 import { WhatsAppTokenGuardStack } from '../../lib/whatsapp-token-guard-stack';
 import { Stack } from 'aws-cdk-lib';
 import { canaryForms, CANARY_APP_SECRET, CANARY_TOKEN } from '../fakes/canary';
+import { TokenRotationMode } from '../../lib/guard-contract';
 
 const CDK_JSON = JSON.parse(fs.readFileSync(path.join(__dirname, '../../cdk.json'), 'utf8'));
 const ENV = { account: '111111111111', region: 'us-east-1' };
@@ -223,7 +224,7 @@ describe('WhatsAppTokenGuard construct', () => {
   });
 
   it('schedules mint rotation and passes the system user', () => {
-    const { template } = stackWith({ rotation: { mode: 'mint', systemUserId: '122098765432101234', schedule: Duration.days(20) } });
+    const { template } = stackWith({ rotation: { mode: TokenRotationMode.MINT, systemUserId: '122098765432101234', schedule: Duration.days(20) } });
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(20 days)' } });
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ROTATION_MODE: 'mint', SYSTEM_USER_ID: '122098765432101234', MINT_SIXTY_DAY_TOKENS: 'true' }) } });
   });
@@ -233,8 +234,8 @@ describe('WhatsAppTokenGuard construct', () => {
     [{ appId: 'my-app' }, /prop "appId"/],
     [{ checkInterval: Duration.minutes(7) }, /prop "checkInterval" must be one of 5, 10, 15, 20, 30, 60/],
     [{ expiryWarningDays: 0 }, /prop "expiryWarningDays"/],
-    [{ rotation: { mode: 'refresh' as const, schedule: Duration.days(59) } }, /prop "rotation.schedule" must be whole days from 1 to 45/],
-    [{ rotation: { mode: 'mint' as const } }, /prop "rotation.systemUserId" is required in mint mode/],
+    [{ rotation: { mode: TokenRotationMode.REFRESH, schedule: Duration.days(59) } }, /prop "rotation.schedule" must be whole days from 1 to 45/],
+    [{ rotation: { mode: TokenRotationMode.MINT } }, /prop "rotation.systemUserId" is required in mint mode/],
     [{ rotation: { schedule: Duration.days(30) } }, /only used by the refresh and mint modes/],
   ])('throws at synth for %p, naming the prop', (props, message) => {
     expect(() => stackWith(props)).toThrow(message);

@@ -23,6 +23,8 @@ const ALLOWED = [
   /^dist\/cli\/whatsapp-token-guard\.js$/,
   /^assets\/lambda\/[a-z-]+\.js$/,
   /^assets\/manifest\.json$/,
+  /^\.jsii$/,
+  /^API\.md$/,
 ];
 
 let dir: string;
@@ -54,11 +56,18 @@ describe('npm pack', () => {
     expect(unexpected).toEqual([]);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(files.some((f) => /^(test|cdk\.out|bench|scripts|lambda|bin)\//.test(f))).toBe(false);
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'dist/lib/index.js', 'dist/lib/index.d.ts', PKG.bin['whatsapp-token-guard'], 'assets/lambda/router.js']));
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'API.md', '.jsii', 'dist/lib/index.js', 'dist/lib/index.d.ts', PKG.bin['whatsapp-token-guard'], 'assets/lambda/router.js']));
   });
 });
 
 describe('a CDK app that installed the tarball', () => {
+  it('has the jsii assembly Construct Hub and the other languages read, with the constructs in it', () => {
+    const assembly = JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', PKG.name, '.jsii'), 'utf8')) as { name: string; types: Record<string, unknown>; targets?: Record<string, unknown> };
+    expect(assembly.name).toBe(PKG.name);
+    expect(Object.keys(assembly.types)).toEqual(expect.arrayContaining([`${PKG.name}.WhatsAppTokenGuard`, `${PKG.name}.WhatsAppTokenFleet`, `${PKG.name}.GuardContract`]));
+    expect(assembly.targets).toHaveProperty('python');
+  });
+
   it('installs no bundler or TypeScript tooling with it', () => {
     for (const tool of ['esbuild', 'tsx', 'typescript', 'ts-node']) expect(fs.existsSync(path.join(dir, 'node_modules', tool))).toBe(false);
   });
