@@ -46,6 +46,8 @@ export enum GuardMetric {
   ROTATION_SUCCEEDED = 'RotationSucceeded',
   /** 1 per rotation step that failed (the token was not promoted). */
   ROTATION_FAILED = 'RotationFailed',
+  /** 1 per check or rotation whose health ledger write or event put failed (emitted only then). */
+  NOTIFICATION_FAILED = 'NotificationFailed',
 }
 
 /** A per-token alarm of the guard. */
@@ -66,6 +68,8 @@ export enum GuardAlarm {
   NO_CHECK_REPORTED = 'NoCheckReported',
   /** A rotation step failed; AWSCURRENT still holds the previous token. */
   ROTATION_FAILED = 'RotationFailed',
+  /** Checks keep failing to update the health ledger or put their events: health messages are not being sent. */
+  NOTIFICATIONS_FAILING = 'NotificationsFailing',
 }
 
 /** An aggregate metric of a token fleet (namespace `WhatsAppTokenGuard`, dimension `Fleet`). */

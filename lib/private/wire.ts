@@ -24,6 +24,7 @@ const METRIC: { readonly [m in GuardMetric]: MetricName } = {
   [GuardMetric.CHECK_FAILED]: 'CheckFailed',
   [GuardMetric.ROTATION_SUCCEEDED]: 'RotationSucceeded',
   [GuardMetric.ROTATION_FAILED]: 'RotationFailed',
+  [GuardMetric.NOTIFICATION_FAILED]: 'NotificationFailed',
 };
 
 const FLEET_METRIC: { readonly [m in FleetMetric]: FleetMetricName } = {
