@@ -2,7 +2,7 @@
 // alarms the construct builds from it, and the README users read.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Metric, METRIC_UNIT } from '../../lambda/contract';
+import { APP_ID_DIMENSION, AppMetric, Metric, METRIC_UNIT } from '../../lambda/contract';
 import { alarmCatalog, alarmDescription } from '../../lib/token-alarms';
 
 const README = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
@@ -11,6 +11,16 @@ const catalog = alarmCatalog({ tokenName: 't', checkIntervalMinutes: 15, expiryW
 describe('public contract', () => {
   it.each(Object.values(Metric))('documents metric %s in the README with its unit', (name) => {
     expect(README).toMatch(new RegExp(`\\| \`${name}\` \\| ${METRIC_UNIT[name]} \\| TokenName \\|`));
+  });
+
+  it.each(Object.values(AppMetric))('documents the app-level metric %s in the README with its unit and its AppId dimension', (name) => {
+    expect(README).toMatch(new RegExp(`\\| \`${name}\` \\| Percent \\| ${APP_ID_DIMENSION} \\|`));
+  });
+
+  it.each(['GraphRateLimited', 'GraphUsageHigh', 'TokenRefusedByProbe', 'GraphConfig', 'AppTokenRejected'] as const)('names the ChecksFailing cause %s in the README runbook and the alarm description', (id) => {
+    const row = README.split('\n').find((l) => l.startsWith('| `ChecksFailing`'))!;
+    expect(row).toContain(`\`${id}\``);
+    expect(catalog.find((a) => a.id === 'ChecksFailing')!.problems).toContain(id);
   });
 
   it.each(catalog.map((a) => a.id))('documents alarm %s with a runbook in the README', (id) => {
