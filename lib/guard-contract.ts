@@ -2,7 +2,7 @@
 // sees: enums and static members (jsii ignores `export const` and string-literal unions). The values are those of
 // lambda/contract.ts, the one place the Lambda and the constructs share; test/lib/guard-contract.test.ts keeps
 // both in step.
-import { CONTRACT_VERSION, FLEET_DIMENSION, NAMESPACE, TOKEN_NAME_DIMENSION } from '../lambda/contract';
+import { CONTRACT_VERSION, EVENT_DETAIL_VERSION, EVENT_SOURCE, EventDetailType, FLEET_DIMENSION, NAMESPACE, TOKEN_NAME_DIMENSION } from '../lambda/contract';
 
 /** Identifiers of the metrics and secrets contract the guard keeps across minor versions. */
 export class GuardContract {
@@ -14,6 +14,27 @@ export class GuardContract {
   public static readonly TOKEN_NAME_DIMENSION: string = TOKEN_NAME_DIMENSION;
   /** The single dimension of every fleet metric. */
   public static readonly FLEET_DIMENSION: string = FLEET_DIMENSION;
+  /** `source` of every event the guard puts on the account's default event bus. */
+  public static readonly EVENT_SOURCE: string = EVENT_SOURCE;
+  /** `detail.version` of the guard's events; a new major version changes or removes a field. */
+  public static readonly EVENT_DETAIL_VERSION: string = EVENT_DETAIL_VERSION;
+
+  private constructor() {}
+}
+
+/**
+ * `detail-type` of each event the guard puts on the default bus (source `GuardContract.EVENT_SOURCE`), as strings for
+ * EventBridge rule patterns in any language.
+ */
+export class GuardEventType {
+  /** The token's status or set of problems changed since the last event. */
+  public static readonly HEALTH_CHANGED: string = EventDetailType.HealthChanged;
+  /** The token reached an expiry milestone (30, 14, 7, 3 or 1 days left). */
+  public static readonly APPROACHING_EXPIRATION: string = EventDetailType.ApproachingExpiration;
+  /** A rotation promoted a new token. */
+  public static readonly ROTATED: string = EventDetailType.Rotated;
+  /** A rotation failed; AWSCURRENT still holds the previous token. */
+  public static readonly ROTATION_FAILED: string = EventDetailType.RotationFailed;
 
   private constructor() {}
 }

@@ -7,5 +7,5 @@ export { WhatsAppTokenFleet } from './whatsapp-token-fleet';
 export type { WhatsAppTokenFleetProps } from './whatsapp-token-fleet';
 export { AlarmTopic } from './alarm-topic';
 export type { AlarmTopicProps } from './alarm-topic';
-export { FleetMetric, GuardAlarm, GuardContract, GuardMetric, TokenRotationMode } from './guard-contract';
+export { FleetMetric, GuardAlarm, GuardContract, GuardEventType, GuardMetric, TokenRotationMode } from './guard-contract';
 export { NotificationFormat } from './whatsapp-token-guard';

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as contract from '../../lambda/contract';
-import { FleetMetric, GuardAlarm, GuardContract, GuardMetric, TokenRotationMode } from '../../lib/guard-contract';
+import { FleetMetric, GuardAlarm, GuardContract, GuardEventType, GuardMetric, TokenRotationMode } from '../../lib/guard-contract';
 import { alarmCatalog } from '../../lib/token-alarms';
 import { WhatsAppTokenGuard } from '../../lib/whatsapp-token-guard';
 
@@ -32,6 +32,13 @@ describe('public enums and GuardContract', () => {
     expect(GuardContract.NAMESPACE).toBe(contract.NAMESPACE);
     expect(GuardContract.TOKEN_NAME_DIMENSION).toBe(contract.TOKEN_NAME_DIMENSION);
     expect(GuardContract.FLEET_DIMENSION).toBe(contract.FLEET_DIMENSION);
+    expect(GuardContract.EVENT_SOURCE).toBe(contract.EVENT_SOURCE);
+    expect(GuardContract.EVENT_DETAIL_VERSION).toBe(contract.EVENT_DETAIL_VERSION);
+  });
+
+  it('name every event detail type as a string for rule patterns', () => {
+    const statics = Object.entries(Object.getOwnPropertyDescriptors(GuardEventType)).filter(([k, d]) => k !== 'name' && typeof d.value === 'string').map(([, d]) => d.value as string);
+    expect(statics.sort()).toEqual(Object.values(contract.EventDetailType).sort());
   });
 });
 

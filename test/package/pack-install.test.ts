@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as ts from 'typescript';
 import { readManifest, sha256 } from '../../scripts/build-lambda';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -26,6 +27,15 @@ const ALLOWED = [
   /^\.jsii$/,
   /^API\.md$/,
 ];
+
+/** The first TypeScript block of the README's "Use it in your CDK app" section, exactly as written. */
+function readmeExample(): string {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Use it in your CDK app'));
+  const block = /```ts\n([\s\S]*?)\n```/.exec(section);
+  if (!block) throw new Error('README: no ```ts block under "Use it in your CDK app"');
+  return `${block[1]}\n`;
+}
 
 let dir: string;
 let files: string[];
@@ -103,19 +113,8 @@ describe('a CDK app that installed the tarball', () => {
     for (const [entry, built] of Object.entries(manifest.entries)) expect(sha256(path.join(codeDir, `${entry}.js`))).toBe(built.sha256);
   });
 
-  it('type-checks a TypeScript consumer against the shipped declarations through the exports map', () => {
-    fs.writeFileSync(
-      path.join(dir, 'consumer.ts'),
-      [
-        "import { App, Stack } from 'aws-cdk-lib';",
-        "import * as iam from 'aws-cdk-lib/aws-iam';",
-        `import { GuardContract, WhatsAppTokenGuard } from '${PKG.name}';`,
-        "const stack = new Stack(new App(), 'Consumer');",
-        "const guard = new WhatsAppTokenGuard(stack, 'Guard', { tokenName: 'primary', appId: '1234567890123456' });",
-        "guard.grantReadToken(new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }));",
-        'export const version: string = GuardContract.VERSION;',
-      ].join('\n'),
-    );
+  it('type-checks the README\'s "Use it in your CDK app" example against the shipped declarations, through the exports map', () => {
+    fs.writeFileSync(path.join(dir, 'consumer.ts'), readmeExample());
     fs.writeFileSync(
       path.join(dir, 'tsconfig.json'),
       JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', noEmit: true, skipLibCheck: true, types: [] }, files: ['consumer.ts'] }),
@@ -124,6 +123,21 @@ describe('a CDK app that installed the tarball', () => {
     const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', dir], { encoding: 'utf8' });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
+  });
+
+  it('synthesizes the README example as written: the guard, the reader\'s grant, the alarm and the event rule', () => {
+    // GIVEN the README block, transpiled as a TypeScript user's build would
+    const js = ts.transpileModule(readmeExample(), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+    fs.writeFileSync(path.join(dir, 'readme-app.js'), js);
+    const outdir = path.join(dir, 'cdk.out.readme');
+    // WHEN
+    execFileSync(process.execPath, ['readme-app.js'], { cwd: dir, stdio: 'pipe', env: { ...process.env, CDK_OUTDIR: outdir } });
+    // THEN
+    const template = JSON.stringify(JSON.parse(fs.readFileSync(path.join(outdir, 'Messaging.template.json'), 'utf8')));
+    expect(template).toContain('"Handler":"router.handler"');
+    expect(template).toContain('"source":["whatsapp-token-guard"],"detail-type":["WhatsApp Token Health Changed"]');
+    expect(template).toContain('"MetricName":"DaysUntilExpiry"');
+    expect(template).toMatch(/"Action":"secretsmanager:GetSecretValue"|"secretsmanager:GetSecretValue"/);
   });
 
   it('runs the installed operator command through `npx --no-install`', () => {
