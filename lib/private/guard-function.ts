@@ -38,7 +38,8 @@ export class GuardFunction extends lambda.Function {
     }
     super(scope, id, {
       ...options,
-      code: lambda.Code.fromAsset(ASSET_DIR),
+      // Only this entry's bundle goes into the function's zip (the folder holds every entry point's).
+      code: lambda.Code.fromAsset(ASSET_DIR, { exclude: ['*', `!${entry}.js`] }),
       handler: `${entry}.handler`,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
