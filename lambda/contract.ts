@@ -397,6 +397,8 @@ export const FleetMetric = {
   SweepDuration: 'SweepDuration',
   /** Highest X-App-Usage percentage (max of call_count, total_cputime, total_time) a worker saw. */
   AppUsagePercent: 'AppUsagePercent',
+  /** Checks whose ledger row or health event could not be written (the next check catches up). */
+  NotificationFailed: 'NotificationFailed',
 } as const;
 export type FleetMetricName = (typeof FleetMetric)[keyof typeof FleetMetric];
 
@@ -410,6 +412,7 @@ export const FLEET_METRIC_UNIT: Record<FleetMetricName, 'Count' | 'Seconds' | 'P
   RateLimited: 'Count',
   SweepDuration: 'Seconds',
   AppUsagePercent: 'Percent',
+  NotificationFailed: 'Count',
 };
 
 /**
@@ -452,7 +455,7 @@ export interface SweepMessage {
   readonly v: typeof SWEEP_MESSAGE_VERSION;
   readonly fleet: string;
   readonly token: string;
-  /** The secret's name (`<prefix><fleet>/<token>`). */
+  /** The secret's ARN (its name is `<prefix><fleet>/<token>`). */
   readonly secretId: string;
   /** The secret's tags as listed by the planner; the worker validates them (a bad tag fails only this token). */
   readonly tags: Readonly<Record<string, string>>;

@@ -4,18 +4,34 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { FleetConfig, readFleetConfig, readSweepConfig, SweepConfig } from './adapters/fleet-config';
 import { FleetSecrets } from './adapters/fleet-secrets';
 import { FleetTally } from './adapters/fleet-tally';
 import { GraphClient } from './adapters/graph-client';
+import { HealthEvents } from './adapters/health-events';
+import { HealthLedger } from './adapters/health-ledger';
+import { readLedgerConfig } from './adapters/runtime-config';
 import { SecretsStore } from './adapters/secrets-store';
 import { SweepQueue } from './adapters/sweep-queue';
-import { FleetCheckDeps, OutcomeRecorder, UsageMemory } from './app/check-fleet-token';
+import { FleetCheckDeps, ledgerOutcomes, OutcomeRecorder, UsageMemory } from './app/check-fleet-token';
 
 export const fleetLogger = new Logger({ serviceName: 'whatsapp-token-guard-fleet' });
 
-/** Until the health ledger is wired in, an outcome is recorded by the check's log line and the fleet tally only. */
-const logOnly: OutcomeRecorder = { record: async () => undefined };
+/** The health ledger and events of the fleet: items `<fleet>/<token>`, events naming the token's secret. */
+function outcomes(fleet: FleetConfig, tally: Pick<FleetTally, 'add'>): OutcomeRecorder {
+  const ledger = readLedgerConfig(process.env);
+  const bus = new EventBridgeClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 } });
+  return ledgerOutcomes({
+    ledger: new HealthLedger(ledger.ledgerTableName),
+    events: (secretArn) => new HealthEvents([secretArn], bus),
+    tally,
+    logger: fleetLogger,
+    now: () => new Date(),
+    ledgerKey: (tokenName) => `${fleet.fleetName}/${tokenName}`,
+    checkFailuresToNotify: ledger.checkFailuresToNotify,
+  });
+}
 
 function graphFactory(config: FleetConfig): FleetCheckDeps['graph'] {
   return (appSecret, deadline) => new GraphClient({ baseUrl: config.graphApiBaseUrl, version: config.graphApiVersion, appId: config.appId, appSecret, timeoutMs: config.httpTimeoutMs, deadline });
@@ -27,16 +43,17 @@ export function fleetWorkerDeps(): FleetCheckDeps & { readonly sweep: SweepConfi
   if (worker) return worker;
   const fleet = readFleetConfig(process.env);
   const sweep = readSweepConfig(process.env);
+  const tally = new FleetTally(fleet.fleetName);
   worker = {
     fleet,
     sweep,
     store: new SecretsStore(new SecretsManagerClient({})),
     graph: graphFactory(fleet),
     now: () => new Date(),
-    tally: new FleetTally(fleet.fleetName),
+    tally,
     queue: new SweepQueue(sweep.queueUrl, new SQSClient({})),
     usage: new UsageMemory(),
-    outcomes: logOnly,
+    outcomes: outcomes(fleet, tally),
     logger: fleetLogger,
   };
   return worker;
@@ -64,6 +81,7 @@ export interface FleetRouterDeps {
   readonly store: SecretsStore;
   readonly graph: FleetCheckDeps['graph'];
   readonly now: () => Date;
+  readonly tally: FleetTally;
   readonly outcomes: OutcomeRecorder;
   readonly logger: Logger;
 }
@@ -72,6 +90,7 @@ export function fleetRouterDeps(): FleetRouterDeps {
   if (router) return router;
   const fleet = readFleetConfig(process.env);
   const client = new SecretsManagerClient({});
-  router = { fleet, secrets: new FleetSecrets(client), store: new SecretsStore(client), graph: graphFactory(fleet), now: () => new Date(), outcomes: logOnly, logger: fleetLogger };
+  const tally = new FleetTally(fleet.fleetName);
+  router = { fleet, secrets: new FleetSecrets(client), store: new SecretsStore(client), graph: graphFactory(fleet), now: () => new Date(), tally, outcomes: outcomes(fleet, tally), logger: fleetLogger };
   return router;
 }

@@ -113,4 +113,6 @@ export enum FleetMetric {
   SWEEP_DURATION = 'SweepDuration',
   /** Highest Meta app usage percentage a worker saw. */
   APP_USAGE_PERCENT = 'AppUsagePercent',
+  /** Checks whose ledger row or health event could not be written (the next check catches up). */
+  NOTIFICATION_FAILED = 'NotificationFailed',
 }

@@ -4,6 +4,7 @@
 // without a deploy. Resource details live in lib/private/fleet-*.
 import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,14 +16,16 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, EnvVar, FLEET_SECRET_PREFIX, FleetEnvVar } from '../lambda/contract';
-import { AlarmTopic } from './alarm-topic';
+import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, EnvVar, EVENT_SOURCE, FLEET_SECRET_PREFIX, FleetEnvVar } from '../lambda/contract';
+import { AlarmTopic, allowGuardPublishers } from './alarm-topic';
 import { emptyAppSecret } from './empty-secret';
 import { FleetAlarmId, FleetAlarms, fleetMetric } from './private/fleet-alarms';
 import { FleetFunction } from './private/fleet-function';
 import { GuardEntry } from './private/guard-function';
 import { FleetMetric } from './guard-contract';
 import { fleetMetricNameWire } from './private/wire';
+import { grantLedgerItems, HealthLedgerTable } from './private/health-ledger-table';
+import { HealthNotifications, NotificationFormat } from './private/health-notifications';
 
 /** Sweep intervals the planner can keep: multiples of its 15-minute run (SQS delays reach 15 minutes). */
 export const FLEET_SWEEP_INTERVAL_MINUTES = [15, 30, 60, 120, 180, 240, 360, 720, 1440] as const;
@@ -100,6 +103,16 @@ export interface WhatsAppTokenFleetProps {
    */
   readonly dashboardEnabled?: boolean;
   /**
+   * The health ledger (one item per token, `<fleetName>/<token>`). Share one table between a fleet and guards of one stack.
+   * @default - a new on-demand table with point-in-time recovery
+   */
+  readonly healthLedger?: dynamodb.ITable;
+  /**
+   * How health notifications are written on the topic.
+   * @default NotificationFormat.TEXT
+   */
+  readonly notificationFormat?: NotificationFormat;
+  /**
    * Retention of the functions' log groups.
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -143,6 +156,8 @@ export class WhatsAppTokenFleet extends Construct {
   readonly noSweepAlarm: cloudwatch.IAlarm;
   readonly deadLettersAlarm: cloudwatch.IAlarm;
   readonly sweepIntervalMinutes: number;
+  /** The health ledger: each token's status, problems, expiry and history under `<fleetName>/<token>`. */
+  readonly healthLedger: dynamodb.ITable;
   private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: WhatsAppTokenFleetProps) {
@@ -186,7 +201,12 @@ export class WhatsAppTokenFleet extends Construct {
     this.queue = queue;
     this.deadLetterQueue = dlq;
 
+    this.healthLedger = props.healthLedger ?? new HealthLedgerTable(this, 'HealthLedger').table;
     const graphEnv: Record<string, string> = {
+      [EnvVar.LedgerTableName]: this.healthLedger.tableName,
+      [EnvVar.LedgerScope]: props.fleetName,
+      // A fleet retries each check through SQS already; one concluded failure is news.
+      [EnvVar.CheckFailuresToNotify]: '1',
       [EnvVar.AppSecretArn]: this.appSecret.secretArn,
       [EnvVar.AppId]: props.appId,
       [EnvVar.RequiredScopes]: (props.requiredScopes ?? [...DEFAULT_REQUIRED_SCOPES]).join(','),
@@ -214,6 +234,7 @@ export class WhatsAppTokenFleet extends Construct {
     this.workerFunction = worker.function;
     this.grantTokenRead(worker.role);
     this.grantAppSecretRead(worker.role);
+    this.grantOutcomes(worker.role);
     // The worker puts a check back with a delay when Meta's usage headers ask the fleet to slow down.
     queue.grantSendMessages(worker.role);
 
@@ -263,6 +284,7 @@ export class WhatsAppTokenFleet extends Construct {
       }),
     );
     this.grantAppSecretRead(rotation.role);
+    this.grantOutcomes(rotation.role);
     if (props.encryptionKey) props.encryptionKey.grantEncryptDecrypt(new kms.ViaServicePrincipal(`secretsmanager.${stack.region}.amazonaws.com`, rotation.role));
     // Lambda matches aws:SourceArn with ArnLike, so the pattern admits exactly the fleet's secrets.
     rotation.function.addPermission('InvokedBySecretsManager', {
@@ -283,7 +305,10 @@ export class WhatsAppTokenFleet extends Construct {
     }
 
     // ---- Reporting: a fixed set of alarms on aggregate metrics ----
-    this.alarmTopic = props.alarmTopic ?? new AlarmTopic(this, 'AlarmTopic', { email: props.alarmEmail }).topic;
+    if (props.alarmTopic) {
+      this.alarmTopic = props.alarmTopic;
+      allowGuardPublishers(props.alarmTopic);
+    } else this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { email: props.alarmEmail }).topic;
     const alarms = new FleetAlarms(this, 'Alarms', {
       fleetName: props.fleetName,
       sweepIntervalMinutes: v.intervalMinutes,
@@ -298,6 +323,29 @@ export class WhatsAppTokenFleet extends Construct {
     this.sweepIncompleteAlarm = alarms.alarms[FleetAlarmId.SweepIncomplete];
     this.noSweepAlarm = alarms.alarms[FleetAlarmId.NoSweep];
     this.deadLettersAlarm = alarms.alarms[FleetAlarmId.DeadLetters];
+
+    // One readable message per token and incident, naming the client's token, the cause and the fix.
+    new HealthNotifications(this, 'Notifications', {
+      topic: this.alarmTopic,
+      tokenName: `fleet ${props.fleetName}`,
+      ledgerKey: `${props.fleetName}/`,
+      ledgerKeyPrefix: `${props.fleetName}/`,
+      expiryWarningDays: v.warningDays,
+      format: props.notificationFormat ?? NotificationFormat.TEXT,
+    });
+  }
+
+  /** The ledger items of this fleet only (`dynamodb:LeadingKeys` `<fleet>/*`) and events of the guard's own source. */
+  private grantOutcomes(role: iam.Role): void {
+    grantLedgerItems(this.healthLedger, role, `${this.fleetName}/*`, true);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'PutOwnEventsOnDefaultBus',
+        actions: ['events:PutEvents'],
+        resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+        conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
+      }),
+    );
   }
 
   /**

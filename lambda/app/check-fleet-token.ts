@@ -14,7 +14,7 @@ import { problem } from '../core/assess-token';
 import { AWSCURRENT } from '../core/labels';
 import { paceCheck, PacePolicy, DEFAULT_PACE_POLICY, UsageReading } from '../core/plan-sweep';
 import { redact } from '../core/redact';
-import { fleetTokenSettings, TokenSettings } from '../core/token-settings';
+import { fleetSecretName, fleetTokenSettings, TokenSettings } from '../core/token-settings';
 import type { FleetConfig } from '../adapters/fleet-config';
 import type { FleetTally } from '../adapters/fleet-tally';
 import type { GraphClient } from '../adapters/graph-client';
@@ -22,10 +22,25 @@ import type { RuntimeConfig } from '../adapters/runtime-config';
 import type { SecretsStore } from '../adapters/secrets-store';
 import type { SweepQueue } from '../adapters/sweep-queue';
 import { checkToken } from './check-token';
+import type { OutcomeDeps } from './ports';
+import { recordOutcome } from './record-outcome';
 
 /** Records one token's outcome (ledger and events); `key` is `<fleet>/<token>`. Failures are the recorder's to log and count. */
 export interface OutcomeRecorder {
   record(token: { readonly name: string; readonly key: string; readonly secretId: string }, report: CheckReport): Promise<void>;
+}
+
+/**
+ * The fleet's recorder: the same recordOutcome as every entry point (ledger, then events), keyed `<fleet>/<token>`.
+ * Per-token metrics are not published in a fleet; a ledger or bus failure is counted on the fleet tally instead.
+ */
+export function ledgerOutcomes(d: Omit<OutcomeDeps, 'metrics' | 'events'> & { readonly tally: Pick<FleetTally, 'add'>; readonly events: (secretArn: string) => OutcomeDeps['events'] }): OutcomeRecorder {
+  const metrics: OutcomeDeps['metrics'] = { publish: (_token, values) => (values.NotificationFailed ? d.tally.add('NotificationFailed') : undefined) };
+  return {
+    async record(token, report) {
+      await recordOutcome({ ...d, metrics, events: d.events(token.secretId) }, { name: token.name }, report);
+    },
+  };
 }
 
 export interface FleetCheckDeps {
@@ -112,7 +127,12 @@ export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, 
   const fleet = d.fleet.fleetName;
   const key = `${fleet}/${message.token}`;
   if (message.fleet !== fleet) throw new CheckNotConcludedError(`message for fleet "${message.fleet}" reached the worker of fleet "${fleet}"; refused`);
-  const settings = fleetTokenSettings(fleet, message.secretId, message.tags);
+  const name = fleetSecretName(fleet, message.token);
+  // The secret must be the token's own: its name, or an ARN of it (Secrets Manager appends 6 characters).
+  if (message.secretId !== name && !new RegExp(`:secret:${name.replace(/[/\-]/g, '\\$&')}-[A-Za-z0-9]{6}$`).test(message.secretId)) {
+    throw new CheckNotConcludedError(`${message.token}: the message names a secret that is not ${name}; refused`);
+  }
+  const settings = fleetTokenSettings(fleet, name, message.tags);
   const start = d.now().getTime();
 
   let report: CheckReport;

@@ -8,6 +8,7 @@ import {
   EventDetailType,
   EventDetailTypeName,
   EventProblem,
+  GUARD_LEDGER_SCOPE,
   GuardEventDetail,
   HealthChangedDetail,
   Problem,
@@ -26,6 +27,12 @@ const MAX_LINE = 900;
 const clip = (s: string): string => (s.length <= MAX_LINE ? s : `${s.slice(0, MAX_LINE - 3)}...`);
 
 export const checkCommand = (tokenName: string): string => `npx --no-install whatsapp-token-guard check --token ${tokenName}`;
+
+/** The command that confirms a fix: a fleet token (ledger key `<fleet>/<token>`) is checked with `fleet check`. */
+export function confirmCommand(ledgerKey: string, tokenName: string): string {
+  const scope = ledgerKey.slice(0, Math.max(0, ledgerKey.length - tokenName.length - 1));
+  return scope && scope !== GUARD_LEDGER_SCOPE ? `npx --no-install whatsapp-token-guard fleet check ${tokenName} --fleet ${scope}` : checkCommand(tokenName);
+}
 
 export const eventProblem = (p: ReportedProblem): EventProblem => ({ id: p.id, severity: p.severity, title: p.title, ...(p.detail ? { detail: p.detail } : {}), fix: p.fix });
 
@@ -46,7 +53,7 @@ export function healthChangedEvent(ledgerKey: string, change: HealthChange, repo
     version: EVENT_DETAIL_VERSION,
     tokenName: report.tokenName,
     ledgerKey,
-    confirmCommand: checkCommand(report.tokenName),
+    confirmCommand: confirmCommand(ledgerKey, report.tokenName),
     previousStatus: change.previousStatus,
     status: change.status,
     previousProblemIds: change.previousProblemIds,
@@ -64,7 +71,7 @@ export function approachingExpirationEvent(ledgerKey: string, due: DueMilestone,
     version: EVENT_DETAIL_VERSION,
     tokenName: report.tokenName,
     ledgerKey,
-    confirmCommand: checkCommand(report.tokenName),
+    confirmCommand: confirmCommand(ledgerKey, report.tokenName),
     milestoneDays: due.milestoneDays,
     daysUntilExpiry: report.token?.daysUntilExpiry ?? due.milestoneDays,
     expiresAt: report.token?.expiresAt ?? '',

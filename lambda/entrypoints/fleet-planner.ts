@@ -24,7 +24,7 @@ export async function handler(): Promise<PlannerResult> {
   for (const s of listed) {
     const name = tokenNameFromSecretName(fleet, s.name);
     // Guarded means named for this fleet and tagged with it: `fleet remove` takes the tag off and keeps the secret.
-    if (name !== undefined && s.tags[FleetTag.Fleet] === fleet) tokens.push({ name, secretId: s.name, tags: s.tags });
+    if (name !== undefined && s.tags[FleetTag.Fleet] === fleet) tokens.push({ name, secretId: s.arn, tags: s.tags });
     else skipped.push(s.name);
   }
   if (skipped.length) d.logger.info('secrets under the fleet prefix not guarded (no fleet tag, or a name that is not a token name)', { count: skipped.length, first: skipped.slice(0, 20) });

@@ -62,6 +62,7 @@ export async function handler(event: unknown, context?: { getRemainingTimeInMill
     secrets = result.secrets;
   }
   await d.outcomes.record({ name: token, key: `${fleet}/${token}`, secretId: described.arn }, report);
+  d.tally.flush();
   const safe = JSON.parse(redact(JSON.stringify(report), secrets)) as CheckReport;
   d.logger.info('token checked on demand', { token, outcome: safe.outcome, problemIds: safe.problems.map((p) => p.id).join(' ') });
   return safe;

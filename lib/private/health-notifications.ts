@@ -29,6 +29,11 @@ export interface HealthNotificationsProps {
   readonly tokenName: string;
   /** Events of this ledger key only (`<scope>/<tokenName>`). */
   readonly ledgerKey: string;
+  /**
+   * Events of every ledger key starting with this (a fleet: `<fleet>/`), instead of `ledgerKey` alone; each message
+   * then names its own token (the subject line carries `detail.tokenName`).
+   */
+  readonly ledgerKeyPrefix?: string;
   /** Expiry milestones at or below this are covered by the Health Changed message (TokenExpiring); above it they get their own heads-up. */
   readonly expiryWarningDays: number;
   readonly format: NotificationFormat;
@@ -59,7 +64,7 @@ export class HealthNotifications extends Construct {
   constructor(scope: Construct, id: string, props: HealthNotificationsProps) {
     super(scope, id);
     const base = { source: [EVENT_SOURCE] };
-    const detail = { ledgerKey: [props.ledgerKey] };
+    const detail = { ledgerKey: props.ledgerKeyPrefix ? [{ prefix: props.ledgerKeyPrefix }] : [props.ledgerKey] };
     const confirm: [string, string] = ['Confirm with', f('$.detail.confirmCommand')];
     const add = (ruleId: string, description: string, pattern: events.EventPattern, m: Message): void => {
       this.rules.push(

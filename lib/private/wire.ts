@@ -37,6 +37,7 @@ const FLEET_METRIC: { readonly [m in FleetMetric]: FleetMetricName } = {
   [FleetMetric.RATE_LIMITED]: 'RateLimited',
   [FleetMetric.SWEEP_DURATION]: 'SweepDuration',
   [FleetMetric.APP_USAGE_PERCENT]: 'AppUsagePercent',
+  [FleetMetric.NOTIFICATION_FAILED]: 'NotificationFailed',
 };
 
 export const rotationModeWire = (mode: TokenRotationMode): RotationMode => ROTATION_MODE[mode];

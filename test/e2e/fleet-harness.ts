@@ -7,6 +7,8 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { EnvVar, FleetEnvVar, FleetTag } from '../../lambda/contract';
 import { fleetSecretName } from '../../lambda/core/token-settings';
 import { APP_ID, CANARY_APP_SECRET } from '../fakes/canary';
+import { DynamoDbLocal, GUARD_TABLE } from '../fakes/dynamodb-local';
+import { EventBridgeRecorder } from '../fakes/eventbridge-recorder';
 import { GraphEmulator } from '../fakes/graph-emulator';
 import { SecretsManagerFake } from '../fakes/secrets-manager-fake';
 import { FakeQueue, SqsFake } from '../fakes/sqs-fake';
@@ -84,6 +86,9 @@ export interface Fleet {
   readonly sqs: SqsFake;
   readonly queue: FakeQueue;
   readonly dlq: FakeQueue;
+  readonly ddb: DynamoDbLocal;
+  readonly ledgerTable: string;
+  readonly bus: EventBridgeRecorder;
   readonly env: Record<string, string>;
   /** Everything the functions wrote to stdout/stderr. */
   readonly output: string[];
@@ -108,6 +113,9 @@ export async function startFleet(opts: { name?: string; maxReceiveCount?: number
   const maxReceiveCount = opts.maxReceiveCount ?? 3;
   const dlq = sqs.createQueue(`${name}-dead-letters`);
   const queue = sqs.createQueue(`${name}-sweep`, { visibilityTimeoutSeconds: 360, deadLetter: dlq, maxReceiveCount });
+  const ddb = await new DynamoDbLocal().start();
+  const ledgerTable = await ddb.createTable('fleet-ledger', GUARD_TABLE);
+  const bus = await new EventBridgeRecorder().start();
   const appSecret = sm.createSecret(`whatsapp-token-guard/fleet-app-secret/${name}`, { value: JSON.stringify({ appSecret: CANARY_APP_SECRET }) });
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
@@ -115,6 +123,11 @@ export async function startFleet(opts: { name?: string; maxReceiveCount?: number
     AWS_SECRET_ACCESS_KEY: 'loopback',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
+    [EnvVar.LedgerTableName]: ledgerTable,
+    [EnvVar.LedgerScope]: name,
+    [EnvVar.CheckFailuresToNotify]: '1',
     AWS_MAX_ATTEMPTS: '1',
     [FleetEnvVar.FleetName]: name,
     [FleetEnvVar.SweepQueueUrl]: queue.url,
@@ -168,6 +181,9 @@ export async function startFleet(opts: { name?: string; maxReceiveCount?: number
     sqs,
     queue,
     dlq,
+    ddb,
+    ledgerTable,
+    bus,
     env,
     output,
     addToken(tokenName, token, tags = {}) {
@@ -190,6 +206,8 @@ export async function startFleet(opts: { name?: string; maxReceiveCount?: number
       await graph.stop();
       await sm.stop();
       await sqs.stop();
+      await ddb.stop();
+      await bus.stop();
     },
   };
   return fleet;

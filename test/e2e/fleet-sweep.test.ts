@@ -184,8 +184,38 @@ describe('fleet sweep on loopback (about 50 tokens)', () => {
     expect(f.output.join('')).not.toMatch(/"TokenName"/);
   });
 
-  it('leaks no token or app secret into logs, metrics, queue messages or the dead-letter queue', () => {
-    expectNoTokenLeak([...f.output, ...f.sqs.calls.map((c) => JSON.stringify(c.input)), ...f.dlq.messages.map((m) => m.body)]);
+  it("keeps each token's status, problems and cause in the ledger under <fleet>/<token>, equal to the aggregate metrics", async () => {
+    // GIVEN the ledger's state items
+    const items = (await f.ddb.items(f.ledgerTable)).filter((i) => i.sk === 'STATE');
+    const byKey = new Map(items.map((i) => [String(i.pk), i]));
+    // THEN every token has one, keyed by fleet and name, with the outcome the worker logged
+    expect(items).toHaveLength(cases.length);
+    for (const [name, line] of latest(f)) expect({ name, status: byKey.get(`clients/${name}`)?.status }).toEqual({ name, status: line.outcome });
+    expect(byKey.get('clients/wrong-app-0')?.problemIds).toEqual(expect.arrayContaining(['WrongApp']));
+    // AND the aggregate metrics of the sweep count the same rows
+    const sums = fleetMetricSums(f.output);
+    expect(sums.TokensChecked).toBe(items.length);
+    expect(sums.TokensUnhealthy).toBe(items.filter((i) => i.status === 'unhealthy').length);
+    expect(sums.CheckFailures).toBe(items.filter((i) => i.status === 'check-failed').length);
+    expect(sums.NotificationFailed ?? 0).toBe(0);
+  });
+
+  it('puts a Health Changed event naming each broken token, its secret, the cause, the fix and the fleet check command', () => {
+    const changed = f.bus.events.filter((e) => e['detail-type'] === 'WhatsApp Token Health Changed');
+    const broken = cases.filter((c) => ['expired', 'wrong-app', 'missing-scope', 'bad-tag'].includes(c.kind));
+    for (const c of broken) {
+      const e = changed.find((x) => x.detail.tokenName === c.name);
+      expect(e).toBeDefined();
+      expect(e!.detail).toEqual(expect.objectContaining({ ledgerKey: `clients/${c.name}`, status: 'unhealthy', confirmCommand: `npx --no-install whatsapp-token-guard fleet check ${c.name} --fleet clients` }));
+      expect(String(e!.detail.fix).length).toBeGreaterThan(20);
+      expect(e!.resources).toEqual([f.sm.find(`whatsapp-token-guard/fleet/clients/${c.name}`).arn]);
+    }
+    // No event calls a healthy token unhealthy.
+    for (const e of changed.filter((x) => String(x.detail.tokenName).startsWith('healthy-'))) expect(e.detail.status).not.toBe('unhealthy');
+  });
+
+  it('leaks no token or app secret into logs, metrics, queue messages, the dead-letter queue, the ledger or events', async () => {
+    expectNoTokenLeak([...f.output, ...f.sqs.calls.map((c) => JSON.stringify(c.input)), ...f.dlq.messages.map((m) => m.body), JSON.stringify(await f.ddb.items(f.ledgerTable)), ...f.bus.bodies]);
   });
 
   describe('tokens added and removed between sweeps', () => {

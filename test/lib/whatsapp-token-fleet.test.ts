@@ -79,6 +79,18 @@ describe('WhatsAppTokenFleet', () => {
     expect(text(rotation.Resource)).toBe(PREFIX_ARN);
   });
 
+  it('lets the worker and the router write only the fleet\'s ledger items and put only the guard\'s own events', () => {
+    const ledger = statements(template).filter((s) => s.Sid === 'OwnLedgerItemsOnly');
+    expect(ledger).toHaveLength(2);
+    for (const s of ledger) expect(s.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['clients/*'] } });
+    const events = statements(template).filter((s) => s.Sid === 'PutOwnEventsOnDefaultBus');
+    for (const s of events) expect(s.Condition).toEqual({ StringEquals: { 'events:source': 'whatsapp-token-guard' } });
+  });
+
+  it('turns health events of any fleet token into readable messages on the topic', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ source: ['whatsapp-token-guard'], 'detail-type': ['WhatsApp Token Health Changed'], detail: { ledgerKey: [{ prefix: 'clients/' }] } }) });
+  });
+
   it('lets Secrets Manager invoke the one rotation function for the fleet prefix only, from this account', () => {
     template.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'secretsmanager.amazonaws.com', SourceAccount: '111111111111', SourceArn: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':secret:whatsapp-token-guard/fleet/clients/\\*$')])] }) });
   });
