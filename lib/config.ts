@@ -87,6 +87,17 @@ export interface GuardAppConfig {
   /** 'text' (email) or 'chat' (Amazon Q Developer in chat applications custom notifications). */
   readonly notificationFormat: NotificationFormat;
   readonly tokens: readonly TokenConfig[];
+  /** Fleet mode: many tokens of the same app, added and removed without a deploy (lib/whatsapp-token-fleet.ts). */
+  readonly tokenFleet?: TokenFleetConfig;
+}
+
+export interface TokenFleetConfig {
+  readonly name: string;
+  readonly sweepIntervalMinutes: number;
+  readonly workerConcurrency: number;
+  readonly maxReceiveCount: number;
+  readonly requiredScopes: readonly string[];
+  readonly expiryWarningDays: number;
 }
 
 /** The settings each level accepts; anything else is a typo that would silently fall back to a default. */
@@ -107,7 +118,11 @@ export const TOP_LEVEL_KEYS = [
   'expiryWarningDays',
   'requiredScopes',
   'tokens',
+  'tokenFleet',
 ] as const;
+export const FLEET_KEYS = ['name', 'sweepIntervalMinutes', 'workerConcurrency', 'maxReceiveCount', 'requiredScopes', 'expiryWarningDays'] as const;
+/** Sweep intervals the fleet's planner can keep (multiples of its 15-minute run). */
+export const FLEET_INTERVAL_MINUTES = [15, 30, 60, 120, 180, 240, 360, 720, 1440] as const;
 export const TOKEN_KEYS = ['name', 'tokenSecretArn', 'wabaId', 'phoneNumberId', 'requiredScopes', 'checkIntervalMinutes', 'expiryWarningDays', 'checkFailuresToAlarm', 'rotation'] as const;
 export const ROTATION_KEYS = ['mode', 'scheduleDays', 'systemUserId', 'sixtyDayTokens', 'revokePreviousAfterHours'] as const;
 
@@ -314,8 +329,10 @@ function parse(raw: unknown): GuardAppConfig {
     ...only(TOKEN_KEYS, TOP_LEVEL_KEYS, (k) => `${CONTEXT_KEY}.tokens[].${k}`),
     ...only(ROTATION_KEYS, TOP_LEVEL_KEYS, (k) => `${CONTEXT_KEY}.tokens[].rotation.${k}`),
   });
-  const tokensRaw = r.tokens;
-  if (!Array.isArray(tokensRaw) || tokensRaw.length === 0) {
+  const tokenFleet = r.tokenFleet === undefined || r.tokenFleet === null ? undefined : fleet(r.tokenFleet, r);
+  // A fleet-only stack needs no fixed tokens.
+  const tokensRaw = r.tokens === undefined && tokenFleet ? [] : r.tokens;
+  if (!Array.isArray(tokensRaw) || (tokensRaw.length === 0 && !tokenFleet)) {
     throw new ConfigError(`${CONTEXT_KEY}.tokens`, 'must be a non-empty list', 'Add at least one token, such as [{"name": "primary"}].');
   }
   if (tokensRaw.length > 20) throw new ConfigError(`${CONTEXT_KEY}.tokens`, `lists ${tokensRaw.length} tokens`, 'Use at most 20 per stack (CloudFormation output and resource limits); split them across stacks.');
@@ -349,6 +366,25 @@ function parse(raw: unknown): GuardAppConfig {
     tags: tags(r.tags, `${CONTEXT_KEY}.tags`),
     notificationFormat: (str(r, 'notificationFormat', `${CONTEXT_KEY}.notificationFormat`, { pattern: /^(text|chat)$/, hint: '"text" for email, or "chat" for Slack/Teams through Amazon Q Developer in chat applications' }) ?? 'text') as NotificationFormat,
     tokens: tokensRaw.map((t, i) => token(t, i, defaults, names)),
+    ...(tokenFleet ? { tokenFleet } : {}),
+  };
+}
+
+function fleet(v: unknown, top: Raw): TokenFleetConfig {
+  const field = `${CONTEXT_KEY}.tokenFleet`;
+  const r = obj(v, field);
+  rejectUnknownKeys(r, FLEET_KEYS, field, {});
+  const interval = int(r, 'sweepIntervalMinutes', `${field}.sweepIntervalMinutes`, 60, 15, 1440, '60');
+  if (!(FLEET_INTERVAL_MINUTES as readonly number[]).includes(interval)) {
+    throw new ConfigError(`${field}.sweepIntervalMinutes`, `must be one of ${FLEET_INTERVAL_MINUTES.join(', ')}, got ${interval}`, 'Use 60: every token is checked once an hour, spread over the hour.');
+  }
+  return {
+    name: str(r, 'name', `${field}.name`, { required: true, pattern: /^[A-Za-z0-9_-]{1,32}$/, hint: 'a short fleet name of letters, digits, "-" or "_" (at most 32), such as "clients"' })!,
+    sweepIntervalMinutes: interval,
+    workerConcurrency: int(r, 'workerConcurrency', `${field}.workerConcurrency`, 5, 2, 1000, '5'),
+    maxReceiveCount: int(r, 'maxReceiveCount', `${field}.maxReceiveCount`, 5, 2, 20, '5'),
+    requiredScopes: r.requiredScopes === undefined ? scopes(top.requiredScopes, `${CONTEXT_KEY}.requiredScopes`) : scopes(r.requiredScopes, `${field}.requiredScopes`),
+    expiryWarningDays: int(r, 'expiryWarningDays', `${field}.expiryWarningDays`, typeof top.expiryWarningDays === 'number' ? top.expiryWarningDays : DEFAULT_EXPIRY_WARNING_DAYS, 1, 59, '14'),
   };
 }
 

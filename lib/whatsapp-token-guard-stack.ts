@@ -12,6 +12,7 @@ import { emptyAppSecret } from './empty-secret';
 import { HealthLedgerTable } from './private/health-ledger-table';
 import { DASHBOARD_INTERVAL, WhatsAppTokenGuard } from './whatsapp-token-guard';
 import { rotationModeFromWire } from './private/wire';
+import { WhatsAppTokenFleet } from './whatsapp-token-fleet';
 
 export interface WhatsAppTokenGuardStackProps extends StackProps {
   readonly config: GuardAppConfig;
@@ -25,12 +26,31 @@ export interface GuardManifest {
   readonly tokens: Record<string, { tokenSecretArn: string; functionName: string; rotationMode: string; alarmNames: string[]; ledgerKey: string }>;
   /** The health ledger table `token-guard status` and `history` read. */
   readonly ledgerTableName: string;
+  /** Fleet mode: what `whatsapp-token-guard fleet ...` needs (names and ARNs only). */
+  readonly fleet?: FleetManifest;
+}
+
+export interface FleetManifest {
+  readonly name: string;
+  readonly secretNamePrefix: string;
+  readonly routerFunctionName: string;
+  readonly rotationFunctionArn: string;
+  readonly ledgerTableName: string;
+  readonly appId: string;
+  readonly appSecretArn: string;
+  readonly graphApiVersion: string;
+  readonly graphApiBaseUrl?: string;
+  readonly requiredScopes: readonly string[];
+  readonly expiryWarningDays: number;
+  readonly kmsKeyArn?: string;
+  readonly deadLetterQueueUrl: string;
 }
 
 export const MANIFEST_OUTPUT = 'Manifest';
 
 export class WhatsAppTokenGuardStack extends Stack {
   readonly guards: WhatsAppTokenGuard[];
+  readonly fleet?: WhatsAppTokenFleet;
 
   constructor(scope: Construct, id: string, props: WhatsAppTokenGuardStackProps) {
     super(scope, id, props);
@@ -89,11 +109,50 @@ export class WhatsAppTokenGuardStack extends Stack {
         }),
     );
 
+    const f = config.tokenFleet;
+    this.fleet = f
+      ? new WhatsAppTokenFleet(this, 'Fleet', {
+          fleetName: f.name,
+          appId: config.appId,
+          appSecret,
+          sweepInterval: Duration.minutes(f.sweepIntervalMinutes),
+          workerConcurrency: f.workerConcurrency,
+          maxReceiveCount: f.maxReceiveCount,
+          requiredScopes: [...f.requiredScopes],
+          expiryWarningDays: f.expiryWarningDays,
+          graphApiVersion: config.graphApiVersion,
+          graphApiBaseUrl: config.graphApiBaseUrl,
+          encryptionKey: key,
+          alarmTopic: topic,
+          healthLedger: ledger,
+          dashboardEnabled: config.dashboard,
+        })
+      : undefined;
+
     const manifest: GuardManifest = {
       appSecretArn: appSecret.secretArn,
       alarmTopicArn: topic.topicArn,
       dashboardName: dashboard?.dashboardName,
       ledgerTableName: ledger.tableName,
+      ...(f && this.fleet
+        ? {
+            fleet: {
+              name: f.name,
+              secretNamePrefix: this.fleet.secretNamePrefix,
+              routerFunctionName: this.fleet.rotationFunction.functionName,
+              rotationFunctionArn: this.fleet.rotationFunction.functionArn,
+              ledgerTableName: ledger.tableName,
+              appId: config.appId,
+              appSecretArn: appSecret.secretArn,
+              graphApiVersion: config.graphApiVersion,
+              ...(config.graphApiBaseUrl ? { graphApiBaseUrl: config.graphApiBaseUrl } : {}),
+              requiredScopes: [...f.requiredScopes],
+              expiryWarningDays: f.expiryWarningDays,
+              ...(key ? { kmsKeyArn: key.keyArn } : {}),
+              deadLetterQueueUrl: this.fleet.deadLetterQueue.queueUrl,
+            },
+          }
+        : {}),
       tokens: Object.fromEntries(
         this.guards.map((g) => [
           g.tokenName,

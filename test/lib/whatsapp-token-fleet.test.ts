@@ -141,3 +141,41 @@ describe('WhatsAppTokenFleet props', () => {
     expect(() => synth(props as Partial<WhatsAppTokenFleetProps>)).toThrow(message);
   });
 });
+
+describe('tokenFleet in cdk.json', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parseGuardConfig } = require('../../lib/config') as typeof import('../../lib/config');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { WhatsAppTokenGuardStack } = require('../../lib/whatsapp-token-guard-stack') as typeof import('../../lib/whatsapp-token-guard-stack');
+
+  it('reads a fleet-only configuration with its defaults', () => {
+    // Act
+    const c = parseGuardConfig({ appId: '1234567890123456', tokenFleet: { name: 'clients' } });
+    // Assess
+    expect(c.tokens).toEqual([]);
+    expect(c.tokenFleet).toEqual({ name: 'clients', sweepIntervalMinutes: 60, workerConcurrency: 5, maxReceiveCount: 5, requiredScopes: ['whatsapp_business_messaging', 'whatsapp_business_management'], expiryWarningDays: 14 });
+  });
+
+  it.each([
+    [{ name: 'clients', sweepIntervalMinutes: 45 }, /tokenGuard.tokenFleet.sweepIntervalMinutes" must be one of 15, 30, 60/],
+    [{ name: 'my clients' }, /tokenGuard.tokenFleet.name" has an invalid value "my clients"/],
+    [{ name: 'clients', workerConcurency: 5 }, /tokenGuard.tokenFleet.workerConcurency" is not a known setting. Did you mean "workerConcurrency"\?/],
+    [{ name: 'clients', workerConcurrency: 1 }, /workerConcurrency" must be a whole number from 2 to 1000/],
+  ])('throws for tokenFleet %j, naming the field and the fix', (tokenFleet, message) => {
+    expect(() => parseGuardConfig({ appId: '1234567890123456', tokenFleet })).toThrow(message);
+  });
+
+  it('deploys the fleet next to fixed tokens, sharing the app secret, topic and ledger, with the fleet in the Manifest output and cdk-nag clean', () => {
+    // GIVEN
+    const app = new App();
+    const stack = new WhatsAppTokenGuardStack(app, 'Guard', { env: ENV, config: parseGuardConfig({ appId: '1234567890123456', tokens: [{ name: 'primary' }], tokenFleet: { name: 'clients', workerConcurrency: 10 } }) });
+    // WHEN
+    const t = Template.fromStack(stack);
+    // THEN
+    t.resourceCountIs('AWS::DynamoDB::Table', 1);
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 10 } });
+    const manifest = JSON.stringify(t.findOutputs('Manifest'));
+    expect(manifest).toMatch(/\\"fleet\\":\{\\"name\\":\\"clients\\",\\"secretNamePrefix\\":\\"whatsapp-token-guard\/fleet\/clients\/\\"/);
+    expect(new AwsSolutionsChecks().validateScope(app).violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.resourceLogicalId).join(',')}`)).toEqual([]);
+  });
+});
