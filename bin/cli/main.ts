@@ -10,6 +10,8 @@ import { CliError, explainAwsError } from './errors';
 import { InputStream } from './input';
 import { COLOUR, PLAIN } from './render';
 import { Session } from './session';
+import { fleetAdd, fleetCheck, fleetList, fleetRemove, locateFleet } from './fleet';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 export interface CliIo {
   readonly stdin: InputStream;
@@ -121,6 +123,46 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .command('status')
     .description("The secret's versions and labels (never values), the last rotation and check, and every alarm")
     .action(async () => withSession(async (s, g) => status(s, await target(s, g)))());
+
+  // Fleet mode: many tokens of one app, onboarded and removed without a deploy.
+  const fleet = program.command('fleet').description('Onboard, remove, list and check the tokens of the stack\'s token fleet').option('--fleet <name>', 'fleet name (checked against the stack)');
+  const inFleet = (fn: (s: Session, f: Awaited<ReturnType<typeof locateFleet>>, g: GlobalOptions) => Promise<number>) =>
+    withSession(async (s, g) => fn(s, await locateFleet(s.clients.cloudformation, g.stack ?? 'WhatsAppTokenGuard', fleet.opts<{ fleet?: string }>().fleet), g));
+  fleet
+    .command('add <name>')
+    .description('Read a token from stdin (or --file), validate it with Meta, store it as the fleet secret of <name> with its settings as tags, enable rotation and record its first verdict')
+    .option('--waba <id>', 'WhatsApp Business Account id to probe')
+    .option('--phone <id>', 'phone number id to probe')
+    .option('--rotation <mode>', 'hand-made | refresh | mint', 'hand-made')
+    .option('--system-user <id>', 'system user whose tokens are minted (mint)')
+    .option('--scopes <list>', 'required permissions, instead of the fleet\'s')
+    .option('--expiry-warning-days <days>', 'warning window, instead of the fleet\'s')
+    .option('--file <path>', 'read the token from this file instead of stdin')
+    .action(async (name: string, o: { waba?: string; phone?: string; rotation?: string; systemUser?: string; scopes?: string; expiryWarningDays?: string; file?: string }) =>
+      inFleet((s, f) => fleetAdd(s, f, name, { ...o, stdin: io.stdin, prompt: io.stderr }))(),
+    );
+  fleet
+    .command('remove <name>')
+    .description('Stop guarding <name>: the fleet tag comes off and rotation stops; the secret is kept unless --delete-secret')
+    .option('--delete-secret', 'also schedule the secret for deletion (recoverable for --recovery-days)')
+    .option('--recovery-days <days>', 'days before a deleted secret is gone for good (7-30)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 7 || n > 30) throw new CliError(`--recovery-days must be a whole number from 7 to 30, got "${v}".`);
+      return n;
+    })
+    .action(async (name: string, o: { deleteSecret?: boolean; recoveryDays?: number }) => inFleet((s, f) => fleetRemove(s, f, name, o))());
+  fleet
+    .command('list')
+    .description("Every token's status, problems, expiry and last check, from the health ledger")
+    .option('--sort <key>', 'status | name | expiry | checked', 'status')
+    .option('--status <status>', 'only tokens with this status (healthy, unhealthy, check-failed)')
+    .action(async (o: { sort?: string; status?: string }) =>
+      inFleet((s, f, g) => fleetList(s, f, { ...o, dynamodb: new DynamoDBClient({ ...(g.region ? { region: g.region } : {}), ...(g.profile ? { profile: g.profile } : {}) }) }))(),
+    );
+  fleet
+    .command('check <name>')
+    .description('Check one token now; exit 0 healthy, 1 unhealthy, 2 could not check')
+    .action(async (name: string) => inFleet((s, f) => fleetCheck(s, f, name))());
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
