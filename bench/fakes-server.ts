@@ -21,5 +21,11 @@ async function main(): Promise<void> {
     ledger.bus.bodies.length = 0;
   }, 1000).unref();
   process.stdout.write(`${JSON.stringify({ graph: graph.baseUrl, secrets: sm.endpoint, tokenArn: token.arn, appArn: app.arn, ledgerTable: ledger.table, dynamodb: ledger.ddb.endpoint, events: ledger.bus.endpoint })}\n`);
+  // "stats" on stdin: what the ledger and the bus served so far, and the ledger's items (for their size).
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk: string) => {
+    if (!chunk.includes('stats')) return;
+    void ledger.ddb.items(ledger.table).then((items) => process.stdout.write(`${JSON.stringify({ ddbCalls: ledger.ddb.calls, putEventsCalls: ledger.bus.calls, events: ledger.bus.events.length, items })}\n`));
+  });
 }
 void main();

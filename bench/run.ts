@@ -46,7 +46,7 @@ interface Fakes {
 }
 
 async function startFakes(): Promise<Fakes> {
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'fakes-server.ts')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'fakes-server.ts')], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve) => {
     let buf = '';
     child.stdout!.on('data', (c) => {
@@ -55,6 +55,37 @@ async function startFakes(): Promise<Fakes> {
     });
   });
   return { ...JSON.parse(line), child };
+}
+
+interface LedgerStats {
+  ddbCalls: Record<string, number>;
+  putEventsCalls: number;
+  events: number;
+  items: Record<string, unknown>[];
+}
+
+/** Asks the fakes process what the ledger and the bus served so far. */
+function ledgerStats(fakes: Fakes): Promise<LedgerStats> {
+  return new Promise((resolve) => {
+    let buf = '';
+    const onData = (c: Buffer): void => {
+      buf += String(c);
+      if (!buf.includes('\n')) return;
+      fakes.child.stdout!.off('data', onData);
+      resolve(JSON.parse(buf.split('\n')[0]) as LedgerStats);
+    };
+    fakes.child.stdout!.on('data', onData);
+    fakes.child.stdin!.write('stats\n');
+  });
+}
+
+/** DynamoDB's item size rule of thumb: attribute names plus values, numbers about half their digits. */
+function itemBytes(v: unknown): number {
+  if (typeof v === 'string') return Buffer.byteLength(v);
+  if (typeof v === 'number') return Math.ceil(String(v).length / 2) + 1;
+  if (typeof v === 'boolean' || v === null) return 1;
+  if (Array.isArray(v)) return 3 + v.reduce((n: number, x) => n + 1 + itemBytes(x), 0);
+  return 3 + Object.entries(v as Record<string, unknown>).reduce((n, [k, x]) => n + 1 + Buffer.byteLength(k) + itemBytes(x), 0);
 }
 
 type Handler = (event: unknown, ctx: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
@@ -150,6 +181,12 @@ interface Usage {
   bytesPerCheck: number;
   metricsPerToken: number;
   rotationMetricHoursPerMonth: number;
+  /** Measured: ledger write requests per scheduled check (UpdateItem) and the write units each costs. */
+  ledgerWritesPerCheck: number;
+  ledgerWruPerWrite: number;
+  /** Measured: size of a token's state item; assumed: announced changes and milestones a month. */
+  ledgerStateBytes: number;
+  changesPerMonth: number;
 }
 
 function count(a: Assembly, type: string): number {
@@ -180,6 +217,28 @@ function costLines(a: Assembly, tokens: number, u: Usage, opts: { customerKey?: 
     [`EventBridge schedule and rules (${count(a, 'AWS::Events::Rule')})`, count(a, 'AWS::Events::Rule') * P('eventBridgeScheduledRule')],
     [`log ingestion + 1 month storage (${(logsGb * 1024).toFixed(1)} MB)`, logsGb * (P('logsIngestPerGb') + P('logsStoragePerGbMonth'))],
     ['SNS (publishes only when an alarm changes state)', 0],
+    ...ledgerLines(a, tokens, u),
+  ];
+}
+
+/**
+ * The health ledger, events and notifications, each on its own line. Per check: the measured UpdateItem(s);
+ * per announced change (assumed `changesPerMonth`): one PutEvents entry, two more writes (announcement and
+ * history item), one SNS publish and email. Storage: the state item plus 90 days of history, with PITR.
+ */
+function ledgerLines(a: Assembly, tokens: number, u: Usage): [string, number][] {
+  const checks = u.checksPerMonthPerToken * tokens;
+  const changes = u.changesPerMonth * tokens;
+  const wru = checks * u.ledgerWritesPerCheck * u.ledgerWruPerWrite + changes * 2;
+  const historyBytes = 400;
+  const gb = (tokens * (u.ledgerStateBytes + 3 * u.changesPerMonth * historyBytes)) / 1024 ** 3;
+  const tables = count(a, 'AWS::DynamoDB::Table');
+  const notificationRules = Object.values(a.template.Resources).filter((r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.EventPattern ?? '').includes('whatsapp-token-guard')).length;
+  return [
+    [`health ledger writes (${Math.round(wru).toLocaleString('en-US')} WRU, ${tables} on-demand table)`, (wru / 1e6) * P('dynamodbWriteRequestPerMillion')],
+    [`health ledger storage + PITR (${(gb * 1024 ** 2).toFixed(1)} KB)`, gb * (P('dynamodbStoragePerGbMonth') + P('dynamodbPitrPerGbMonth'))],
+    [`health events (${changes} PutEvents entries)`, (changes / 1e6) * P('eventBridgeCustomEventsPerMillion')],
+    [`notification rules (${notificationRules}) and their messages (${changes} SNS publishes + emails)`, notificationRules * P('eventBridgeRule') + (changes / 1e6) * P('snsPublishPerMillion') + (changes / 100_000) * P('snsEmailPer100k')],
   ];
 }
 
@@ -207,11 +266,22 @@ async function main(): Promise<void> {
   // 2. check cost in the function
   const fakes = await startFakes();
   let m;
+  let ledger: LedgerStats;
   try {
     m = await measureChecks(fn, fakes);
+    ledger = await ledgerStats(fakes);
   } finally {
     fakes.child.kill();
   }
+  const checksRun = CHECKS_FOR_TIMING + 2; // the cold start and the probe check too
+  const state = ledger.items.find((i) => i.sk === 'STATE') ?? {};
+  const stateBytes = itemBytes(state);
+  table(`Health ledger and events per scheduled check (measured on the loopback DynamoDB engine and PutEvents recorder over ${checksRun} checks)`, [
+    ['figure', 'value'],
+    ['DynamoDB requests per check (the function\'s own)', Object.entries(ledger.ddbCalls).filter(([op]) => !['CreateTable', 'Scan'].includes(op)).map(([op, n]) => `${op} ${(n / checksRun).toFixed(2)}`).join(', ')],
+    ['state item size (bytes, one write unit per 1 KB)', stateBytes],
+    ['PutEvents calls (steady state: only changes)', `${ledger.putEventsCalls} in ${checksRun} checks (${ledger.events} events)`],
+  ]);
   table(`Function overhead per scheduled check (${CHECKS_FOR_TIMING} warm checks, zero-latency loopback Graph and Secrets Manager in another process)`, [
     ['figure', 'median', 'p95'],
     ['wall time (ms)', median(m.wall).toFixed(2), p95(m.wall).toFixed(2)],
@@ -255,6 +325,11 @@ async function main(): Promise<void> {
     bytesPerCheck: median(m.bytes),
     metricsPerToken: m.metrics.size,
     rotationMetricHoursPerMonth: 1,
+    ledgerWritesPerCheck: ((ledger.ddbCalls.UpdateItem ?? 0) + (ledger.ddbCalls.PutItem ?? 0)) / checksRun,
+    ledgerWruPerWrite: Math.max(1, Math.ceil(stateBytes / 1024)),
+    ledgerStateBytes: stateBytes,
+    // An incident and its recovery twice a month, plus the expiry milestones of a 60-day token (5 per 60 days).
+    changesPerMonth: 4 + 2.5,
   };
   const a2 = synthesize({ ...base, tokens: tokensN(2) });
   const a10 = synthesize({ ...base, tokens: tokensN(10) });

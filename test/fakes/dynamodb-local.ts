@@ -5,6 +5,7 @@
 import { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { EventBridgeRecorder } from './eventbridge-recorder';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (opts: Record<string, unknown>) => import('node:http').Server;
 
@@ -17,9 +18,15 @@ export class DynamoDbLocal {
   private server?: import('node:http').Server;
   endpoint = '';
   client!: DynamoDBClient;
+  /** Requests served, by operation (X-Amz-Target `DynamoDB_20120810.<Op>`), for cost figures. */
+  readonly calls: Record<string, number> = {};
 
   async start(): Promise<this> {
     this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    this.server.on('request', (req: import('node:http').IncomingMessage) => {
+      const op = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
+      this.calls[op] = (this.calls[op] ?? 0) + 1;
+    });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
     this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     this.client = new DynamoDBClient({ endpoint: this.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -74,12 +81,11 @@ export const GUARD_TABLE: TableDefinition = {
 export interface LedgerFakes {
   readonly ddb: DynamoDbLocal;
   readonly table: string;
-  readonly bus: import('./eventbridge-recorder').EventBridgeRecorder;
+  readonly bus: EventBridgeRecorder;
   stop(): Promise<void>;
 }
 
 export async function startLedgerFakes(def: TableDefinition = GUARD_TABLE): Promise<LedgerFakes> {
-  const { EventBridgeRecorder } = await import('./eventbridge-recorder');
   const ddb = await new DynamoDbLocal().start();
   const table = await ddb.createTable('health-ledger', def);
   const bus = await new EventBridgeRecorder().start();

@@ -34,6 +34,8 @@ const MAX_ENTRY_BYTES = 256 * 1024;
 
 export class EventBridgeRecorder {
   readonly events: DeliveredEvent[] = [];
+  /** PutEvents calls received (accepted or not). */
+  calls = 0;
   /** Raw request bodies, for canary scans. */
   readonly bodies: string[] = [];
   /** Faults to answer every call with while set. */
@@ -66,6 +68,7 @@ export class EventBridgeRecorder {
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
     this.bodies.push(body);
+    this.calls++;
     const send = (status: number, payload: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
       res.end(JSON.stringify(payload));
