@@ -2,6 +2,7 @@
 // flags name the resources. Region, profile and endpoints come from the SDK's usual configuration.
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { GuardManifest } from '../../lib/whatsapp-token-guard-stack';
@@ -12,6 +13,8 @@ export interface Clients {
   readonly lambda: LambdaClient;
   readonly cloudformation: CloudFormationClient;
   readonly cloudwatch: CloudWatchClient;
+  /** Reads the health ledger (status, history); never writes it. */
+  readonly dynamodb: DynamoDBClient;
 }
 
 export interface AwsOptions {
@@ -27,6 +30,7 @@ export function makeClients(o: AwsOptions): Clients {
     lambda: new LambdaClient({ ...config, requestHandler: { requestTimeout: 75_000 } }),
     cloudformation: new CloudFormationClient(config),
     cloudwatch: new CloudWatchClient(config),
+    dynamodb: new DynamoDBClient(config),
   };
 }
 

@@ -1,8 +1,9 @@
 // The five operator commands. Each returns its exit status; errors are thrown as CliError.
+import { HealthLedger, HistoryEntry, LedgerState } from '../../lambda/adapters/health-ledger';
 import { randomUUID } from 'node:crypto';
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { CANDIDATE_LABEL, CheckReport, Metric, NAMESPACE, REJECTED_LABEL, TOKEN_NAME_DIMENSION } from '../../lambda/contract';
+import { CANDIDATE_LABEL, CheckReport, Metric, NAMESPACE, Problem, REJECTED_LABEL, TOKEN_NAME_DIMENSION } from '../../lambda/contract';
 import { AWSCURRENT } from '../../lambda/core/labels';
 import { formatAppSecret, formatTokenSecret, parseAppSecret, parseTokenSecret } from '../../lambda/core/parse-secret';
 import { versionWithLabel } from '../../lambda/core/plan-rotation';
@@ -176,9 +177,12 @@ export async function status(s: Session, target: Target): Promise<number> {
     lastRotationFailed: lastFailed.at?.toISOString(),
     alarms: [...(alarms?.MetricAlarms ?? []), ...(alarms?.CompositeAlarms ?? [])].map((a) => ({ name: a.AlarmName, state: a.StateValue, since: a.StateUpdatedTimestamp?.toISOString(), reason: a.StateReason })),
   };
+  const ledger = await readLedger(s, target);
+  const health = ledger?.state ? healthSummary(ledger.state, ledger.last) : undefined;
+  const bad = summary.alarms.some((a) => a.state === 'ALARM') || health?.status === 'unhealthy';
   if (s.json) {
-    s.out(JSON.stringify(summary, null, 2));
-    return summary.alarms.some((a) => a.state === 'ALARM') ? 1 : 0;
+    s.out(JSON.stringify({ ...summary, health: health ?? (ledger?.error ? { error: ledger.error } : undefined) }, null, 2));
+    return bad ? 1 : 0;
   }
   const st = s.style;
   const lines = [
@@ -187,6 +191,7 @@ export async function status(s: Session, target: Target): Promise<number> {
     `  Rotation        ${summary.rotationEnabled ? 'configured' : st.bad('not configured')}; last ${summary.lastRotated ?? 'never'}${summary.nextRotation ? `; next ${summary.nextRotation}` : ''}`,
     `  Last outcome    ${summary.lastRotationFailed && (!summary.lastRotationSucceeded || summary.lastRotationFailed > summary.lastRotationSucceeded) ? st.bad(`failed ${summary.lastRotationFailed}`) : summary.lastRotationSucceeded ? st.ok(`succeeded ${summary.lastRotationSucceeded}`) : 'no rotation in the last 60 days'}`,
     `  App secret      ${summary.appSecretStored ? st.ok('stored') : st.bad('not stored: run "npx --no-install whatsapp-token-guard set-app-secret"')}`,
+    ...healthLines(st, target, ledger, health),
     `  Last check      ${summary.lastCheck ? `${summary.lastCheck.at} ${summary.lastCheck.failed ? st.warn('(could not reach a verdict)') : st.ok('(verdict reached)')}` : st.bad('none in the last 24 h')}`,
     '  Versions (values are never shown)',
     ...versions.map((v) => `    ${v.versionId}  ${v.created ?? ''}  ${v.stages.join(', ')}`),
@@ -194,6 +199,68 @@ export async function status(s: Session, target: Target): Promise<number> {
     ...summary.alarms.map((a) => `    ${a.state === 'OK' ? st.ok('OK   ') : a.state === 'ALARM' ? st.bad('ALARM') : st.warn('NODATA')} ${a.name}${a.since ? st.dim(`  since ${a.since}`) : ''}`),
   ];
   s.out(lines.join('\n'));
-  return summary.alarms.some((a) => a.state === 'ALARM') ? 1 : 0;
+  return bad ? 1 : 0;
+}
+
+interface LedgerRead {
+  readonly state?: LedgerState;
+  readonly last?: HistoryEntry;
+  readonly error?: string;
+}
+
+/** The token's ledger row and its newest history line, read directly (the function is not invoked). */
+async function readLedger(s: Session, target: Target): Promise<LedgerRead | undefined> {
+  if (!target.ledgerTableName || !target.ledgerKey) return undefined;
+  const ledger = new HealthLedger(target.ledgerTableName, s.clients.dynamodb);
+  const [state, history] = await Promise.all([ledger.read(target.ledgerKey), ledger.history(target.ledgerKey, 1)]);
+  if (!state.ok) return { error: state.error };
+  return { state: state.value, last: history.ok ? history.value[0] : undefined };
+}
+
+function healthSummary(state: LedgerState, last: HistoryEntry | undefined) {
+  return {
+    status: state.status,
+    problems: (state.problemIds ?? []).map((id) => ({ id, title: Problem[id]?.title ?? id })),
+    lastCheckAt: state.lastCheckAt,
+    expiresAt: state.expiresAt,
+    lastChange: last ? { at: last.at, from: last.from, to: last.to, cause: last.cause } : state.notified ? { at: state.notified.at, to: state.notified.status } : undefined,
+    lastRotation: state.lastRotationAt ? { at: state.lastRotationAt, outcome: state.lastRotationOutcome, reason: state.lastRotationReason } : undefined,
+  };
+}
+
+function healthLines(st: Session['style'], target: Target, ledger: LedgerRead | undefined, h: ReturnType<typeof healthSummary> | undefined): string[] {
+  if (!ledger) return [`  Health          ${st.dim('no health ledger in this stack (deployed before it existed): redeploy to get one')}`];
+  if (ledger.error) return [`  Health          ${st.warn(`the health ledger could not be read (${ledger.error}); your credentials need dynamodb:GetItem and dynamodb:Query on ${target.ledgerTableName}`)}`];
+  if (!h) return [`  Health          ${st.dim('nothing recorded yet: the first check writes it')}`];
+  const label = h.status === 'healthy' ? st.ok('HEALTHY') : h.status === 'unhealthy' ? st.bad('UNHEALTHY') : st.warn(String(h.status).toUpperCase());
+  return [
+    `  Health          ${label}${h.problems.length ? `: ${h.problems.map((p) => p.title).join('; ')}` : ''}${st.dim(`  (ledger, last check ${h.lastCheckAt ?? 'never'})`)}`,
+    `  Last change     ${h.lastChange ? `${h.lastChange.at} ${'from' in h.lastChange && h.lastChange.from ? `${h.lastChange.from} → ` : ''}${h.lastChange.to}${'cause' in h.lastChange && h.lastChange.cause ? st.dim(`  ${h.lastChange.cause}`) : ''}` : 'none recorded'}`,
+    ...(h.lastRotation ? [`  Last rotation   ${h.lastRotation.at} ${h.lastRotation.outcome === 'failed' ? st.bad('failed') : st.ok(String(h.lastRotation.outcome))}${h.lastRotation.reason ? st.dim(`  ${h.lastRotation.reason}`) : ''}`] : []),
+  ];
+}
+
+/** history: the token's recent health changes and rotations, newest first, from the ledger. */
+export async function history(s: Session, target: Target, limit: number): Promise<number> {
+  if (!target.ledgerTableName || !target.ledgerKey) {
+    throw new CliError(`This stack has no health ledger for "${target.tokenName}" (deployed before it existed). Redeploy with "npx cdk deploy", then checks record their changes.`);
+  }
+  const r = await new HealthLedger(target.ledgerTableName, s.clients.dynamodb).history(target.ledgerKey, limit);
+  if (!r.ok) throw new CliError(`The health ledger ${target.ledgerTableName} could not be read (${r.error}). Your credentials need dynamodb:Query on it.`);
+  if (s.json) {
+    s.out(JSON.stringify({ tokenName: target.tokenName, entries: r.value }, null, 2));
+    return 0;
+  }
+  const st = s.style;
+  if (r.value.length === 0) {
+    s.out(`No changes recorded for "${target.tokenName}" in the last 90 days.`);
+    return 0;
+  }
+  s.out(st.bold(`Recent changes of "${target.tokenName}" (newest first; kept 90 days)`));
+  for (const h of r.value) {
+    const to = h.kind === 'rotation' ? `rotation ${h.to === 'failed' ? st.bad('failed') : st.ok(h.to)}` : `${h.from ?? 'unknown'} → ${h.to === 'healthy' ? st.ok(h.to) : h.to === 'unhealthy' ? st.bad(h.to) : st.warn(h.to)}`;
+    s.out(`  ${h.at}  ${to}${h.cause ? st.dim(`  ${h.cause}`) : ''}`);
+  }
+  return 0;
 }
 

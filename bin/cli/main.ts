@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { CONTEXT_KEY } from '../../lib/config';
 import { Clients, locate, makeClients } from './aws';
-import { check, rotate, setAppSecret, setToken, status } from './commands';
+import { check, history, rotate, setAppSecret, setToken, status } from './commands';
 import { CliError, explainAwsError } from './errors';
 import { InputStream } from './input';
 import { COLOUR, PLAIN } from './render';
@@ -123,6 +123,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .command('status')
     .description("The secret's versions and labels (never values), the last rotation and check, and every alarm")
     .action(async () => withSession(async (s, g) => status(s, await target(s, g)))());
+  program
+    .command('history')
+    .description('Recent health changes and rotations of the token (time, from -> to, cause), read from the health ledger')
+    .addOption(
+      new Option('--limit <n>', 'how many lines').default(20).argParser((v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 500) throw new CliError(`--limit must be a whole number from 1 to 500, got "${v}".`);
+        return n;
+      }),
+    )
+    .action(async (o: { limit: number }) => withSession(async (s, g) => history(s, await target(s, g), o.limit))());
 
   // Fleet mode: many tokens of one app, onboarded and removed without a deploy.
   const fleet = program.command('fleet').description('Onboard, remove, list and check the tokens of the stack\'s token fleet').option('--fleet <name>', 'fleet name (checked against the stack)');

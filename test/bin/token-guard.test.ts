@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -40,7 +41,8 @@ function manifest(w: World, rotationMode = 'hand-made'): string {
   return JSON.stringify({
     appSecretArn: w.appSecret.arn,
     alarmTopicArn: 'arn:aws:sns:us-east-1:111111111111:alarms',
-    tokens: { primary: { tokenSecretArn: w.tokenSecret.arn, functionName: FUNCTION, rotationMode, alarmNames: ['WhatsAppTokenGuard-primary-TokenInvalid'], unhealthyAlarmName: 'WhatsAppTokenGuard-primary-Unhealthy' } },
+    ledgerTableName: w.table,
+    tokens: { primary: { tokenSecretArn: w.tokenSecret.arn, functionName: FUNCTION, rotationMode, alarmNames: ['WhatsAppTokenGuard-primary-TokenInvalid'], ledgerKey: 'guard/primary' } },
   });
 }
 
@@ -79,6 +81,7 @@ async function cli(args: string[], stdin = '', opts: { tty?: boolean } = {}): Pr
       lambda: new LambdaClient({ region: 'us-east-1', credentials: creds }),
       cloudformation: new CloudFormationClient({ region: 'us-east-1', credentials: creds }),
       cloudwatch: new CloudWatchClient({ region: 'us-east-1', credentials: creds }),
+      dynamodb: new DynamoDBClient({ region: 'us-east-1', endpoint: world.ddb.endpoint, credentials: creds, maxAttempts: 1 }),
     },
     pollIntervalMs: 10,
   });
@@ -182,7 +185,7 @@ describe('set-token', () => {
       stdout,
       stderr: new PassThrough(),
       env: {},
-      clients: { secrets: new SecretsManagerClient({ region: 'us-east-1', endpoint: world.sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), lambda: new LambdaClient({ region: 'us-east-1' }), cloudformation: new CloudFormationClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), cloudwatch: new CloudWatchClient({ region: 'us-east-1' }) },
+      clients: { secrets: new SecretsManagerClient({ region: 'us-east-1', endpoint: world.sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), lambda: new LambdaClient({ region: 'us-east-1' }), cloudformation: new CloudFormationClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), cloudwatch: new CloudWatchClient({ region: 'us-east-1' }), dynamodb: new DynamoDBClient({ region: 'us-east-1', endpoint: world.ddb.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }) },
       pollIntervalMs: 1,
       sleep: async () => void (clock += 5000),
       now: () => clock,
@@ -316,6 +319,55 @@ describe('status', () => {
     expect(out).toMatch(/ALARM WhatsAppTokenGuard-primary-TokenInvalid/);
     expect(out).toMatch(/Last check\s+2026-11-26T00:45:00.000Z \(verdict reached\)/);
     expect(out).toMatch(/failed 2026-11-20/);
+  });
+});
+
+describe('status and history from the health ledger', () => {
+  const quietAlarms = (): void => {
+    cwMock.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'WhatsAppTokenGuard-primary-TokenInvalid', StateValue: 'OK' }] });
+    cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+  };
+
+  it('shows the current problems and the last change without invoking the function', async () => {
+    // GIVEN a healthy check, then the token expired and was checked again
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    expect(await cli(['check'])).toBe(0);
+    world.graph.tokens.get(CANARY_TOKEN)!.dead = { code: 190, subcode: 463, message: 'Session has expired' };
+    expect(await cli(['check'])).toBe(1);
+    quietAlarms();
+    const invocations = lambdaMock.commandCalls(InvokeCommand).length;
+    // WHEN
+    const code = await cli(['status']);
+    // THEN
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(invocations);
+    expect(code).toBe(1);
+    expect(out).toMatch(/Health\s+UNHEALTHY: Token invalid/);
+    expect(out).toMatch(/Last change\s+\S+ healthy → unhealthy\s+Token invalid \(/);
+  });
+
+  it('lists the changes newest first, with time, from -> to and cause', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    await cli(['check']);
+    world.graph.tokens.get(CANARY_TOKEN)!.scopes = ['whatsapp_business_management'];
+    await cli(['check']);
+    world.graph.tokens.get(CANARY_TOKEN)!.scopes = ['whatsapp_business_messaging', 'whatsapp_business_management'];
+    await cli(['check']);
+    // WHEN
+    expect(await cli(['history'])).toBe(0);
+    // THEN
+    const lines = out.trim().split('\n').slice(1);
+    expect(lines.map((l) => l.replace(/^\s+\S+\s+/, '').replace(/\s{2,}.*$/, ''))).toEqual(['unhealthy → healthy', 'healthy → unhealthy', 'unknown → healthy']);
+    expect(lines[1]).toMatch(/Required permissions missing \(missing: whatsapp_business_messaging\)/);
+    expect(await cli(['--json', 'history', '--limit', '1'])).toBe(0);
+    expect(JSON.parse(out).entries).toEqual([expect.objectContaining({ kind: 'health', from: 'unhealthy', to: 'healthy' })]);
+  });
+
+  it('refuses a bad --limit with the allowed range', async () => {
+    await setup({ token: CANARY_TOKEN });
+    expect(await cli(['history', '--limit', '0'])).toBe(2);
+    expect(err).toMatch(/--limit must be a whole number from 1 to 500, got "0"/);
   });
 });
 
