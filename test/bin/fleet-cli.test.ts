@@ -4,6 +4,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -84,6 +85,7 @@ async function cli(args: string[], stdin = ''): Promise<number> {
         lambda: new LambdaClient({ region: 'us-east-1', credentials: creds }),
         cloudformation: new CloudFormationClient({ region: 'us-east-1', credentials: creds }),
         cloudwatch: new CloudWatchClient({ region: 'us-east-1', credentials: creds }),
+        dynamodb: new DynamoDBClient({ region: 'us-east-1', endpoint: f.ddb.endpoint, credentials: creds, maxAttempts: 1 }),
       },
     });
   } finally {
