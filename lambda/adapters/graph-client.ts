@@ -203,9 +203,11 @@ export class GraphClient {
     } catch {
       const type = res.headers.get('content-type') ?? 'no content type';
       const what = `HTTP ${status} with a body that is not JSON (${type}, ${text.length} bytes)`;
-      // Only 5xx (and a 2xx cut short) are Meta's or the network's trouble; a 4xx page (a wrong graphApiBaseUrl
-      // answering 404 HTML, a proxy's 403) is configuration, a 429 is a throttle.
-      if (status >= 500 || status < 400) return { ok: false, failure: { kind: 'unavailable', httpStatus: status, message: what } };
+      // Only 5xx (and a JSON answer cut short) are Meta's or the network's trouble; a 4xx page (a wrong
+      // graphApiBaseUrl answering 404 HTML, a proxy's 403) is configuration, a 429 is a throttle. Graph never answers
+      // with an HTML page, so a 2xx HTML page (a website or a login portal at graphApiBaseUrl) is configuration too.
+      const html = /html/i.test(type);
+      if (status >= 500 || (status < 400 && !html)) return { ok: false, failure: { kind: 'unavailable', httpStatus: status, message: what } };
       return { ok: false, failure: { kind: 'http', httpStatus: status, message: what } };
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {

@@ -138,6 +138,8 @@ describe('GraphClient', () => {
     ['a 404 HTML page (wrong graphApiBaseUrl)', 404, '<html>Not Found</html>', 'text/html', 'http'],
     ["a proxy's 403 page", 403, 'Forbidden', 'text/plain', 'http'],
     ['a 503 HTML page', 503, '<html>Sorry</html>', 'text/html', 'unavailable'],
+    ['a 200 HTML page (a website at graphApiBaseUrl)', 200, '<html>Welcome</html>', 'text/html; charset=utf-8', 'http'],
+    ['a 200 JSON body cut short', 200, '{"data":{"is_valid":tr', 'application/json', 'unavailable'],
   ])('reads %s as kind %s', async (_n, status, body, type, kind) => {
     const fetchFn = jest.fn(async () => new Response(body, { status, headers: { 'content-type': type } }));
     const { c } = client(fetchFn as unknown as FetchFn, { deadlineIn: 1200 });
