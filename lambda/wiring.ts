@@ -9,6 +9,7 @@ import { MetricsPublisher } from './adapters/metrics-publisher';
 import { readLedgerConfig, readRuntimeConfig } from './adapters/runtime-config';
 import { SecretsStore } from './adapters/secrets-store';
 import { OutcomeDeps, RotationDeps } from './app/ports';
+import { recordRotation } from './app/record-outcome';
 
 export const logger = new Logger({ serviceName: 'whatsapp-token-guard' });
 export type FunctionDeps = RotationDeps & OutcomeDeps & { readonly ledger: HealthLedger; readonly events: HealthEvents };
@@ -31,6 +32,7 @@ export function deps(): FunctionDeps {
     events: new HealthEvents([config.tokenSecretArn]),
     ledgerKey: (tokenName) => `${ledger.ledgerScope}/${tokenName}`,
     checkFailuresToNotify: ledger.checkFailuresToNotify,
+    rotations: { record: (tokenName, r) => recordRotation(cached!, { name: tokenName, rotationMode: config.rotationMode }, r) },
   };
   return cached;
 }

@@ -1,6 +1,7 @@
 // The dependencies each use case takes as an argument. Entry points get them from wiring.ts; tests may
 // build their own. Kept here so no use case imports its deps type from a sibling use case.
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ReportedProblem, RotationStep } from '../contract';
 import type { GraphClient } from '../adapters/graph-client';
 import type { HealthEvents } from '../adapters/health-events';
 import type { HealthLedger } from '../adapters/health-ledger';
@@ -16,15 +17,27 @@ export interface CheckDeps {
   readonly now: () => Date;
 }
 
+/** A rotation's outcome, as the ledger and the events record it (never a token). */
+export interface RotationRecord {
+  readonly outcome: 'rotated' | 'failed';
+  readonly versionId: string;
+  readonly step?: RotationStep;
+  readonly reason: string;
+  readonly problems?: readonly ReportedProblem[];
+  readonly expiresAt?: string;
+}
+
 export interface RotationDeps extends CheckDeps {
   readonly metrics: MetricsPublisher;
   readonly logger: Logger;
+  /** Records the outcome in the health ledger and as an event (app/record-outcome.ts recordRotation); absent where no ledger is wired. */
+  readonly rotations?: { record(tokenName: string, r: RotationRecord): Promise<void> };
 }
 
 /** What recordOutcome needs: the same in every mode; the fleet passes its own ledger scope. */
 export interface OutcomeDeps {
   readonly metrics: Pick<MetricsPublisher, 'publish'>;
-  readonly ledger: Pick<HealthLedger, 'saveCheck' | 'markNotified'>;
+  readonly ledger: Pick<HealthLedger, 'saveCheck' | 'markNotified' | 'saveRotation'>;
   readonly events: Pick<HealthEvents, 'put'>;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
   readonly now: () => Date;

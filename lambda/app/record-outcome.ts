@@ -5,10 +5,11 @@
 // next check finds the same difference and announces it then.
 import { CheckReport, Metric } from '../contract';
 import { diffHealth, healthStatus, NotifiedHealth, problemIdsOf } from '../core/diff-health';
-import { approachingExpirationEvent, causeLine, GuardEvent, healthChangedEvent } from '../core/event-details';
+import { approachingExpirationEvent, causeLine, GuardEvent, healthChangedEvent, rotationEvent } from '../core/event-details';
 import { expiryMilestone } from '../core/expiry-milestone';
 import { HistoryEntry } from '../adapters/health-ledger';
-import { OutcomeDeps } from './ports';
+import { RotationMode } from '../contract';
+import { OutcomeDeps, RotationRecord } from './ports';
 
 export type RecordResult =
   | { readonly recorded: true; readonly announced: readonly GuardEvent[] }
@@ -61,4 +62,27 @@ async function announce(d: OutcomeDeps, token: { readonly name: string }, report
   if (!marked.ok) return { recorded: false, failure: marked.error };
   if (marked.value === 'already-marked') d.logger.info('another check announced this change first', { ledgerKey: key });
   return { recorded: true, announced: events };
+}
+
+/**
+ * A rotation's outcome: the ledger's rotation fields and history line, then the Rotated / Rotation Failed
+ * event. Called where rotate-secret decides the outcome, after its metric. Failures are logged and counted,
+ * never thrown: the rotation's own result stands. (A lost rotation event is not re-sent; the ledger line
+ * and the metric remain.)
+ */
+export async function recordRotation(d: OutcomeDeps, token: { readonly name: string; readonly rotationMode: RotationMode }, r: RotationRecord): Promise<void> {
+  const key = d.ledgerKey(token.name);
+  let failure: string | undefined;
+  try {
+    const saved = await d.ledger.saveRotation(key, token.name, { at: d.now().toISOString(), outcome: r.outcome, reason: r.reason });
+    if (!saved.ok) failure = saved.error;
+    const put = await d.events.put([rotationEvent(key, token.name, token.rotationMode, r)]);
+    if (!put.ok) failure = put.error;
+  } catch (e) {
+    failure = `unexpected ${(e as Error).name}`;
+  }
+  if (failure) {
+    d.metrics.publish(token.name, { [Metric.NotificationFailed]: 1 });
+    d.logger.warn('health ledger or events not updated for a rotation', { failure, versionId: r.versionId });
+  }
 }

@@ -10,7 +10,11 @@ import { RotationDeps } from './ports';
 
 /** A rotation step that must fail. Its message is safe to show: it never holds a token or secret. */
 export class RotationError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The candidate's problems, when a check refused it (for the Rotation Failed event). */
+    readonly problems?: readonly ReportedProblem[],
+  ) {
     super(message);
     this.name = 'RotationError';
   }
@@ -58,6 +62,7 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent, dea
     // A failed finishSecret keeps AWSPENDING so Secrets Manager's retry can still finish a validated token.
     const kept = step === 'finishSecret' ? undefined : await abandonCandidate(deps, secretId, versionId);
     logger.error(`${step}: rotation failed; AWSCURRENT is unchanged`, { step, versionId, reason: message, candidate: kept });
+    await deps.rotations?.record(config.tokenName, { outcome: 'failed', versionId, step, reason: message, problems: e instanceof RotationError ? e.problems : undefined });
     throw new RotationError(message);
   }
 }
@@ -126,10 +131,10 @@ async function testSecret(deps: RotationDeps, event: RotationEvent, deadline: nu
   secretsSeen.push(...secrets);
   const blocking = report.problems.filter((p) => p.severity === 'critical');
   if (report.outcome === 'check-failed') {
-    throw new RotationError(`testSecret: could not validate the candidate, so it is not promoted: ${reasons(blocking)}`);
+    throw new RotationError(`testSecret: could not validate the candidate, so it is not promoted: ${reasons(blocking)}`, blocking);
   }
   if (blocking.length > 0) {
-    throw new RotationError(`testSecret: the candidate is refused: ${reasons(blocking, true)}`);
+    throw new RotationError(`testSecret: the candidate is refused: ${reasons(blocking, true)}`, blocking);
   }
   logger.info(`testSecret: version ${versionId} passed validation`, { versionId, token: report.token, warnings: report.problems.map((p) => p.id) });
 }
@@ -143,6 +148,7 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent): Promise<v
     await store.moveStage(secretId, AWSCURRENT, versionId, plan.from);
     deps.metrics.publish(config.tokenName, { [Metric.RotationSucceeded]: 1 });
     logger.info(`finishSecret: version ${versionId} is now AWSCURRENT; ${plan.from ?? 'no version'} is AWSPREVIOUS`, { versionId, previous: plan.from });
+    await deps.rotations?.record(config.tokenName, { outcome: 'rotated', versionId, reason: `version ${versionId} validated and promoted; ${plan.from ?? 'no version'} is AWSPREVIOUS` });
   }
   // The handed-in token has been promoted: clear the hand-in label so the next set-token starts clean.
   const handedIn = versionWithLabel(versions, CANDIDATE_LABEL);

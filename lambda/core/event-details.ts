@@ -13,6 +13,10 @@ import {
   HealthChangedDetail,
   Problem,
   ReportedProblem,
+  RotatedDetail,
+  RotationFailedDetail,
+  RotationMode,
+  RotationStep,
 } from '../contract';
 import { HealthChange } from './diff-health';
 import { DueMilestone } from './expiry-milestone';
@@ -78,4 +82,34 @@ export function approachingExpirationEvent(ledgerKey: string, due: DueMilestone,
     fix: Problem.TokenExpiring.fix,
   };
   return { detailType: EventDetailType.ApproachingExpiration, detail };
+}
+
+export const statusCommand = (tokenName: string): string => `npx --no-install whatsapp-token-guard status --token ${tokenName}`;
+
+export interface RotationFacts {
+  readonly outcome: 'rotated' | 'failed';
+  readonly versionId: string;
+  readonly step?: RotationStep;
+  readonly reason: string;
+  readonly problems?: readonly ReportedProblem[];
+  readonly expiresAt?: string;
+}
+
+/** `WhatsApp Token Rotated` or `WhatsApp Token Rotation Failed`, with the reason and (on failure) the fix. */
+export function rotationEvent(ledgerKey: string, tokenName: string, rotationMode: RotationMode, r: RotationFacts): GuardEvent {
+  const base = { version: EVENT_DETAIL_VERSION, tokenName, ledgerKey, rotationMode, versionId: r.versionId } as const;
+  if (r.outcome === 'rotated') {
+    const detail: RotatedDetail = { ...base, confirmCommand: checkCommand(tokenName), ...(r.expiresAt ? { expiresAt: r.expiresAt } : {}) };
+    return { detailType: EventDetailType.Rotated, detail };
+  }
+  const problems = r.problems ?? [];
+  const detail: RotationFailedDetail = {
+    ...base,
+    confirmCommand: statusCommand(tokenName),
+    step: r.step ?? 'createSecret',
+    reason: clip(r.reason),
+    problems: problems.map(eventProblem),
+    fix: problems.length ? fixLine(problems) : 'Read the reason, fix its cause, and rotate again (`set-token` for a hand-made token, `rotate` otherwise); AWSCURRENT still holds the previous token.',
+  };
+  return { detailType: EventDetailType.RotationFailed, detail };
 }

@@ -57,7 +57,7 @@ async function ok(p: Promise<Invocation>): Promise<CheckReport> {
 }
 
 describe('health timeline through the shipped bundle', () => {
-  it('records healthy -> expired -> replaced by set-token -> healthy: ledger items, events in order, one message each way', async () => {
+  it('records healthy -> expired -> replaced by set-token -> healthy: ledger items, events in order, one message each way, the rotation in between', async () => {
     // GIVEN two guarded tokens, both healthy
     graph.addToken(CANARY_TOKEN);
     graph.addToken(NEW_TOKEN);
@@ -99,6 +99,8 @@ describe('health timeline through the shipped bundle', () => {
       ['primary', 'unhealthy', 'healthy'],
     ]);
     for (const e of bus.events) expect(e).toMatchObject({ source: EVENT_SOURCE, resources: [expect.stringMatching(/^arn:aws:secretsmanager:/)], detail: { version: '1' } });
+    // the rotation announced itself between the token going bad and the recovery
+    expect(bus.events.filter((e) => e.detail.tokenName === 'primary').map((e) => e['detail-type'])).toEqual(['WhatsApp Token Health Changed', 'WhatsApp Token Health Changed', 'WhatsApp Token Rotated', 'WhatsApp Token Health Changed']);
     const bad = health[2].detail as Record<string, unknown>;
     expect(bad).toMatchObject({
       ledgerKey: 'guard/primary',
@@ -118,9 +120,11 @@ describe('health timeline through the shipped bundle', () => {
     expect(history.map((h) => [h.kind, h.from, h.to])).toEqual([
       ['health', 'unknown', 'healthy'],
       ['health', 'healthy', 'unhealthy'],
+      ['rotation', undefined, 'rotated'],
       ['health', 'unhealthy', 'healthy'],
     ]);
     expect(history[1].cause).toBe(`Token invalid (${expired.problems[0].detail})`);
+    expect(state('guard/primary')).toMatchObject({ lastRotationOutcome: 'rotated' });
     for (const h of history) expect(h.ttl).toBe(Math.floor(Date.parse(String(h.at)) / 1000) + 90 * 86_400);
 
     // AND what an email subscriber reads: the rules and input transformers of the template, applied to the events

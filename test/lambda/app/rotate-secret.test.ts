@@ -67,6 +67,12 @@ describe('hand-made rotation', () => {
     expect(world.sm.labels(world.tokenSecret.arn).AWSCURRENT).toBe(versionId);
     expect(world.sm.labels(world.tokenSecret.arn)[CANDIDATE_LABEL]).toBeUndefined();
     expect(metricValues(world, 'RotationSucceeded')).toEqual([1]);
+    // One Rotated event, and the ledger's rotation fields and history line.
+    expect(world.bus.events.map((e) => e['detail-type'])).toEqual(['WhatsApp Token Rotated']);
+    expect(world.bus.events[0].detail).toMatchObject({ version: '1', tokenName: 'primary', ledgerKey: 'guard/primary', rotationMode: 'hand-made', versionId });
+    const items = await world.ddb.items(world.table);
+    expect(items.find((i) => i.sk === 'STATE')).toMatchObject({ lastRotationOutcome: 'rotated' });
+    expect(items.filter((i) => String(i.sk).endsWith('#rotation')).map((i) => i.to)).toEqual(['rotated']);
     // The candidate was judged: debug_token was asked about it.
     expect(world.graph.requests.filter((r) => r.path.endsWith('/debug_token'))).toHaveLength(1);
   });
@@ -97,6 +103,14 @@ describe('hand-made rotation', () => {
     expect(labels[CANDIDATE_LABEL]).toBeDefined();
     expect(labels[REJECTED_LABEL]).toBe(versionId);
     expect(metricValues(world, 'RotationFailed')).toEqual([1]);
+    // One Rotation Failed event with the step, the reason and each problem's fix; never a token.
+    expect(world.bus.events.map((e) => e['detail-type'])).toEqual(['WhatsApp Token Rotation Failed']);
+    const detail = world.bus.events[0].detail as { step: string; reason: string; problems: { fix: string }[]; fix: string; versionId: string };
+    expect(detail).toMatchObject({ step: 'testSecret', versionId, confirmCommand: 'npx --no-install whatsapp-token-guard status --token primary' });
+    expect(detail.reason).toMatch(reason);
+    expect(detail.problems.length).toBeGreaterThan(0);
+    expect(detail.fix).toBe(detail.problems[0].fix);
+    expectNoCanary(world.bus.bodies.join('') + JSON.stringify(await world.ddb.items(world.table)), [NEW_TOKEN]);
   });
 
   it('fails cleanly when no token was handed in', async () => {
