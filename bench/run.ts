@@ -383,7 +383,7 @@ async function main(): Promise<void> {
   // 6. Meta API budget
   const perHour = 60 / interval;
   table(`Graph API calls at default settings (check every ${interval} min; retries at most 3 more per call during an outage)`, [
-    ['who', 'calls per hour', "Meta's limit (reference section 6)", 'share of the limit'],
+    ['who', 'calls per hour', "Meta's limit (developers.facebook.com/docs/graph-api/overview/rate-limiting)", 'share of the limit'],
     ['debug_token per token (app token, Platform limit)', perHour, '200 x daily active users per hour (app)', 'UNCONFIRMED for business apps'],
     ['WABA calls per WABA, probes on (phone_numbers + subscribed_apps)', perHour * 2, '200 per hour per app per WABA (5,000 active)', `${((perHour * 2 * 100) / 200).toFixed(0)}%`],
     ['same, worst case with retries', perHour * 2 * 4, '200 per hour per app per WABA', `${((perHour * 2 * 4 * 100) / 200).toFixed(0)}%`],

@@ -90,7 +90,7 @@ export const EnvVar = {
 } as const;
 
 export const DEFAULT_GRAPH_API_BASE_URL = 'https://graph.facebook.com';
-/** v25.0 is the newest version confirmed on a Meta page (reference §7). */
+/** v25.0 is the newest version confirmed on a Meta page (Meta's changelog: https://developers.facebook.com/docs/graph-api/changelog). */
 export const DEFAULT_GRAPH_API_VERSION = 'v25.0';
 export const DEFAULT_REQUIRED_SCOPES = ['whatsapp_business_messaging', 'whatsapp_business_management'] as const;
 export const DEFAULT_EXPIRY_WARNING_DAYS = 14;

@@ -7,8 +7,14 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 export interface EmptySecretProps {
+  /** Name of the secret; unique in the account and region (a retained secret keeps its name after `cdk destroy`). */
   readonly secretName: string;
+  /** What the secret holds and how to store it, for whoever finds it in the console. */
   readonly description: string;
+  /**
+   * Key that encrypts the secret.
+   * @default - the AWS managed key `aws/secretsmanager`
+   */
   readonly encryptionKey?: kms.IKey;
 }
 
@@ -28,4 +34,23 @@ export function emptyAppSecret(scope: Construct, id: string, props: EmptySecretP
       'Store the new value with `whatsapp-token-guard set-app-secret` after a reset; the ChecksFailing alarm (AppTokenRejected) fires if the stored one stops working.',
   });
   return secret;
+}
+
+/**
+ * The same helpers as static methods, for users of the construct in their own stack (and for every jsii
+ * language, which sees classes only). A plain `new Secret()` would hold a generated value and be destroyed
+ * with the stack.
+ */
+export class GuardSecrets {
+  /** An empty, retained secret (a token's home): no value in the template, kept after `cdk destroy`. */
+  public static emptyRetained(scope: Construct, id: string, props: EmptySecretProps): secretsmanager.Secret {
+    return emptyRetainedSecret(scope, id, props);
+  }
+
+  /** An empty, retained secret for the Meta app secret, share it between the guards of one app. */
+  public static emptyAppSecret(scope: Construct, id: string, props: EmptySecretProps): secretsmanager.Secret {
+    return emptyAppSecret(scope, id, props);
+  }
+
+  private constructor() {}
 }

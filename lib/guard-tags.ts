@@ -14,3 +14,17 @@ export const GuardTag = {
 
 /** Component tag value of the function that checks and rotates the token: the one resource the CLI looks up. */
 export const CHECKER_COMPONENT = 'checker';
+
+/** The tag contract as static members, for every jsii language (jsii ignores `export const`). */
+export class GuardTags {
+  /** Tag key holding the token name. */
+  public static readonly TOKEN: string = GuardTag.Token;
+  /** Tag key holding the stack name. */
+  public static readonly STACK: string = GuardTag.Stack;
+  /** Tag key saying what a resource is for. */
+  public static readonly COMPONENT: string = GuardTag.Component;
+  /** COMPONENT value of the checker/rotation function. */
+  public static readonly CHECKER: string = CHECKER_COMPONENT;
+
+  private constructor() {}
+}

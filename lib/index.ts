@@ -9,3 +9,6 @@ export { AlarmTopic } from './alarm-topic';
 export type { AlarmTopicProps } from './alarm-topic';
 export { FleetMetric, GuardAlarm, GuardContract, GuardEventType, GuardMetric, TokenRotationMode } from './guard-contract';
 export { NotificationFormat } from './whatsapp-token-guard';
+export { GuardSecrets } from './empty-secret';
+export type { EmptySecretProps } from './empty-secret';
+export { GuardTags } from './guard-tags';

@@ -15,7 +15,7 @@ export class CliError extends Error {
 export interface ErrorContext {
   readonly region?: string;
   readonly profile?: string;
-  readonly stackName: string;
+  readonly stackName?: string;
 }
 
 /** Maps an SDK or runtime error to a CliError with a fix. */
@@ -39,7 +39,7 @@ export function explainAwsError(e: unknown, ctx: ErrorContext): CliError {
     return new CliError(`Access denied${action ? `: your identity lacks ${action}` : ''} (${where}). Ask for that permission on the guard's resources (see README "Operator permissions") and retry.`);
   }
   if (name === 'ValidationError' && /does not exist/.test(message)) {
-    return new CliError(`Stack "${ctx.stackName}" is not deployed in ${where}. Check --region/--stack, or run "npx cdk deploy" first.`);
+    return new CliError(`Stack${ctx.stackName ? ` "${ctx.stackName}"` : ""} is not deployed in ${where}. Check --region/--stack, or run "npx cdk deploy" first.`);
   }
   if (name === 'UnrecognizedClientException' || name === 'InvalidSignatureException') return new CliError(`AWS rejected the credentials (${name}) in ${where}. Check the profile and region, and retry.`);
   if (name === 'ResourceNotFoundException') return new CliError(`Not found in ${where}: ${message.slice(0, 200)}. Check --region and --stack, or redeploy.`);

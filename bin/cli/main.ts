@@ -1,9 +1,6 @@
 // `whatsapp-token-guard`: the operator command. Parses flags with commander, finds the deployed guard, runs one
 // command, and turns every failure into one line with the fix and an exit status.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { CONTEXT_KEY } from '../../lib/config';
 import { Clients, locate, makeClients } from './aws';
 import { check, history, rotate, setAppSecret, setToken, status } from './commands';
 import { CliError, explainAwsError } from './errors';
@@ -37,30 +34,20 @@ interface GlobalOptions {
   functionName?: string;
 }
 
-/** The stack name from cdk.json, when the command runs inside the project. */
-function defaultStackName(): string {
-  try {
-    const cdk = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
-    return cdk.context?.[CONTEXT_KEY]?.stackName ?? 'WhatsAppTokenGuard';
-  } catch {
-    return 'WhatsAppTokenGuard';
-  }
-}
-
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode = 0;
   const writeErr = (line: string): void => void io.stderr.write(`${line}\n`);
   const program = new Command('whatsapp-token-guard')
     .description('Operate whatsapp-token-guard: hand in a token, check it now, see where things stand.')
-    .addOption(new Option('--stack <name>', 'CloudFormation stack of the guard').default(defaultStackName()))
-    .option('--token <name>', 'token name (needed when the stack guards several)')
+    .option('--stack <name>', 'stack of the guard (needed when a token name repeats across stacks)')
+    .option('--token <name>', 'token name (needed when several guards are deployed in the region)')
     .option('--region <region>', 'AWS region (default: AWS_REGION or the profile\'s region)')
     .option('--profile <profile>', 'AWS named profile (default: AWS_PROFILE)')
     .option('--json', 'machine-readable output')
     .option('--no-color', 'no colours even on a terminal')
-    .option('--secret-arn <arn>', 'token secret ARN (instead of reading the stack outputs)')
-    .option('--app-secret-arn <arn>', 'app secret ARN (instead of reading the stack outputs)')
-    .option('--function-name <name>', 'checker function name (instead of reading the stack outputs)')
+    .option('--secret-arn <arn>', 'token secret ARN (instead of the one the function uses)')
+    .option('--app-secret-arn <arn>', 'app secret ARN (instead of the one the function uses)')
+    .option('--function-name <name>', 'checker function name or ARN (instead of finding it by its tags)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
@@ -84,13 +71,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     try {
       exitCode = await fn(s, g);
     } catch (e) {
-      const err = explainAwsError(e, { region, profile: g.profile, stackName: g.stack ?? 'WhatsAppTokenGuard' });
+      const err = explainAwsError(e, { region, profile: g.profile, stackName: g.stack });
       if (io.stderr.isTTY) io.stderr.write('\r\u001b[2K');
       writeErr(`whatsapp-token-guard: ${err.message}`);
       exitCode = err.exitCode;
     }
   };
-  const target = (s: Session, g: GlobalOptions) => locate(s.clients, { stack: g.stack ?? 'WhatsAppTokenGuard', token: g.token, secretArn: g.secretArn, appSecretArn: g.appSecretArn, functionName: g.functionName });
+  const target = (s: Session, g: GlobalOptions) => locate(s.clients, { stack: g.stack, token: g.token, secretArn: g.secretArn, appSecretArn: g.appSecretArn, functionName: g.functionName });
   const timeout = new Option('--timeout <seconds>', 'how long to wait for the rotation').default(180).argParser((v) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 10 || n > 3600) throw new CliError(`--timeout must be whole seconds from 10 to 3600, got "${v}".`);

@@ -27,7 +27,7 @@ export interface GraphClientOptions {
   readonly now?: () => number;
 }
 
-/** hex(HMAC-SHA256(key = app secret, message = the access token sent with the same request)), reference §4. */
+/** hex(HMAC-SHA256(key = app secret, message = the access token sent with the same request)) (https://developers.facebook.com/docs/graph-api/guides/secure-requests). */
 export function appSecretProof(appSecret: string, accessToken: string): string {
   return createHmac('sha256', appSecret).update(accessToken).digest('hex');
 }
@@ -62,7 +62,7 @@ export class GraphClient {
     return `${this.opts.appId}|${this.opts.appSecret}`;
   }
 
-  /** GET /debug_token, called with the app token: a system-user token may not inspect itself (reference §1). */
+  /** GET /debug_token, called with the app token: a system-user token may not inspect itself (https://developers.facebook.com/docs/graph-api/reference/debug_token/). */
   debugToken(inputToken: string): Promise<GraphResult> {
     return this.request('GET', 'debug_token', this.appToken, { input_token: inputToken }, [inputToken]);
   }
@@ -111,7 +111,7 @@ export class GraphClient {
     return { ok: true, value: { ids, complete: false } };
   }
 
-  /** Exchanges a 60-day token for a new 60-day token (fb_exchange_token, reference §3). The old one stays valid. */
+  /** Exchanges a 60-day token for a new 60-day token (fb_exchange_token, https://developers.facebook.com/documentation/business-messaging/whatsapp/access-tokens). The old one stays valid. */
   async exchangeToken(currentToken: string): Promise<{ ok: true; token: string; expiresIn?: number } | { ok: false; failure: GraphFailure }> {
     // This endpoint takes the app secret as client_secret; Meta offers no header form for it.
     const r = await this.request(
@@ -124,7 +124,7 @@ export class GraphClient {
     return tokenFrom(r);
   }
 
-  /** POST /{system-user-id}/access_tokens: mints a new system-user token (reference §3). */
+  /** POST /{system-user-id}/access_tokens: mints a new system-user token (https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/). */
   async mintSystemUserToken(systemUserId: string, callerToken: string, scopes: readonly string[], sixtyDays: boolean): Promise<{ ok: true; token: string } | { ok: false; failure: GraphFailure }> {
     const form: Record<string, string> = { business_app: this.opts.appId, scope: scopes.join(',') };
     if (sixtyDays) form.set_token_expires_in_60_days = 'true';
@@ -133,7 +133,7 @@ export class GraphClient {
     return tokenFrom(r);
   }
 
-  /** GET /oauth/revoke (reference §3): revokes `tokenToRevoke` immediately. */
+  /** GET /oauth/revoke (https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/): revokes `tokenToRevoke` immediately. */
   async revokeToken(tokenToRevoke: string, callerToken: string): Promise<GraphResult> {
     return this.request('GET', 'oauth/revoke', callerToken, { client_id: this.opts.appId, client_secret: this.opts.appSecret, revoke_token: tokenToRevoke }, [tokenToRevoke]);
   }

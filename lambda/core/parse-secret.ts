@@ -5,7 +5,7 @@ import { APP_SECRET_FIELD, TOKEN_SECRET_FIELD } from '../contract';
 
 export type ParseResult = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly reason: string };
 
-/** Tokens are opaque (reference §0): check only emptiness, quotes, whitespace and control characters. */
+/** Tokens are opaque (Meta documents no format or length: https://developers.facebook.com/documentation/business-messaging/whatsapp/access-tokens): check only emptiness, quotes, whitespace and control characters. */
 export function checkBareValue(value: string, what: string): string | undefined {
   if (value.length === 0) return `The ${what} is empty.`;
   if (/^["'`].*["'`]$/s.test(value)) return `The ${what} is wrapped in quotes (${value.length} characters); store it without them.`;

@@ -5,14 +5,16 @@ import { PassThrough, Readable } from 'node:stream';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runCli } from '../../bin/cli/main';
 import { CANDIDATE_LABEL, EnvVar } from '../../lambda/contract';
+import { GuardTag } from '../../lib/guard-tags';
 import { CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary } from '../fakes/canary';
 import { startWorld, World } from '../fakes/world';
 
@@ -22,7 +24,7 @@ const nowS = (): number => Math.floor(Date.now() / 1000);
 const FUNCTION = 'WhatsAppTokenGuard-primary-checker';
 
 const lambdaMock = mockClient(LambdaClient);
-const cfnMock = mockClient(CloudFormationClient);
+const taggingMock = mockClient(ResourceGroupsTaggingAPIClient);
 const cwMock = mockClient(CloudWatchClient);
 
 let world: World;
@@ -32,24 +34,31 @@ let err: string;
 afterEach(async () => {
   expectNoCanary(out + err, [NEW_TOKEN]);
   lambdaMock.reset();
-  cfnMock.reset();
+  taggingMock.reset();
   cwMock.reset();
   await world?.stop();
 });
 
-function manifest(w: World, rotationMode = 'hand-made'): string {
-  return JSON.stringify({
-    appSecretArn: w.appSecret.arn,
-    alarmTopicArn: 'arn:aws:sns:us-east-1:111111111111:alarms',
-    ledgerTableName: w.table,
-    tokens: { primary: { tokenSecretArn: w.tokenSecret.arn, functionName: FUNCTION, rotationMode, alarmNames: ['WhatsAppTokenGuard-primary-TokenInvalid'], ledgerKey: 'guard/primary' } },
+const FUNCTION_ARN = `arn:aws:lambda:us-east-1:111111111111:function:${FUNCTION}`;
+const ALARM_ARN = (name: string): string => `arn:aws:cloudwatch:us-east-1:111111111111:alarm:${name}`;
+
+/** The guard as the tagging API and Lambda describe it (lib/guard-tags.ts; test/bin/discovery.test.ts checks the construct's side). */
+function describeGuard(w: World): void {
+  const tags = [
+    { Key: GuardTag.Token, Value: 'primary' },
+    { Key: GuardTag.Stack, Value: 'WhatsAppTokenGuard' },
+  ];
+  taggingMock.on(GetResourcesCommand, { ResourceTypeFilters: ['lambda:function'] }).resolves({ ResourceTagMappingList: [{ ResourceARN: FUNCTION_ARN, Tags: [...tags, { Key: GuardTag.Component, Value: 'checker' }] }] });
+  taggingMock.on(GetResourcesCommand, { ResourceTypeFilters: ['cloudwatch:alarm'] }).resolves({
+    ResourceTagMappingList: ['WhatsAppTokenGuard-primary-TokenInvalid', 'WhatsAppTokenGuard-primary-Unhealthy'].map((n) => ({ ResourceARN: ALARM_ARN(n), Tags: tags })),
   });
+  lambdaMock.on(GetFunctionConfigurationCommand).resolves({ FunctionName: FUNCTION, FunctionArn: FUNCTION_ARN, Environment: { Variables: w.env } });
 }
 
-async function setup(opts: { token?: string; env?: Record<string, string>; rotationMode?: string; appSecret?: string | null } = {}): Promise<World> {
+async function setup(opts: { token?: string; env?: Record<string, string>; appSecret?: string | null } = {}): Promise<World> {
   world = await startWorld({ token: opts.token, env: opts.env, appSecret: opts.appSecret });
   world.autoRotate();
-  cfnMock.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'WhatsAppTokenGuard', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: 'Manifest', OutputValue: manifest(world, opts.rotationMode) }] }] });
+  describeGuard(world);
   lambdaMock.on(InvokeCommand).callsFake(async (input: { Payload: Uint8Array }) => {
     const event = JSON.parse(Buffer.from(input.Payload).toString('utf8'));
     try {
@@ -80,6 +89,7 @@ async function cli(args: string[], stdin = '', opts: { tty?: boolean } = {}): Pr
       secrets: new SecretsManagerClient({ region: 'us-east-1', endpoint: world.sm.endpoint, credentials: creds, maxAttempts: 1 }),
       lambda: new LambdaClient({ region: 'us-east-1', credentials: creds }),
       cloudformation: new CloudFormationClient({ region: 'us-east-1', credentials: creds }),
+      tagging: new ResourceGroupsTaggingAPIClient({ region: 'us-east-1', credentials: creds }),
       cloudwatch: new CloudWatchClient({ region: 'us-east-1', credentials: creds }),
       dynamodb: new DynamoDBClient({ region: 'us-east-1', endpoint: world.ddb.endpoint, credentials: creds, maxAttempts: 1 }),
     },
@@ -160,7 +170,7 @@ describe('set-token', () => {
     expect(err).toMatch(message);
     expect(err).toContain('Nothing was changed');
     expect(world.sm.calls).toHaveLength(0);
-    expect(lambdaMock.calls()).toHaveLength(0);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
   });
 
   it('refuses to start while a rotation is in progress', async () => {
@@ -185,7 +195,7 @@ describe('set-token', () => {
       stdout,
       stderr: new PassThrough(),
       env: {},
-      clients: { secrets: new SecretsManagerClient({ region: 'us-east-1', endpoint: world.sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), lambda: new LambdaClient({ region: 'us-east-1' }), cloudformation: new CloudFormationClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), cloudwatch: new CloudWatchClient({ region: 'us-east-1' }), dynamodb: new DynamoDBClient({ region: 'us-east-1', endpoint: world.ddb.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }) },
+      clients: { secrets: new SecretsManagerClient({ region: 'us-east-1', endpoint: world.sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), lambda: new LambdaClient({ region: 'us-east-1' }), cloudformation: new CloudFormationClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), tagging: new ResourceGroupsTaggingAPIClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), cloudwatch: new CloudWatchClient({ region: 'us-east-1' }), dynamodb: new DynamoDBClient({ region: 'us-east-1', endpoint: world.ddb.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }) },
       pollIntervalMs: 1,
       sleep: async () => void (clock += 5000),
       now: () => clock,
@@ -228,7 +238,7 @@ describe('set-app-secret', () => {
 
 describe('rotate', () => {
   it('refreshes a 60-day token now and prints the verdict', async () => {
-    await setup({ token: CANARY_TOKEN, env: { [EnvVar.RotationMode]: 'refresh' }, rotationMode: 'refresh' });
+    await setup({ token: CANARY_TOKEN, env: { [EnvVar.RotationMode]: 'refresh' } });
     world.graph.addToken(CANARY_TOKEN, { expiresAt: nowS() + 10 * DAY });
     const code = await cli(['rotate']);
     expect(code).toBe(0);
@@ -238,7 +248,7 @@ describe('rotate', () => {
   });
 
   it('explains a refused refresh and leaves AWSCURRENT as it was', async () => {
-    await setup({ token: CANARY_TOKEN, env: { [EnvVar.RotationMode]: 'refresh' }, rotationMode: 'refresh' });
+    await setup({ token: CANARY_TOKEN, env: { [EnvVar.RotationMode]: 'refresh' } });
     world.graph.addToken(CANARY_TOKEN, { expiresAt: 0 });
     const code = await cli(['rotate']);
     expect(code).toBe(1);
@@ -379,24 +389,26 @@ describe('errors: one line with the fix, never a stack trace', () => {
 
   it('explains missing AWS credentials', async () => {
     await setup({ token: CANARY_TOKEN });
-    cfnMock.on(DescribeStacksCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    taggingMock.on(GetResourcesCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
     expect(await cli(['--profile', 'prod', 'check'])).toBe(2);
     expect(err).toMatch(/No AWS credentials found for profile "prod". Run "aws sso login --profile prod"/);
     expectOneLine();
   });
 
-  it('explains a stack that is not deployed in the region', async () => {
+  it('explains that no guard is deployed in the region', async () => {
     await setup({ token: CANARY_TOKEN });
-    cfnMock.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id WhatsAppTokenGuard does not exist'), { name: 'ValidationError' }));
+    taggingMock.on(GetResourcesCommand).resolves({ ResourceTagMappingList: [] });
     expect(await cli(['--region', 'eu-west-1', 'status'])).toBe(2);
-    expect(err).toMatch(/Stack "WhatsAppTokenGuard" is not deployed in eu-west-1/);
+    expect(err).toMatch(/No whatsapp-token-guard is deployed in this region. Check --region and --profile/);
     expectOneLine();
   });
 
   it('explains an unknown token name', async () => {
     await setup({ token: CANARY_TOKEN });
+    taggingMock.on(GetResourcesCommand, { TagFilters: [{ Key: GuardTag.Component, Values: ['checker'] }, { Key: GuardTag.Token, Values: ['marketing'] }] }).resolves({ ResourceTagMappingList: [] });
     expect(await cli(['--token', 'marketing', 'check'])).toBe(2);
-    expect(err).toMatch(/Token "marketing" is unknown .* Known tokens: primary/);
+    expect(err).toMatch(/No whatsapp-token-guard with token "marketing" is deployed in this region/);
+    expectOneLine();
   });
 
   it('names the missing permission on access denied', async () => {

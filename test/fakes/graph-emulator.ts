@@ -243,7 +243,7 @@ export class GraphEmulator {
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const caller = bearer ?? params.access_token;
 
-    // Require App Secret: every call that carries a token must carry its proof (reference §4).
+    // Require App Secret: every call that carries a token must carry its proof (https://developers.facebook.com/docs/graph-api/guides/secure-requests).
     if (caller !== undefined) {
       const proof = createHmac('sha256', this.appSecret).update(caller).digest('hex');
       // Both texts as seen in the field (amazon-connect/amazon-connect-message-streaming-examples#29).

@@ -1,5 +1,5 @@
 // Loopback Secrets Manager speaking the awsJson1_1 wire protocol (POST /, x-amz-target: secretsmanager.<Op>),
-// with the version and staging-label rules the guard relies on (reference aws-rotation-and-cdk.md §1):
+// with the version and staging-label rules the guard relies on (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda.html and the API reference, https://docs.aws.amazon.com/secretsmanager/latest/apireference/):
 // immutable versions, one version per label, AWSPREVIOUS following AWSCURRENT, RemoveFromVersionId required
 // when a label moves, the empty AWSPENDING placeholder, and RotateSecret's refusal while AWSPENDING sits on a
 // version other than AWSCURRENT. Point the SDK at it with AWS_ENDPOINT_URL_SECRETS_MANAGER or `endpoint`.

@@ -1,0 +1,175 @@
+// Every README example that can run offline runs here as written: the cdk synth commands, the construct in
+// a user's own stack (compiled against lib/ and checked with cdk-nag), and the bring-your-own-topic policy.
+// Commands that need AWS run until the first AWS call, which proves they parse (no unknown command or flag).
+// A command the test cannot classify fails it, so a new README example has to be placed in one of the lists.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { PUBLISHER_SIDS } from '../lib/alarm-topic';
+import { parseGuardConfig } from '../lib/config';
+import { WhatsAppTokenGuardStack } from '../lib/whatsapp-token-guard-stack';
+
+const ROOT = path.join(__dirname, '..');
+const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+
+interface Block {
+  readonly lang: string;
+  readonly body: string;
+  readonly heading: string;
+}
+
+function blocks(): Block[] {
+  const out: Block[] = [];
+  let heading = '';
+  const lines = README.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (/^#{2,4} /.test(lines[i])) heading = lines[i].replace(/^#+ /, '');
+    const open = /^```(\w*)\s*$/.exec(lines[i]);
+    if (!open) continue;
+    const body: string[] = [];
+    for (i++; i < lines.length && !/^```\s*$/.test(lines[i]); i++) body.push(lines[i]);
+    out.push({ lang: open[1], body: body.join('\n'), heading });
+  }
+  return out;
+}
+
+/** Shell commands: every line of a bash block (comments stripped), and `$ ` lines of output examples. */
+function commands(): string[] {
+  const cmds: string[] = [];
+  for (const b of blocks()) {
+    if (b.lang === 'bash') {
+      for (const line of b.body.split('\n')) {
+        const cmd = line.replace(/\s+#.*$/, '').replace(/^#.*$/, '').trim();
+        if (cmd) cmds.push(cmd);
+      }
+    } else if (b.lang === '') {
+      for (const line of b.body.split('\n')) if (line.startsWith('$ ')) cmds.push(line.slice(2).trim());
+    }
+  }
+  return cmds;
+}
+
+/** CI has already run these (`npm ci`, then `npm test`, which builds): a test cannot run them again inside itself. */
+const CI_STEPS = [/^npm ci$/, /^npm test$/, /^npm run build$/, /^npm run bench$/, /^npm install (-g )?whatsapp-token-guard$/];
+/** Needs an AWS account: runs until its first AWS call (see below), or is the AWS CLI. */
+const NEEDS_AWS = [/^npx cdk deploy\b/, /^npx cdk destroy\b/, /^aws /];
+const OPERATOR = /^npx --no-install whatsapp-token-guard\b/;
+const SYNTH = /^npx cdk synth\b/;
+
+function run(command: string, env: NodeJS.ProcessEnv, cwd = ROOT): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('bash', ['-c', command], { cwd, env, encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const OFFLINE_ENV = {
+  PATH: process.env.PATH,
+  HOME: os.tmpdir(),
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_CONFIG_FILE: '/nonexistent',
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+  AWS_REGION: 'us-east-1',
+  CI: 'true',
+};
+
+describe('README commands', () => {
+  const all = commands().flatMap((c) => c.split(/\s+&&\s+/));
+
+  it('are each either run here, a CI step, or an AWS command', () => {
+    const unknown = all.filter((c) => !SYNTH.test(c) && !OPERATOR.test(c) && !NEEDS_AWS.some((r) => r.test(c)) && !CI_STEPS.some((r) => r.test(c)));
+    expect(unknown).toEqual([]);
+  });
+
+  const synths = [...new Set(all.filter((c) => SYNTH.test(c)))];
+  it.each(synths)('%s synthesizes offline', (command) => {
+    // GIVEN an output directory of its own, so the run does not touch cdk.out
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-synth-'));
+    // WHEN
+    const r = run(`${command} --output ${outdir}`, OFFLINE_ENV);
+    // THEN
+    expect(r.stderr).not.toMatch(/Configuration error|Validation failed|Error:/);
+    expect(r.status).toBe(0);
+    expect(fs.readdirSync(outdir).some((f) => f.endsWith('.template.json'))).toBe(true);
+  });
+
+  const operator = [...new Set(all.filter((c) => OPERATOR.test(c)))];
+  it.each(operator)('%s parses and stops only for want of AWS credentials', (command) => {
+    // GIVEN a working directory with the files the examples read
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-cli-'));
+    fs.writeFileSync(path.join(cwd, 'token.txt'), 'EAAGexampleTOKENnotREAL000\n');
+    // WHEN run from the project, where --no-install finds the built command
+    const r = run(`cd ${JSON.stringify(cwd)} && ${command.replace(/^npx --no-install whatsapp-token-guard/, `node ${JSON.stringify(path.join(ROOT, 'dist/cli/whatsapp-token-guard.js'))}`)}`, OFFLINE_ENV);
+    // THEN
+    expect(r.stderr).not.toMatch(/unknown (command|option)|error: /i);
+    expect(r.stderr).toMatch(/No AWS credentials found/);
+    expect(r.status).toBe(2);
+  });
+
+  it('npx --no-install finds the built command in this repository', () => {
+    const r = run('npx --no-install whatsapp-token-guard --help', OFFLINE_ENV);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Usage: whatsapp-token-guard/);
+  });
+});
+
+describe('README "The construct in your own stack"', () => {
+  const block = blocks().find((b) => b.lang === 'ts' && b.heading === 'The construct in your own stack');
+
+  it('synthesizes as written against this package, clean under cdk-nag, with names of its own', () => {
+    expect(block).toBeDefined();
+    // GIVEN the block, importing this checkout instead of the installed package, checked with cdk-nag before it synthesizes
+    const dir = fs.mkdtempSync(path.join(ROOT, 'test', '.readme-'));
+    try {
+      const source = block!.body
+        .replace(/from 'whatsapp-token-guard'/g, `from ${JSON.stringify(path.join(ROOT, 'lib'))}`)
+        .replace(/^app\.synth\(\);$/m, [
+          "import { AwsSolutionsChecks } from 'cdk-nag';",
+          'const violations = new AwsSolutionsChecks().validateScope(app).violations.map((v) => v.ruleName);',
+          "if (violations.length) { console.error(`cdk-nag: ${violations.join(', ')}`); process.exit(3); }",
+          'app.synth();',
+        ].join('\n'));
+      const file = path.join(dir, 'example.ts');
+      fs.writeFileSync(file, source);
+      const outdir = path.join(dir, 'out');
+      // WHEN
+      const r = spawnSync(process.execPath, ['-r', 'tsx/cjs', file], { cwd: ROOT, env: { ...OFFLINE_ENV, CDK_OUTDIR: outdir }, encoding: 'utf8', timeout: 120_000 });
+      // THEN
+      expect(r.stderr).not.toMatch(/cdk-nag|Error/);
+      expect(r.status).toBe(0);
+      const template = JSON.parse(fs.readFileSync(path.join(outdir, 'PaymentsService.template.json'), 'utf8'));
+      const names = Object.values<{ Type: string; Properties: { Name?: string } }>(template.Resources)
+        .filter((x) => x.Type === 'AWS::SecretsManager::Secret')
+        .map((x) => x.Properties.Name)
+        .sort();
+      expect(names).toEqual(['payments/meta-app-secret', 'whatsapp-token-guard/PaymentsService/marketing/token', 'whatsapp-token-guard/PaymentsService/support/token']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('README "Bring your own topic"', () => {
+  const json = blocks().find((b) => b.lang === 'json' && b.heading === 'Bring your own topic');
+
+  it('lists exactly the statements the guard writes on a topic and key of its own', () => {
+    // GIVEN the statements of the topic the app creates, with the placeholders filled in
+    const app = new App();
+    const stack = new WhatsAppTokenGuardStack(app, 'S', { config: parseGuardConfig({ appId: '987654321098765', tokens: [{ name: 'primary' }] }), env: { account: '111111111111', region: 'us-east-1' } });
+    const t = Template.fromStack(stack);
+    const resolve = (v: unknown): unknown => JSON.parse(JSON.stringify(v).replace(/\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":([^"]*)"\]\]\}/g, '"arn:aws:$1"'));
+    const written = (type: string, prop: string, sids: string[]): unknown[] =>
+      Object.values(t.findResources(type))
+        .flatMap((r) => r.Properties[prop].Statement)
+        .filter((s: { Sid?: string }) => sids.includes(s.Sid ?? ''))
+        .map((s: Record<string, unknown>) => resolve({ ...s, Resource: type === 'AWS::SNS::TopicPolicy' ? '<topic-arn>' : s.Resource }));
+    const fill = (v: unknown): unknown => JSON.parse(JSON.stringify(v).replace(/<account>/g, '111111111111').replace(/<region>/g, 'us-east-1'));
+    // WHEN
+    const documented = JSON.parse(json!.body);
+    // THEN
+    const bySid = (a: unknown[]): unknown[] => [...a].sort((x, y) => String((x as { Sid: string }).Sid).localeCompare((y as { Sid: string }).Sid));
+    expect(bySid(fill(documented.topicPolicyStatements) as unknown[])).toEqual(bySid(written('AWS::SNS::TopicPolicy', 'PolicyDocument', [PUBLISHER_SIDS.cloudWatchTopic, PUBLISHER_SIDS.eventBridgeTopic])));
+    expect(bySid(fill(documented.keyPolicyStatementsIfEncrypted) as unknown[])).toEqual(bySid(written('AWS::KMS::Key', 'KeyPolicy', [PUBLISHER_SIDS.cloudWatchKey, PUBLISHER_SIDS.eventBridgeKey])));
+  });
+});
