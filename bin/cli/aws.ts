@@ -8,7 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient, ResourceTagMapping, TagFilter } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { EnvVar } from '../../lambda/contract';
+import { EnvVar, GUARD_LEDGER_SCOPE } from '../../lambda/contract';
 import { CHECKER_COMPONENT, GuardTag } from '../../lib/guard-tags';
 import { CliError } from './errors';
 
@@ -148,7 +148,8 @@ export async function locate(clients: Clients, o: TargetOptions): Promise<Target
     alarmNames: alarmNames.filter((n) => !n.endsWith('-Unhealthy')),
     unhealthyAlarmName: alarmNames.find((n) => n.endsWith('-Unhealthy')),
     ledgerTableName: env[EnvVar.LedgerTableName],
-    ledgerKey: env[EnvVar.LedgerScope] ? `${env[EnvVar.LedgerScope]}/${tokenName}` : undefined,
+    // The same key the function writes under (a single guard's scope unless the function says otherwise).
+    ledgerKey: env[EnvVar.LedgerTableName] ? `${env[EnvVar.LedgerScope] ?? GUARD_LEDGER_SCOPE}/${tokenName}` : undefined,
     environment: env,
   };
 }
