@@ -11,6 +11,8 @@ import { FLEET_NAME_PATTERN, TOKEN_NAME_PATTERN, Validated } from './token-setti
 
 /** SQS caps DelaySeconds at 900 (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatchRequestEntry.html). */
 export const MAX_DELAY_SECONDS = 900;
+/** Kept free at the end of each planner run for the last checks to finish. */
+export const RUN_MARGIN_SECONDS = 60;
 
 export interface SweepSchedule {
   /** Every token is checked once per interval. A multiple of plannerEveryMinutes. */
@@ -50,8 +52,8 @@ export function stableHash(s: string): number {
 
 /** A schedule the planner can keep, or a reason naming the value. */
 export function validateSweepSchedule(s: SweepSchedule): Validated<SweepSchedule> {
-  if (!Number.isInteger(s.plannerEveryMinutes) || s.plannerEveryMinutes < 1 || s.plannerEveryMinutes * 60 > MAX_DELAY_SECONDS) {
-    return { ok: false, field: 'plannerEveryMinutes', reason: `plannerEveryMinutes must be a whole number from 1 to 15 (SQS delays reach 900 s), got ${s.plannerEveryMinutes}` };
+  if (!Number.isInteger(s.plannerEveryMinutes) || s.plannerEveryMinutes < 2 || s.plannerEveryMinutes * 60 > MAX_DELAY_SECONDS) {
+    return { ok: false, field: 'plannerEveryMinutes', reason: `plannerEveryMinutes must be a whole number from 2 to 15 (SQS delays reach 900 s), got ${s.plannerEveryMinutes}` };
   }
   if (!Number.isInteger(s.intervalMinutes) || s.intervalMinutes < s.plannerEveryMinutes || s.intervalMinutes % s.plannerEveryMinutes !== 0 || s.intervalMinutes > 1440) {
     return { ok: false, field: 'intervalMinutes', reason: `intervalMinutes must be a multiple of ${s.plannerEveryMinutes} up to 1440, got ${s.intervalMinutes}` };
@@ -75,7 +77,8 @@ export function planSweep(fleet: string, tokens: readonly ListedToken[], now: Da
     .filter((t) => stableHash(t.name) % runsPerInterval === runIndex)
     .map((t) => ({ t, order: stableHash(`${t.name}@${sweep}`) }))
     .sort((a, b) => a.order - b.order || (a.t.name < b.t.name ? -1 : 1));
-  const window = Math.min(MAX_DELAY_SECONDS, schedule.plannerEveryMinutes * 60);
+  // A minute short of the run, so a run's last check is done before the next run (and the interval) starts.
+  const window = Math.min(MAX_DELAY_SECONDS, schedule.plannerEveryMinutes * 60 - RUN_MARGIN_SECONDS);
   const checks = mine.map(({ t }, i): PlannedCheck => ({
     message: { v: SWEEP_MESSAGE_VERSION, fleet, token: t.name, secretId: t.secretId, tags: t.tags, sweep },
     delaySeconds: Math.floor((i * window) / Math.max(1, mine.length)),
