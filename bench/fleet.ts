@@ -14,6 +14,8 @@ import { RUN_MARGIN_SECONDS } from '../lambda/core/plan-sweep';
 import { fleetSecretName } from '../lambda/core/token-settings';
 import { FLEET_PLANNER_EVERY_MINUTES, WhatsAppTokenFleet } from '../lib/whatsapp-token-fleet';
 import { APP_ID, CANARY_APP_SECRET, PHONE_ID, WABA_ID } from '../test/fakes/canary';
+import { DynamoDbLocal, GUARD_TABLE } from '../test/fakes/dynamodb-local';
+import { EventBridgeRecorder } from '../test/fakes/eventbridge-recorder';
 import { GraphEmulator } from '../test/fakes/graph-emulator';
 import { SecretsManagerFake } from '../test/fakes/secrets-manager-fake';
 import { SqsFake } from '../test/fakes/sqs-fake';
@@ -112,7 +114,7 @@ interface Loopback {
   stop(): Promise<void>;
 }
 
-async function loopback(tokens: number, rttMs: number): Promise<Loopback & { graphCalls: () => number }> {
+async function loopback(tokens: number, rttMs: number): Promise<Loopback & { graphCalls: () => number; dlq: ReturnType<SqsFake['createQueue']>; ddbCalls: () => number }> {
   const graph = await new GraphEmulator({ appId: APP_ID, appSecret: CANARY_APP_SECRET }).start();
   graph.addWaba(WABA_ID, { id: PHONE_ID });
   const proxy = await latencyProxy(graph.baseUrl, rttMs);
@@ -120,6 +122,9 @@ async function loopback(tokens: number, rttMs: number): Promise<Loopback & { gra
   const sqs = await new SqsFake().start();
   const dlq = sqs.createQueue('dlq');
   const queue = sqs.createQueue('sweep', { visibilityTimeoutSeconds: 360, deadLetter: dlq, maxReceiveCount: 5 });
+  const ddb = await new DynamoDbLocal().start();
+  const table = await ddb.createTable('fleet-ledger', GUARD_TABLE);
+  const bus = await new EventBridgeRecorder().start();
   const appSecret = sm.createSecret('whatsapp-token-guard/fleet-app-secret/clients', { value: JSON.stringify({ appSecret: CANARY_APP_SECRET }) });
   for (let i = 0; i < tokens; i++) {
     const token = graph.addToken(`EAAGbench${i}x${'y'.repeat(180)}`, { wabas: [WABA_ID] });
@@ -134,6 +139,11 @@ async function loopback(tokens: number, rttMs: number): Promise<Loopback & { gra
     AWS_SECRET_ACCESS_KEY: 'loopback',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
+    [EnvVar.LedgerTableName]: table,
+    [EnvVar.LedgerScope]: 'clients',
+    [EnvVar.CheckFailuresToNotify]: '1',
     [FleetEnvVar.FleetName]: 'clients',
     [FleetEnvVar.SweepQueueUrl]: queue.url,
     [FleetEnvVar.SweepIntervalMinutes]: '15',
@@ -155,7 +165,11 @@ async function loopback(tokens: number, rttMs: number): Promise<Loopback & { gra
       await graph.stop();
       await sm.stop();
       await sqs.stop();
+      await ddb.stop();
+      await bus.stop();
     },
+    dlq,
+    ddbCalls: () => 0,
   };
 }
 
@@ -219,10 +233,11 @@ async function sweep(tokens: number, rttMs: number, concurrency: number): Promis
           invocations++;
           checks += event.Records.length;
           return worker.handler(event, context);
-        }, { concurrency, batchSize: 10 }),
+        }, { concurrency, batchSize: 10, maxRounds: 1_000_000 }),
       sink,
     );
     const sweepMs = Number(process.hrtime.bigint() - t1) / 1e6;
+    if (lb.dlq.messages.length > 0 || checks < tokens) throw new Error(`bench sweep went wrong: ${lb.dlq.messages.length} dead letters, ${checks} checks for ${tokens} tokens`);
     const cpu = process.cpuUsage(c0);
     return {
       tokens,

@@ -391,7 +391,10 @@ async function main(): Promise<void> {
   ]);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+main()
+  // Fleet mode's figures (bench/fleet.ts): cost for 100 to 10,000 tokens and the sweep simulation.
+  .then(async () => (await import('./fleet')).fleetBench())
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
