@@ -15,22 +15,29 @@ import { readLedgerConfig } from './adapters/runtime-config';
 import { SecretsStore } from './adapters/secrets-store';
 import { SweepQueue } from './adapters/sweep-queue';
 import { FleetCheckDeps, ledgerOutcomes, OutcomeRecorder, UsageMemory } from './app/check-fleet-token';
+import type { RotationDeps } from './app/ports';
+import { recordRotation } from './app/record-outcome';
+import type { RotationMode } from './contract';
 
 export const fleetLogger = new Logger({ serviceName: 'whatsapp-token-guard-fleet' });
 
 /** The health ledger and events of the fleet: items `<fleet>/<token>`, events naming the token's secret. */
-function outcomes(fleet: FleetConfig, tally: Pick<FleetTally, 'add'>): OutcomeRecorder {
+function outcomeParts(fleet: FleetConfig, tally: Pick<FleetTally, 'add'>) {
   const ledger = readLedgerConfig(process.env);
   const bus = new EventBridgeClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 } });
-  return ledgerOutcomes({
+  return {
     ledger: new HealthLedger(ledger.ledgerTableName),
-    events: (secretArn) => new HealthEvents([secretArn], bus),
+    events: (secretArn: string) => new HealthEvents([secretArn], bus),
     tally,
     logger: fleetLogger,
     now: () => new Date(),
-    ledgerKey: (tokenName) => `${fleet.fleetName}/${tokenName}`,
+    ledgerKey: (tokenName: string) => `${fleet.fleetName}/${tokenName}`,
     checkFailuresToNotify: ledger.checkFailuresToNotify,
-  });
+  };
+}
+
+function outcomes(fleet: FleetConfig, tally: Pick<FleetTally, 'add'>): OutcomeRecorder {
+  return ledgerOutcomes(outcomeParts(fleet, tally));
 }
 
 function graphFactory(config: FleetConfig): FleetCheckDeps['graph'] {
@@ -83,6 +90,8 @@ export interface FleetRouterDeps {
   readonly now: () => Date;
   readonly tally: FleetTally;
   readonly outcomes: OutcomeRecorder;
+  /** The rotation recorder of one token (its mode and secret). */
+  readonly rotations: (mode: RotationMode, secretArn: string) => NonNullable<RotationDeps['rotations']>;
   readonly logger: Logger;
 }
 let router: FleetRouterDeps | undefined;
@@ -91,6 +100,12 @@ export function fleetRouterDeps(): FleetRouterDeps {
   const fleet = readFleetConfig(process.env);
   const client = new SecretsManagerClient({});
   const tally = new FleetTally(fleet.fleetName);
-  router = { fleet, secrets: new FleetSecrets(client), store: new SecretsStore(client), graph: graphFactory(fleet), now: () => new Date(), tally, outcomes: outcomes(fleet, tally), logger: fleetLogger };
+  const parts = outcomeParts(fleet, tally);
+  // A rotation's outcome goes to the token's ledger row and a Rotated / Rotation Failed event, as for a single guard.
+  const rotations: FleetRouterDeps['rotations'] = (mode, secretArn) => ({
+    record: (tokenName, r) =>
+      recordRotation({ ...parts, events: parts.events(secretArn), metrics: { publish: (_t, v) => (v.NotificationFailed ? tally.add('NotificationFailed') : undefined) } }, { name: tokenName, rotationMode: mode }, r),
+  });
+  router = { fleet, secrets: new FleetSecrets(client), store: new SecretsStore(client), graph: graphFactory(fleet), now: () => new Date(), tally, outcomes: ledgerOutcomes(parts), rotations, logger: fleetLogger };
   return router;
 }

@@ -35,7 +35,11 @@ export async function handler(event: unknown, context?: { getRemainingTimeInMill
     const settings = fleetTokenSettings(fleet, described.name, described.tags);
     if (!settings.ok) throw new RotationError(`${step}: ${settings.reason}`);
     const config = tokenRuntimeConfig(d.fleet, settings.value, secretId, false);
-    return rotateSecret({ config, store: d.store, graph: d.graph, now: d.now, metrics: noPerTokenMetrics, logger: d.logger }, recognised.event, deadline);
+    try {
+      return await rotateSecret({ config, store: d.store, graph: d.graph, now: d.now, metrics: noPerTokenMetrics, logger: d.logger, rotations: d.rotations(settings.value.rotationMode, described.arn) }, recognised.event, deadline);
+    } finally {
+      d.tally.flush();
+    }
   }
 
   const token = (event as { token?: unknown } | null)?.token;

@@ -136,6 +136,37 @@ describe('fleet add', () => {
   });
 });
 
+describe('the fleet rotation function', () => {
+  it('rotates a hand-made fleet token with the settings from its tags: validated, promoted, recorded in its ledger row', async () => {
+    // GIVEN a new token handed in under the candidate label, and Secrets Manager running the steps through the fleet router
+    const next = 'EAAGfleetCLInextTOKENcanary000004';
+    f.graph.addToken(next, { wabas: [WABA_ID] });
+    const arn = f.sm.find('whatsapp-token-guard/fleet/clients/acme').arn;
+    const { PutSecretValueCommand, RotateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+    const sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: f.sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+    await sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify({ accessToken: next }), VersionStages: ['TOKENGUARD_CANDIDATE'] }));
+    f.sm.onRotate = async (secret, id) => {
+      for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await f.invokeRouter({ Step, SecretId: secret.arn, ClientRequestToken: id });
+    };
+    // WHEN
+    await sm.send(new RotateSecretCommand({ SecretId: arn }));
+    await Promise.allSettled(f.sm.rotations);
+    f.sm.onRotate = undefined;
+    // THEN
+    expect(f.sm.valueAt(arn, 'AWSCURRENT')).toBe(JSON.stringify({ accessToken: next }));
+    expect(f.sm.valueAt(arn, 'AWSPREVIOUS')).toBe(JSON.stringify({ accessToken: GOOD }));
+    const row = (await f.ddb.items(f.ledgerTable)).find((i) => i.pk === 'clients/acme' && i.sk === 'STATE');
+    expect(row?.lastRotationOutcome).toBe('rotated');
+    const text = f.output.join('') + JSON.stringify(await f.ddb.items(f.ledgerTable)) + f.bus.bodies.join('');
+    for (let i = 0; i + 12 <= next.length; i++) expect(text).not.toContain(next.slice(i, i + 12));
+  });
+
+  it('refuses a secret outside the fleet', async () => {
+    const other = f.sm.createSecret('whatsapp-token-guard/fleet/others/x', { value: JSON.stringify({ accessToken: GOOD }) });
+    await expect(f.invokeRouter({ Step: 'createSecret', SecretId: other.arn, ClientRequestToken: 'v1' })).rejects.toThrow(/rotates only the secrets of fleet "clients"/);
+  });
+});
+
 describe('fleet list, check and remove', () => {
   it('lists every token from the ledger as JSON, unhealthy first', async () => {
     // GIVEN a second token that goes bad after onboarding

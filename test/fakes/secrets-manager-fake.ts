@@ -221,6 +221,9 @@ export class SecretsManagerFake {
           s.rotationEnabled = true;
         }
         if (!s.rotationEnabled) throw new ServiceError('InvalidRequestException', 'Secrets Manager can’t rotate the secret because rotation is not enabled.');
+        // RotateImmediately=false only tests the function (testSecret on a placeholder the service removes again,
+        // RotateSecret reference); this fake does not drive that test run and leaves no placeholder behind.
+        if (input.RotateImmediately === false) return { ARN: s.arn, Name: s.name };
         const pending = [...s.versions.values()].find((v) => v.stages.has('AWSPENDING'));
         if (pending && !pending.stages.has('AWSCURRENT')) throw new ServiceError('InvalidRequestException', "A previous rotation isn't complete. That rotation will be reattempted.");
         const token = String(input.ClientRequestToken ?? randomUUID());
