@@ -36,6 +36,8 @@ export const Metric = {
   RotationFailed: 'RotationFailed',
   /** 1 per check or rotation whose health ledger write or event put failed (emitted only then); the next check catches up. */
   NotificationFailed: 'NotificationFailed',
+  /** 1 per attempt to revoke a token at Meta that failed (the guard tries again at the next check). */
+  RevokeFailed: 'RevokeFailed',
 } as const;
 export type MetricName = (typeof Metric)[keyof typeof Metric];
 
@@ -62,6 +64,7 @@ export const METRIC_UNIT: Record<MetricName, 'Count' | 'None'> = {
   RotationSucceeded: 'Count',
   RotationFailed: 'Count',
   NotificationFailed: 'Count',
+  RevokeFailed: 'Count',
 };
 
 /** Environment variables the construct sets and the Lambda reads at cold start. */
@@ -101,23 +104,39 @@ export const TOKEN_SECRET_FIELD = 'accessToken';
 export const APP_SECRET_FIELD = 'appSecret';
 
 /**
- * Staging label under which an operator hands in a hand-made token. Secrets Manager refuses RotateSecret
- * while AWSPENDING sits on a non-current version, so the candidate waits under our own label until
- * `createSecret` copies it into the AWSPENDING version.
+ * Staging label of a token handed in with `set-token`, while its own rotation runs. The hand-in's version id is
+ * derived from that rotation's ClientRequestToken (see `handInVersionId`), so a rotation only ever uses its own
+ * hand-in; the label is for finding it, and is removed when that rotation ends.
  */
 export const CANDIDATE_LABEL = 'TOKENGUARD_CANDIDATE';
-/** Marks the version whose token the guard has revoked at Meta (refresh mode grace period), so it is done once. */
+/** Marks the last AWSPREVIOUS version whose token the guard revoked at Meta after the grace period. */
 export const REVOKED_LABEL = 'TOKENGUARD_REVOKED';
-/** Marks the newest candidate a rotation refused, so a refreshed or minted token that failed validation stays findable. */
+/** Marks the newest refused candidate (a hand-in, kept for the operator; a refused token the guard obtained is revoked). */
 export const REJECTED_LABEL = 'TOKENGUARD_REJECTED';
+/**
+ * Marks a token the guard obtained from Meta (refresh or mint) until it is settled: promoted (then AWSCURRENT
+ * covers it) or revoked. A version that carries it without AWSCURRENT, AWSPREVIOUS or a live AWSPENDING is revoked.
+ */
+export const ISSUED_LABEL = 'TOKENGUARD_ISSUED';
+/**
+ * Prefix of the label finishSecret puts on the version it demoted, followed by the promotion time in unix
+ * seconds: the revoke grace period is measured from it, and only a version demoted by the guard is revoked.
+ */
+export const DEMOTED_LABEL_PREFIX = 'TOKENGUARD_DEMOTED_AT_';
 
 export const ROTATION_MODES = ['hand-made', 'refresh', 'mint'] as const;
 export type RotationMode = (typeof ROTATION_MODES)[number];
 
-/** On-demand invocation: `{"action":"check"}` checks AWSCURRENT; `versionStage` checks another staged version. */
+/**
+ * On-demand invocation: `{"action":"check"}` checks AWSCURRENT; `versionStage` or `versionId` checks another version;
+ * `value` checks a token that is not stored yet (the operator command validates a first token before writing it).
+ * Only the AWSCURRENT check publishes metrics.
+ */
 export interface CheckEvent {
   readonly action: 'check';
   readonly versionStage?: string;
+  readonly versionId?: string;
+  readonly value?: string;
 }
 
 /** Secrets Manager's rotation invocation (RotationToken is newer than @types/aws-lambda). */

@@ -244,8 +244,8 @@ function rotation(v: unknown, field: string): RotationConfig {
   const scheduleDays = automatic ? int(r, 'scheduleDays', `${field}.scheduleDays`, 30, 1, MAX_ROTATION_DAYS, `30 (at most ${MAX_ROTATION_DAYS}, well inside a 60-day token's life)`) : undefined;
   const systemUserId = str(r, 'systemUserId', `${field}.systemUserId`, { required: mode === 'mint', pattern: NUMERIC_ID, hint: 'the numeric id of the system user (Business Settings > Users > System users)' });
   const revokeHours = r.revokePreviousAfterHours === undefined ? undefined : int(r, 'revokePreviousAfterHours', `${field}.revokePreviousAfterHours`, 24, 1, 24 * 30, '24');
-  if (revokeHours !== undefined && mode !== 'refresh') {
-    throw new ConfigError(`${field}.revokePreviousAfterHours`, 'is only used by the "refresh" mode', 'Remove it, or set the mode to "refresh".');
+  if (revokeHours !== undefined && !automatic) {
+    throw new ConfigError(`${field}.revokePreviousAfterHours`, 'is only used by the "refresh" and "mint" modes', 'Remove it, or set the mode to "refresh" or "mint".');
   }
   return { mode, scheduleDays, systemUserId, sixtyDayTokens: bool(r, 'sixtyDayTokens', `${field}.sixtyDayTokens`, true), revokePreviousAfterHours: revokeHours };
 }

@@ -58,9 +58,9 @@ export interface TokenRotationOptions {
    */
   readonly sixtyDayTokens?: boolean;
   /**
-   * Refresh mode: revoke the previous token at Meta this long after a new one was promoted, once consumers
-   * that cache the token have moved on.
-   * @default - the previous token is not revoked (it expires on its own)
+   * Refresh and mint modes: revoke the previous token at Meta this long after a rotation of the guard promoted a
+   * new one, once consumers that cache the token have moved on (never after an operator's rollback).
+   * @default - the previous token is not revoked (a refreshed one expires on its own; minted non-expiring ones pile up)
    */
   readonly revokePreviousAfter?: Duration;
 }
@@ -379,9 +379,22 @@ export class WhatsAppTokenGuard extends Construct {
     }
   }
 
-  /** Lets a consumer read the token (AWSCURRENT). */
+  /**
+   * Lets a consumer read the token: AWSCURRENT only, never a candidate, a refused or a revoked version. The
+   * `secretsmanager:VersionStage` condition key limits GetSecretValue to a label and `secretsmanager:VersionId` must be
+   * absent (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_iam-policies.html). "IfExists"
+   * keeps a plain GetSecretValue (no stage, which reads AWSCURRENT) working whether or not the service sets the key then.
+   */
   grantReadToken(grantee: iam.IGrantable): iam.Grant {
-    return this.tokenSecret.grantRead(grantee);
+    const grant = iam.Grant.addToPrincipalOrResource({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [this.tokenSecret.secretFullArn ?? `${this.tokenSecret.secretArn}-??????`],
+      resource: this.tokenSecret,
+      conditions: { StringEqualsIfExists: { 'secretsmanager:VersionStage': 'AWSCURRENT' }, Null: { 'secretsmanager:VersionId': 'true' } },
+    });
+    this.tokenSecret.encryptionKey?.grant(new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, grantee.grantPrincipal), 'kms:Decrypt');
+    return grant;
   }
 
   /**
@@ -426,14 +439,14 @@ export class WhatsAppTokenGuard extends Construct {
  */
 function grantKeyViaSecretsManager(role: iam.Role, key: kms.IKey, use: 'rotate' | 'read'): void {
   const via = `secretsmanager.${Stack.of(role).region}.amazonaws.com`;
+  // Only what Secrets Manager uses on the function's behalf: Decrypt to read a version, GenerateDataKey to write one
+  // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html). AWS's rotation page also
+  // lists DescribeKey; PutSecretValue/GetSecretValue do not need it, so it is left out (to confirm on real AWS).
+  const actions = use === 'rotate' ? ['kms:Decrypt', 'kms:GenerateDataKey*'] : ['kms:Decrypt'];
   if (key instanceof kms.Key) {
-    if (use === 'rotate') key.grantEncryptDecrypt(new kms.ViaServicePrincipal(via, role));
-    else key.grantDecrypt(new kms.ViaServicePrincipal(via, role));
+    key.grant(new kms.ViaServicePrincipal(via, role), ...actions);
     return;
   }
-  // The actions AWS lists for a rotation function with a customer managed key
-  // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets-required-permissions-function.html).
-  const actions = use === 'rotate' ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'] : ['kms:Decrypt'];
   role.addToPolicy(new iam.PolicyStatement({ sid: 'UseSecretsKeyThroughSecretsManager', actions, resources: [key.keyArn], conditions: { StringEquals: { 'kms:ViaService': via } } }));
 }
 
@@ -525,8 +538,8 @@ function validate(props: WhatsAppTokenGuardProps, stack: Stack): Validated {
   if (mode === 'mint' && !props.rotation?.systemUserId) {
     throw new GuardPropsError('rotation.systemUserId', 'is required in mint mode', 'Set it to the numeric id of the system user whose tokens are minted.');
   }
-  if (props.rotation?.revokePreviousAfter && mode !== 'refresh') {
-    throw new GuardPropsError('rotation.revokePreviousAfter', 'is only used by the refresh mode', 'Remove it or use mode "refresh".');
+  if (props.rotation?.revokePreviousAfter && mode === 'hand-made') {
+    throw new GuardPropsError('rotation.revokePreviousAfter', 'is only used by the refresh and mint modes', 'Remove it or use mode "refresh" or "mint".');
   }
   return { mode, intervalMinutes, warningDays, failuresToAlarm, rotationDays };
 }

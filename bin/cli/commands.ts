@@ -3,23 +3,14 @@ import { HealthLedger, HistoryEntry, LedgerState } from '../../lambda/adapters/h
 import { randomUUID } from 'node:crypto';
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { CANDIDATE_LABEL, CheckReport, Metric, NAMESPACE, Problem, REJECTED_LABEL, TOKEN_NAME_DIMENSION } from '../../lambda/contract';
+import { CANDIDATE_LABEL, Metric, NAMESPACE, Problem, REJECTED_LABEL, TOKEN_NAME_DIMENSION } from '../../lambda/contract';
 import { AWSCURRENT } from '../../lambda/core/labels';
-import { formatAppSecret, formatTokenSecret, parseAppSecret, parseTokenSecret } from '../../lambda/core/parse-secret';
-import { versionWithLabel } from '../../lambda/core/plan-rotation';
+import { formatAppSecret, formatTokenSecret } from '../../lambda/core/parse-secret';
+import { handInVersionId, judgeCandidate, versionWithLabel } from '../../lambda/core/plan-rotation';
 import { Target } from './aws';
 import { CliError } from './errors';
-import { InputStream, readSecretValue } from './input';
 import { renderProblems, renderReport } from './render';
-import { describeVersions, invokeCheck, refuseIfRotating, rotateAndWait, RotationOutcome, Session } from './session';
-
-export interface InputOptions {
-  readonly file?: string;
-  readonly stdin: InputStream;
-  readonly prompt: NodeJS.WritableStream;
-}
-
-const critical = (r: CheckReport): boolean => r.problems.some((p) => p.severity === 'critical');
+import { describeVersions, invokeCheck, refuseIfRotating, rotateAndWait, RotationOutcome, Session, startRotation, waitForRotation } from './session';
 
 /** check: 0 healthy, 1 unhealthy, 2 could not check. */
 export async function check(s: Session, target: Target): Promise<number> {
@@ -34,17 +25,19 @@ export async function check(s: Session, target: Target): Promise<number> {
 }
 
 async function explainFailedRotation(s: Session, target: Target, outcome: Extract<RotationOutcome, { kind: 'failed' }>, currentBefore: string | undefined): Promise<number> {
-  // The function judged the candidate; ask it again for the reasons, on whichever copy is kept.
+  // The function judged this rotation's candidate; a refused hand-in is kept under TOKENGUARD_REJECTED on this
+  // rotation's own version, so ask the function again about exactly that version.
   const versions = await describeVersions(s, target.tokenSecretArn);
-  const stage = versionWithLabel(versions, REJECTED_LABEL) === outcome.versionId ? REJECTED_LABEL : versionWithLabel(versions, CANDIDATE_LABEL) ? CANDIDATE_LABEL : undefined;
-  const report = stage ? await invokeCheck(s, target, stage) : undefined;
+  const kept = (versions[outcome.versionId] ?? []).includes(REJECTED_LABEL);
+  const report = kept ? await invokeCheck(s, target, { versionId: outcome.versionId }) : undefined;
   const unchanged = outcome.current === currentBefore;
   if (s.json) {
     s.out(JSON.stringify({ outcome: 'rotation-failed', versionId: outcome.versionId, currentUnchanged: unchanged, currentVersionId: outcome.current, candidate: report }, null, 2));
   } else {
     s.out(s.style.bad(`✗ Rotation refused: the new token was not promoted.`));
     if (report && report.problems.length) s.out([s.style.bold('Why'), ...renderProblems(report.problems, s.style)].join('\n'));
-    else s.out("  The rotation failed before a candidate could be judged; the function's log group has the reason (Meta refused or was unreachable).");
+    else s.out("  The rotation ended before a verdict on a kept candidate; the function's log group has the reason (RotationFailed).");
+    if (kept) s.out(`  The refused token is kept as version ${outcome.versionId} (${REJECTED_LABEL}); it was never AWSCURRENT.`);
     s.out(
       unchanged
         ? s.style.ok(`AWSCURRENT is unchanged (version ${outcome.current ?? 'none'}): consumers keep the token they had.`)
@@ -55,46 +48,93 @@ async function explainFailedRotation(s: Session, target: Target, outcome: Extrac
   return 1;
 }
 
-async function reportPromotion(s: Session, target: Target, outcome: Extract<RotationOutcome, { kind: 'promoted' }>): Promise<number> {
+async function reportPromotion(s: Session, target: Target, outcome: Extract<RotationOutcome, { kind: 'promoted' }>, first = false): Promise<number> {
   const report = await invokeCheck(s, target);
   if (s.json) s.out(JSON.stringify({ outcome: 'promoted', versionId: outcome.versionId, previousVersionId: outcome.previous, report }, null, 2));
   else {
-    s.out(s.style.ok(`✓ New token validated and promoted: version ${outcome.versionId} is AWSCURRENT${outcome.previous ? `, ${outcome.previous} is AWSPREVIOUS` : ''}.`));
+    s.out(
+      s.style.ok(
+        first
+          ? `✓ Token validated and stored as the first token: version ${outcome.versionId} is AWSCURRENT.`
+          : `✓ New token validated and promoted: version ${outcome.versionId} is AWSCURRENT${outcome.previous ? `, ${outcome.previous} is AWSPREVIOUS` : ''}.`,
+      ),
+    );
     s.out(renderReport(report, s.style));
   }
   return report.outcome === 'healthy' ? 0 : 1;
 }
 
 function timeoutExit(s: Session, target: Target, versionId: string, seconds: number): number {
-  s.out(s.style.warn(`The rotation (version ${versionId}) is still running after ${seconds} s. Run "npx --no-install whatsapp-token-guard status --token ${target.tokenName}" in a minute; AWSCURRENT moves only if the token passes validation.`));
+  s.out(s.style.warn(`The rotation (version ${versionId}) is still running after ${seconds} s (Secrets Manager retries a step that could not reach a verdict). Run "npx --no-install whatsapp-token-guard status --token ${target.tokenName}" in a minute; AWSCURRENT moves only if the token passes validation.`));
   return 2;
 }
 
-export async function setToken(s: Session, target: Target, input: InputOptions, timeoutSeconds: number): Promise<number> {
-  const token = await readSecretValue({ ...input, label: 'token', parse: parseTokenSecret });
+/** Takes the hand-in label off our own hand-in, if it is still there (compare-and-swap on the version id). */
+async function unstage(s: Session, target: Target, handIn: string): Promise<void> {
+  try {
+    await s.clients.secrets.send(new UpdateSecretVersionStageCommand({ SecretId: target.tokenSecretArn, VersionStage: CANDIDATE_LABEL, RemoveFromVersionId: handIn }));
+  } catch (e) {
+    if ((e as Error).name !== 'InvalidParameterException') throw e; // not (or no longer) on our version: nothing to undo
+  }
+}
+
+/**
+ * set-token. The hand-in is bound to its own rotation: the command picks the rotation's ClientRequestToken first,
+ * stores the token as version `handInVersionId(rotation)`, starts RotateSecret with that token and reports only on it.
+ */
+export async function setToken(s: Session, target: Target, token: string, timeoutSeconds: number): Promise<number> {
   const versions = await refuseIfRotating(s, target);
   const currentBefore = versionWithLabel(versions, AWSCURRENT);
-  const candidateId = randomUUID();
-  // Staged under our own label: RotateSecret refuses to start while AWSPENDING sits on another version.
-  await s.clients.secrets.send(new PutSecretValueCommand({ SecretId: target.tokenSecretArn, ClientRequestToken: candidateId, SecretString: formatTokenSecret(token), VersionStages: [CANDIDATE_LABEL] }));
+  const rotationId = randomUUID();
+  const handIn = handInVersionId(rotationId);
 
   if (!currentBefore) {
-    // The very first token: there is nothing to rotate from, so validate it with the function and promote it here.
-    const report = await invokeCheck(s, target, CANDIDATE_LABEL);
-    if (report.outcome === 'check-failed' || critical(report)) {
-      if (s.json) s.out(JSON.stringify({ outcome: 'refused', report }, null, 2));
-      else s.out([s.style.bad('✗ The token was not stored as AWSCURRENT.'), ...renderProblems(report.problems, s.style), `It waits as ${CANDIDATE_LABEL}; fix the cause and run set-token again.`].join('\n'));
-      return report.outcome === 'check-failed' ? 2 : 1;
+    // The first value written to a secret becomes AWSCURRENT whatever VersionStages says (PutSecretValue reference),
+    // so the very first token is validated by the function BEFORE anything is written.
+    const report = await invokeCheck(s, target, { value: token });
+    const judgement = judgeCandidate(report, undefined);
+    if (judgement.kind !== 'promote') {
+      if (s.json) s.out(JSON.stringify({ outcome: judgement.kind === 'refuse' ? 'refused' : 'not-validated', stored: false, report }, null, 2));
+      else {
+        s.out(s.style.bad(judgement.kind === 'refuse' ? '✗ The token failed validation. Nothing was stored.' : '✗ The token could not be validated now. Nothing was stored.'));
+        s.out(renderProblems(judgement.reasons, s.style).join('\n'));
+        s.out(judgement.kind === 'refuse' ? 'Fix the cause above and run set-token again.' : "Meta or the function's configuration was in the way; run set-token again later.");
+      }
+      return judgement.kind === 'refuse' ? 1 : 2;
     }
-    await s.clients.secrets.send(new UpdateSecretVersionStageCommand({ SecretId: target.tokenSecretArn, VersionStage: AWSCURRENT, MoveToVersionId: candidateId }));
-    await s.clients.secrets.send(new UpdateSecretVersionStageCommand({ SecretId: target.tokenSecretArn, VersionStage: CANDIDATE_LABEL, RemoveFromVersionId: candidateId }));
-    return reportPromotion(s, target, { kind: 'promoted', versionId: candidateId });
+    const put = await s.clients.secrets.send(new PutSecretValueCommand({ SecretId: target.tokenSecretArn, ClientRequestToken: handIn, SecretString: formatTokenSecret(token), VersionStages: [CANDIDATE_LABEL] }));
+    if ((put.VersionStages ?? []).includes(AWSCURRENT)) {
+      await unstage(s, target, handIn);
+      return reportPromotion(s, target, { kind: 'promoted', versionId: handIn }, true);
+    }
+    // Another operator stored a first token meanwhile: ours is now an ordinary hand-in, validated by a rotation.
+  } else {
+    await s.clients.secrets.send(new PutSecretValueCommand({ SecretId: target.tokenSecretArn, ClientRequestToken: handIn, SecretString: formatTokenSecret(token), VersionStages: [CANDIDATE_LABEL] }));
   }
 
-  const outcome = await rotateAndWait(s, target, timeoutSeconds * 1000);
+  try {
+    await startRotation(s, target, rotationId);
+  } catch (e) {
+    // The rotation cannot start, so nothing will ever use this hand-in: take it off again rather than leave it staged.
+    await unstage(s, target, handIn);
+    if (e instanceof CliError) throw new CliError(`${e.message} Your token was not used and is not staged; run set-token again then.`);
+    throw e;
+  }
+  const outcome = await waitForRotation(s, target, rotationId, timeoutSeconds * 1000);
   if (outcome.kind === 'promoted') return reportPromotion(s, target, outcome);
-  if (outcome.kind === 'failed') return explainFailedRotation(s, target, outcome, currentBefore);
-  return timeoutExit(s, target, outcome.versionId, timeoutSeconds);
+  if (outcome.kind === 'timeout') return timeoutExit(s, target, outcome.versionId, timeoutSeconds);
+  const code = await explainFailedRotation(s, target, outcome, currentBefore);
+  if (target.rotationMode === 'refresh' || target.rotationMode === 'mint') {
+    // Secrets Manager may count the refused hand-in as a rotation when it computes the next automatic one (documented
+    // for AutomaticallyAfterDays, unconfirmed for rate()), pushing the next refresh towards the live token's expiry.
+    // A rotation now restarts that clock with a new token either way.
+    s.out(`Following the refused hand-in with a ${target.rotationMode} rotation, so the next automatic rotation is not pushed back:`);
+    const follow = await rotateAndWait(s, target, timeoutSeconds * 1000);
+    if (follow.kind === 'promoted') await reportPromotion(s, target, follow);
+    else if (follow.kind === 'timeout') timeoutExit(s, target, follow.versionId, timeoutSeconds);
+    else await explainFailedRotation(s, target, follow, outcome.current);
+  }
+  return code;
 }
 
 export async function rotate(s: Session, target: Target, timeoutSeconds: number): Promise<number> {
@@ -109,8 +149,7 @@ export async function rotate(s: Session, target: Target, timeoutSeconds: number)
 }
 
 /** set-app-secret: stores the value, then proves it works; a value Meta refuses is rolled back. */
-export async function setAppSecret(s: Session, target: Target, input: InputOptions): Promise<number> {
-  const appSecret = await readSecretValue({ ...input, label: 'app secret', parse: parseAppSecret });
+export async function setAppSecret(s: Session, target: Target, appSecret: string): Promise<number> {
   const before = versionWithLabel(await describeVersions(s, target.appSecretArn), AWSCURRENT);
   const put = await s.clients.secrets.send(new PutSecretValueCommand({ SecretId: target.appSecretArn, ClientRequestToken: randomUUID(), SecretString: formatAppSecret(appSecret) }));
   const report = await invokeCheck(s, target);

@@ -4,7 +4,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { Clients, locate, makeClients } from './aws';
 import { check, history, rotate, setAppSecret, setToken, status } from './commands';
 import { CliError, explainAwsError } from './errors';
-import { InputStream } from './input';
+import { InputStream, readSecretValue } from './input';
+import { parseAppSecret, parseTokenSecret } from '../../lambda/core/parse-secret';
 import { COLOUR, PLAIN } from './render';
 import { Session } from './session';
 import { fleetAdd, fleetCheck, fleetList, fleetRemove, locateFleet } from './fleet';
@@ -90,13 +91,22 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--file <path>', 'read the token from this file instead of stdin')
     .addOption(timeout)
     .action(async (o: { file?: string; timeout: number }) =>
-      withSession(async (s, g) => setToken(s, await target(s, g), { file: o.file, stdin: io.stdin, prompt: io.stderr }, o.timeout))(),
+      withSession(async (s, g) => {
+        // Obviously bad input is refused before any AWS call (not even the stack lookup).
+        const token = await readSecretValue({ file: o.file, stdin: io.stdin, prompt: io.stderr, label: 'token', parse: parseTokenSecret });
+        return setToken(s, await target(s, g), token, o.timeout);
+      })(),
     );
   program
     .command('set-app-secret')
     .description('Store the Meta app secret (from stdin or --file) and prove Meta accepts it; a refused one is rolled back')
     .option('--file <path>', 'read the app secret from this file instead of stdin')
-    .action(async (o: { file?: string }) => withSession(async (s, g) => setAppSecret(s, await target(s, g), { file: o.file, stdin: io.stdin, prompt: io.stderr }))());
+    .action(async (o: { file?: string }) =>
+      withSession(async (s, g) => {
+        const appSecret = await readSecretValue({ file: o.file, stdin: io.stdin, prompt: io.stderr, label: 'app secret', parse: parseAppSecret });
+        return setAppSecret(s, await target(s, g), appSecret);
+      })(),
+    );
   program
     .command('rotate')
     .description('Refresh or mint a new token now (refresh and mint modes), wait, and print the verdict')

@@ -1,7 +1,8 @@
 // What every command gets: clients, output streams, style, and the shared AWS steps (invoke the check,
 // describe the secret, wait for a rotation).
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { DescribeSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { randomUUID } from 'node:crypto';
+import { DescribeSecretCommand, ListSecretVersionIdsCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { CheckReport } from '../../lambda/contract';
 import { AWSCURRENT, AWSPENDING } from '../../lambda/core/labels';
 import { versionWithLabel } from '../../lambda/core/plan-rotation';
@@ -22,9 +23,10 @@ export interface Session {
 }
 
 /** Invokes the function's on-demand check and returns its report. */
-export async function invokeCheck(s: Session, target: Target, versionStage?: string): Promise<CheckReport> {
+export async function invokeCheck(s: Session, target: Target, what: { versionStage?: string; versionId?: string; value?: string } = {}): Promise<CheckReport> {
+  // A token value in the payload is validated before it is stored; the function never logs its event.
   const out = await s.clients.lambda.send(
-    new InvokeCommand({ FunctionName: target.functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify({ action: 'check', ...(versionStage ? { versionStage } : {}) })) }),
+    new InvokeCommand({ FunctionName: target.functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify({ action: 'check', ...what })) }),
   );
   const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
   if (out.FunctionError) {
@@ -65,28 +67,45 @@ export async function refuseIfRotating(s: Session, target: Target): Promise<Reco
 
 export type RotationOutcome = { readonly kind: 'promoted'; readonly versionId: string; readonly previous?: string } | { readonly kind: 'failed'; readonly versionId: string; readonly current?: string } | { readonly kind: 'timeout'; readonly versionId: string };
 
-/** Starts RotateSecret and waits until the new version is AWSCURRENT, or the rotation gave it up. */
-export async function rotateAndWait(s: Session, target: Target, timeoutMs: number): Promise<RotationOutcome> {
-  let started;
+/** RotateSecret for version `versionId` (the caller picks it, so it knows which rotation is its own). */
+export async function startRotation(s: Session, target: Target, versionId: string): Promise<void> {
   try {
-    started = await s.clients.secrets.send(new RotateSecretCommand({ SecretId: target.tokenSecretArn }));
+    await s.clients.secrets.send(new RotateSecretCommand({ SecretId: target.tokenSecretArn, ClientRequestToken: versionId }));
   } catch (e) {
     if ((e as Error).name === 'InvalidRequestException' && /previous rotation isn't complete/i.test((e as Error).message)) {
       throw new CliError(`A rotation of "${target.tokenName}" is already in progress; Secrets Manager will reattempt it. Run "npx --no-install whatsapp-token-guard status --token ${target.tokenName}" and retry when it has finished.`);
     }
     throw e;
   }
-  const versionId = started.VersionId ?? '';
+}
+
+/**
+ * Waits until this rotation's version is AWSCURRENT (promoted) or has lost AWSPENDING (refused or abandoned). A
+ * version DescribeSecret does not list yet is waited for (DescribeSecret is eventually consistent); one that exists
+ * (ListSecretVersionIds with deprecated versions) but carries neither label has ended without promotion.
+ */
+export async function waitForRotation(s: Session, target: Target, versionId: string, timeoutMs: number): Promise<RotationOutcome> {
   const t0 = s.now();
   for (;;) {
     const versions = await describeVersions(s, target.tokenSecretArn);
-    const stages = versions[versionId] ?? [];
-    if (stages.includes(AWSCURRENT)) return { kind: 'promoted', versionId, previous: versionWithLabel(versions, 'AWSPREVIOUS') };
-    // The rotation function takes AWSPENDING off a candidate it refuses.
-    if (!stages.includes(AWSPENDING)) return { kind: 'failed', versionId, current: versionWithLabel(versions, AWSCURRENT) };
+    const stages = versions[versionId];
+    if (stages?.includes(AWSCURRENT)) return { kind: 'promoted', versionId, previous: versionWithLabel(versions, 'AWSPREVIOUS') };
+    if (stages && !stages.includes(AWSPENDING)) return { kind: 'failed', versionId, current: versionWithLabel(versions, AWSCURRENT) };
+    if (!stages) {
+      const list = await s.clients.secrets.send(new ListSecretVersionIdsCommand({ SecretId: target.tokenSecretArn, IncludeDeprecated: true }));
+      const listed = list.Versions?.find((v) => v.VersionId === versionId);
+      if (listed && !(listed.VersionStages ?? []).some((l) => l === AWSPENDING || l === AWSCURRENT)) return { kind: 'failed', versionId, current: versionWithLabel(versions, AWSCURRENT) };
+    }
     const waited = s.now() - t0;
     if (waited >= timeoutMs) return { kind: 'timeout', versionId };
     s.progress(`waiting for the rotation of "${target.tokenName}" (version ${versionId.slice(0, 8)}): ${Math.round(waited / 1000)} s`);
     await s.sleep(s.pollIntervalMs);
   }
+}
+
+/** Starts a rotation of a fresh version and waits for it (refresh and mint `rotate`). */
+export async function rotateAndWait(s: Session, target: Target, timeoutMs: number): Promise<RotationOutcome> {
+  const versionId = randomUUID();
+  await startRotation(s, target, versionId);
+  return waitForRotation(s, target, versionId, timeoutMs);
 }

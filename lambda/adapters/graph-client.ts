@@ -111,7 +111,11 @@ export class GraphClient {
     return { ok: true, value: { ids, complete: false } };
   }
 
-  /** Exchanges a 60-day token for a new 60-day token (fb_exchange_token, https://developers.facebook.com/documentation/business-messaging/whatsapp/access-tokens). The old one stays valid. */
+  /**
+   * Exchanges a 60-day token for a new 60-day token (fb_exchange_token). The old one stays valid. Not retried: an
+   * exchange whose answer was lost has issued a token nobody holds, so a blind retry would make a second one.
+   * https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/
+   */
   async exchangeToken(currentToken: string): Promise<{ ok: true; token: string; expiresIn?: number } | { ok: false; failure: GraphFailure }> {
     // This endpoint takes the app secret as client_secret; Meta offers no header form for it.
     const r = await this.request(
@@ -120,11 +124,12 @@ export class GraphClient {
       undefined,
       { grant_type: 'fb_exchange_token', client_id: this.opts.appId, client_secret: this.opts.appSecret, set_token_expires_in_60_days: 'true', fb_exchange_token: currentToken },
       [currentToken],
+      false,
     );
     return tokenFrom(r);
   }
 
-  /** POST /{system-user-id}/access_tokens: mints a new system-user token (https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/). */
+  /** POST /{system-user-id}/access_tokens: mints a new system-user token (same page as the exchange). */
   async mintSystemUserToken(systemUserId: string, callerToken: string, scopes: readonly string[], sixtyDays: boolean): Promise<{ ok: true; token: string } | { ok: false; failure: GraphFailure }> {
     const form: Record<string, string> = { business_app: this.opts.appId, scope: scopes.join(',') };
     if (sixtyDays) form.set_token_expires_in_60_days = 'true';
@@ -133,9 +138,32 @@ export class GraphClient {
     return tokenFrom(r);
   }
 
-  /** GET /oauth/revoke (https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/): revokes `tokenToRevoke` immediately. */
-  async revokeToken(tokenToRevoke: string, callerToken: string): Promise<GraphResult> {
-    return this.request('GET', 'oauth/revoke', callerToken, { client_id: this.opts.appId, client_secret: this.opts.appSecret, revoke_token: tokenToRevoke }, [tokenToRevoke]);
+  /**
+   * GET /oauth/revoke?client_id&client_secret&revoke_token&access_token, as Meta documents it (the caller token in the
+   * `access_token` parameter, with its appsecret_proof). Only `success` true counts as revoked. A 190 answer means the
+   * token to revoke is already invalid, provided the caller passes a `callerToken` it has just validated (190 would
+   * otherwise be about the caller). Not retried: a second call after a lost answer would only answer 190.
+   * https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/
+   */
+  async revokeToken(tokenToRevoke: string, callerToken: string): Promise<{ ok: true; outcome: 'revoked' | 'already-invalid' } | { ok: false; failure: GraphFailure }> {
+    const r = await this.request(
+      'GET',
+      'oauth/revoke',
+      undefined,
+      {
+        client_id: this.opts.appId,
+        client_secret: this.opts.appSecret,
+        revoke_token: tokenToRevoke,
+        access_token: callerToken,
+        appsecret_proof: appSecretProof(this.opts.appSecret, callerToken),
+      },
+      [tokenToRevoke, callerToken],
+      false,
+    );
+    if (!r.ok) return r.failure.code === 190 ? { ok: true, outcome: 'already-invalid' } : r;
+    // Meta's page shows {"success": "true"} (a string); accept the boolean too, nothing else.
+    if (r.body.success === true || r.body.success === 'true') return { ok: true, outcome: 'revoked' };
+    return { ok: false, failure: { kind: 'error', httpStatus: r.httpStatus, message: `oauth/revoke answered without "success": true (${Object.keys(r.body).slice(0, 5).join(', ') || 'empty body'})` } };
   }
 
   private async request(

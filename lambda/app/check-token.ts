@@ -11,8 +11,8 @@ import { GraphClient } from '../adapters/graph-client';
 import { RuntimeConfig } from '../adapters/runtime-config';
 import { CheckDeps } from './ports';
 
-/** Where the token to check comes from: a staged version of the token secret, or a value in hand (testSecret). */
-export type TokenSource = { readonly stage: string } | { readonly token: string };
+/** Where the token to check comes from: a staged version of the token secret, one exact version, or a value in hand (testSecret). */
+export type TokenSource = { readonly stage: string } | { readonly versionId: string } | { readonly token: string };
 
 export interface CheckResult {
   readonly report: CheckReport;
@@ -76,11 +76,12 @@ export async function checkToken(deps: CheckDeps, source: TokenSource, deadline:
   else {
     let raw;
     try {
-      raw = await store.get(config.tokenSecretArn, { stage: source.stage });
+      raw = await store.get(config.tokenSecretArn, 'versionId' in source ? { versionId: source.versionId } : { stage: source.stage });
     } catch (e) {
       return failed(deps, 'SecretReadFailed', `token secret: ${secretReadError(e, [])}`, []);
     }
     if (raw?.value === undefined) {
+      if ('versionId' in source) return failed(deps, 'TokenNotSet', `version ${source.versionId} has no value`, []);
       return source.stage === AWSCURRENT ? failed(deps, 'TokenNotSet', undefined, []) : failed(deps, 'TokenNotSet', `no version carries the label ${source.stage}`, []);
     }
     const parsed = parseTokenSecret(raw.value);

@@ -1,28 +1,97 @@
-// The secret's rotation function: Secrets Manager's four steps, each idempotent, never promoting a token
-// that fails the same validation as the scheduled check. See README "Rotation".
-import { CANDIDATE_LABEL, Metric, REJECTED_LABEL, ReportedProblem, RotationEvent } from '../contract';
-import { AWSCURRENT, AWSPENDING } from '../core/labels';
-import { formatTokenSecret, parseTokenSecret } from '../core/parse-secret';
-import { guardRotationStep, planFinish, refreshAllowed, versionWithLabel } from '../core/plan-rotation';
+// The secret's rotation function: Secrets Manager's four steps as a state machine over staging labels. Every step
+// is safe to run twice, concurrently, or again after a partial failure; a candidate is promoted only after it passed
+// the same validation as the scheduled check; every token the guard obtains from Meta ends up AWSCURRENT,
+// AWSPREVIOUS, labelled or revoked. The outcome of a rotation is decided in one place: `reportRotation`.
+// See README "Rotation" for the diagram.
+import { CANDIDATE_LABEL, CheckReport, DEMOTED_LABEL_PREFIX, ISSUED_LABEL, Metric, REJECTED_LABEL, ReportedProblem, RotationEvent, RotationStep } from '../contract';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../core/labels';
+import { formatTokenSecret, parseAppSecret, parseTokenSecret } from '../core/parse-secret';
+import { classifyGraphFailure, GraphFailure } from '../core/classify-graph-failure';
+import {
+  demotionLabel,
+  guardRotationStep,
+  handInVersionId,
+  judgeCandidate,
+  mintScopes,
+  needsLiveComparison,
+  planIssued,
+  refreshAllowed,
+  versionWithLabel,
+  Versions,
+} from '../core/plan-rotation';
 import { redact } from '../core/redact';
 import { checkToken } from './check-token';
 import { RotationDeps } from './ports';
+import { GraphClient } from '../adapters/graph-client';
 
 /** A rotation step that must fail. Its message is safe to show: it never holds a token or secret. */
 export class RotationError extends Error {
-  constructor(
-    message: string,
-    /** The candidate's problems, when a check refused it (for the Rotation Failed event). */
-    readonly problems?: readonly ReportedProblem[],
-  ) {
+  constructor(message: string) {
     super(message);
     this.name = 'RotationError';
   }
 }
 
+/**
+ * How a step ended. `refused` is a verdict (AWSPENDING removed, candidate kept or revoked); `retry` is no verdict
+ * (Meta or AWS in the way: AWSPENDING kept so Secrets Manager's retry with the same ClientRequestToken re-tests the
+ * same value); `test-*` are the service's test-only runs (RotateImmediately=false), which touch no label.
+ */
+export type RotationOutcome =
+  | { readonly kind: 'promoted'; readonly versionId: string; readonly previous?: string }
+  | { readonly kind: 'refused'; readonly step: RotationStep; readonly versionId: string; readonly reason: string; readonly problems?: readonly ReportedProblem[] }
+  | { readonly kind: 'retry'; readonly step: RotationStep; readonly versionId: string; readonly reason: string; readonly problems?: readonly ReportedProblem[] }
+  | { readonly kind: 'test-passed'; readonly versionId: string; readonly note: string }
+  | { readonly kind: 'test-failed'; readonly versionId: string; readonly reason: string };
+
+/** Thrown inside a step to end it with an outcome; `rotateSecret` records it and turns it into the step's result. */
+class StepEnd extends Error {
+  constructor(readonly outcome: RotationOutcome) {
+    super(outcome.kind);
+  }
+}
+
+const refused = (step: RotationStep, versionId: string, reason: string, problems?: readonly ReportedProblem[]): StepEnd => new StepEnd({ kind: 'refused', step, versionId, reason, problems });
+const retry = (step: RotationStep, versionId: string, reason: string, problems?: readonly ReportedProblem[]): StepEnd => new StepEnd({ kind: 'retry', step, versionId, reason, problems });
+
 /** Problems as one line for an error message: title (detail), and the fix where the operator must act. */
 function reasons(problems: readonly ReportedProblem[], withFix = false): string {
   return problems.map((p) => `${p.title}${p.detail ? ` (${p.detail})` : ''}${withFix ? ` - ${p.fix}` : ''}`).join(withFix ? ' | ' : '; ');
+}
+
+const failureText = (f: GraphFailure): string => `${f.code !== undefined ? `code ${f.code}: ` : ''}${f.message}`;
+
+/**
+ * The one place a rotation's outcome is decided and reported: metrics, the log line, the health ledger and the
+ * Rotated / Rotation Failed event (deps.rotations), and (for the caller) whether the step fails.
+ */
+async function reportRotation(deps: RotationDeps, outcome: RotationOutcome, secrets: readonly string[]): Promise<void> {
+  const { metrics, config, logger } = deps;
+  switch (outcome.kind) {
+    case 'promoted':
+      metrics.publish(config.tokenName, { [Metric.RotationSucceeded]: 1 });
+      logger.info(`finishSecret: version ${outcome.versionId} is now AWSCURRENT; ${outcome.previous ?? 'no version'} is AWSPREVIOUS`, { outcome: outcome.kind, versionId: outcome.versionId, previous: outcome.previous });
+      await deps.rotations?.record(config.tokenName, { outcome: 'rotated', versionId: outcome.versionId, reason: `version ${outcome.versionId} validated and promoted; ${outcome.previous ?? 'no version'} is AWSPREVIOUS` });
+      return;
+    case 'refused':
+    case 'retry': {
+      metrics.publish(config.tokenName, { [Metric.RotationFailed]: 1 });
+      const reason = redact(outcome.reason, secrets);
+      logger.error(`${outcome.step}: rotation ${outcome.kind === 'refused' ? 'refused the candidate' : 'could not reach a verdict; Secrets Manager retries it'}; AWSCURRENT is unchanged`, {
+        outcome: outcome.kind,
+        versionId: outcome.versionId,
+        reason,
+      });
+      await deps.rotations?.record(config.tokenName, { outcome: 'failed', versionId: outcome.versionId, step: outcome.step, reason, problems: outcome.problems });
+      return;
+    }
+    case 'test-passed':
+      logger.info(`testSecret: test-only rotation of version ${outcome.versionId} passed (${outcome.note}); no label was touched`, { outcome: outcome.kind, versionId: outcome.versionId });
+      return;
+    case 'test-failed':
+      logger.error('testSecret: test-only rotation failed; no label was touched', { outcome: outcome.kind, versionId: outcome.versionId, reason: redact(outcome.reason, secrets) });
+      return;
+  }
 }
 
 export async function rotateSecret(deps: RotationDeps, event: RotationEvent, deadline: number): Promise<void> {
@@ -35,6 +104,8 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent, dea
   const guard = guardRotationStep(state.rotationEnabled, state.versions, versionId);
   if (guard.kind === 'refuse') throw new RotationError(`${step}: ${guard.message}`);
   if (guard.kind === 'already-current') {
+    // A late or repeated step. finishSecret still completes its cleanup: a retry after a half-done finish.
+    if (step === 'finishSecret') await finishCleanup(deps, secretId, versionId, state.versions);
     logger.info(`${step}: version ${versionId} is already AWSCURRENT; nothing to do`, { step, versionId });
     return;
   }
@@ -43,7 +114,7 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent, dea
   try {
     switch (step) {
       case 'createSecret':
-        await createSecret(deps, event, deadline, secretsSeen);
+        await createSecret(deps, event, state.versions, deadline, secretsSeen);
         break;
       case 'setSecret':
         // Meta tokens are live the moment they exist: there is no external system to update.
@@ -53,21 +124,28 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent, dea
         await testSecret(deps, event, deadline, secretsSeen);
         break;
       case 'finishSecret':
-        await finishSecret(deps, event);
+        await finishSecret(deps, event, state.versions);
         break;
     }
   } catch (e) {
-    const message = redact(e instanceof RotationError ? e.message : `${step}: ${(e as Error).name}: ${(e as Error).message}`, secretsSeen);
-    deps.metrics.publish(config.tokenName, { [Metric.RotationFailed]: 1 });
-    // A failed finishSecret keeps AWSPENDING so Secrets Manager's retry can still finish a validated token.
-    const kept = step === 'finishSecret' ? undefined : await abandonCandidate(deps, secretId, versionId);
-    logger.error(`${step}: rotation failed; AWSCURRENT is unchanged`, { step, versionId, reason: message, candidate: kept });
-    await deps.rotations?.record(config.tokenName, { outcome: 'failed', versionId, step, reason: message, problems: e instanceof RotationError ? e.problems : undefined });
-    throw new RotationError(message);
+    const outcome: RotationOutcome =
+      e instanceof StepEnd ? e.outcome : { kind: 'retry', step, versionId, reason: `${step}: ${(e as Error).name}: ${(e as Error).message}` };
+    if (outcome.kind === 'refused') await settleRefused(deps, secretId, versionId, step, deadline, secretsSeen);
+    await reportRotation(deps, outcome, secretsSeen);
+    if (outcome.kind === 'test-passed' || outcome.kind === 'promoted') return;
+    const message = redact(outcome.reason, secretsSeen);
+    throw new RotationError(outcome.kind === 'retry' ? `${message} (no verdict: AWSPENDING is kept, so the retry tests the same candidate)` : message);
   }
 }
 
-async function createSecret(deps: RotationDeps, event: RotationEvent, deadline: number, secretsSeen: string[]): Promise<void> {
+async function currentToken(deps: RotationDeps, secretId: string): Promise<{ versionId: string; token?: string } | undefined> {
+  const current = await deps.store.get(secretId, { stage: AWSCURRENT });
+  if (!current || current.value === undefined) return undefined;
+  const parsed = parseTokenSecret(current.value);
+  return { versionId: current.versionId, token: parsed.ok ? parsed.value : undefined };
+}
+
+async function createSecret(deps: RotationDeps, event: RotationEvent, versions: Versions, deadline: number, secretsSeen: string[]): Promise<void> {
   const { store, config, logger } = deps;
   const { SecretId: secretId, ClientRequestToken: versionId } = event;
   // Idempotent: if this version already holds a value, a retry must not mint or exchange a second token.
@@ -77,109 +155,248 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, deadline: 
     return;
   }
 
-  let candidate: string;
-  // A handed-in token wins in every mode: it is how an operator recovers a refresh/mint token that died.
-  const handedIn = await store.get(secretId, { stage: CANDIDATE_LABEL });
-  if (handedIn?.value !== undefined) {
-    const parsed = parseTokenSecret(handedIn.value);
-    secretsSeen.push(handedIn.value.trim());
-    if (!parsed.ok) throw new RotationError(`createSecret: the handed-in token (version ${handedIn.versionId}) is malformed: ${parsed.reason}`);
-    candidate = parsed.value;
-  } else if (config.rotationMode === 'hand-made') {
-    throw new RotationError(`createSecret: no token was handed in (no version carries ${CANDIDATE_LABEL}). Run \`npx --no-install whatsapp-token-guard set-token\`, which stages the new token and starts the rotation.`);
-  } else {
-    // refresh and mint both start from the live token: judge it first (and learn its expiry).
-    const current = await checkToken(deps, { stage: AWSCURRENT }, deadline);
-    secretsSeen.push(...current.secrets);
-    const { report } = current;
-    if (report.outcome === 'check-failed' || !current.graph || !current.token) {
-      throw new RotationError(`createSecret: could not check the current token before ${config.rotationMode === 'refresh' ? 'refreshing' : 'minting'}: ${reasons(report.problems)}`);
-    }
-    if (!report.token?.valid) {
-      throw new RotationError(`createSecret: the current token is invalid (${report.token?.invalidReason ?? 'unknown reason'}); Meta cannot ${config.rotationMode === 'refresh' ? 'exchange' : 'mint with'} a dead token. Generate a new token by hand and run \`npx --no-install whatsapp-token-guard set-token\`.`);
-    }
-    if (config.rotationMode === 'refresh') {
-      const allowed = refreshAllowed(report.token.expiresAt);
-      if (!allowed.ok) throw new RotationError(`createSecret: ${allowed.message}`);
-      const r = await current.graph.exchangeToken(current.token);
-      if (!r.ok) throw new RotationError(`createSecret: Meta refused or failed the token exchange (${r.failure.code !== undefined ? `code ${r.failure.code}: ` : ''}${r.failure.message}); the current token stays in use.`);
-      candidate = r.token;
-    } else {
-      if (!config.systemUserId) throw new RotationError('createSecret: mint mode needs the system user id (`systemUserId` in cdk.json).');
-      const r = await current.graph.mintSystemUserToken(config.systemUserId, current.token, config.requiredScopes, config.mintSixtyDayTokens);
-      if (!r.ok) throw new RotationError(`createSecret: Meta refused to mint a token for system user ${config.systemUserId} (${r.failure.code !== undefined ? `code ${r.failure.code}: ` : ''}${r.failure.message}); the current token stays in use.`);
-      candidate = r.token;
-    }
-    secretsSeen.push(candidate);
+  // A token handed in for exactly this rotation (set-token), found by id whatever happened to the label.
+  const handIn = await store.get(secretId, { versionId: handInVersionId(versionId) });
+  if (handIn?.value !== undefined) {
+    secretsSeen.push(handIn.value.trim());
+    const parsed = parseTokenSecret(handIn.value);
+    if (!parsed.ok) throw refused('createSecret', versionId, `createSecret: the handed-in token (version ${handIn.versionId}) is malformed: ${parsed.reason}`);
+    const current = await currentToken(deps, secretId);
+    if (current?.token === parsed.value) throw refused('createSecret', versionId, `createSecret: the handed-in token is already the AWSCURRENT token (version ${current.versionId}); nothing to rotate.`);
+    await putCandidate(deps, event, formatTokenSecret(parsed.value), [AWSPENDING]); // the same value twice is idempotent
+    logger.info(`createSecret: stored the handed-in token as version ${versionId} (AWSPENDING)`, { versionId, handIn: handIn.versionId });
+    return;
+  }
+  if (config.rotationMode === 'hand-made') {
+    throw refused('createSecret', versionId, `createSecret: no token was handed in for this rotation. Run \`npx --no-install whatsapp-token-guard set-token\`, which stores the new token and starts its own rotation.`);
   }
 
-  // Written as AWSPENDING before anything else can fail: a refreshed or minted token exists nowhere else.
-  await store.put(secretId, versionId, formatTokenSecret(candidate), [AWSPENDING], event.RotationToken);
-  logger.info(`createSecret: stored the ${handedIn?.value !== undefined ? 'handed-in' : config.rotationMode} candidate as version ${versionId} (AWSPENDING)`, { versionId, mode: config.rotationMode });
+  // refresh and mint obtain a token from Meta. First settle any earlier obtained token nobody holds, so there is
+  // never more than one unsettled token (it is revoked, or this rotation does not obtain another).
+  const live = await checkToken(deps, { stage: AWSCURRENT }, deadline);
+  secretsSeen.push(...live.secrets);
+  const verb = config.rotationMode === 'refresh' ? 'refreshing' : 'minting';
+  // A conclusive debug_token verdict on the live token is all that is needed; probes do not matter here.
+  if (!live.report.token || !live.graph || !live.token) {
+    throw retry('createSecret', versionId, `createSecret: could not check the current token before ${verb}: ${reasons(live.report.problems)}`);
+  }
+  if (!live.report.token.valid) {
+    throw refused('createSecret', versionId, `createSecret: the current token is invalid (${live.report.token.invalidReason ?? 'unknown reason'}); Meta cannot ${config.rotationMode === 'refresh' ? 'exchange' : 'mint with'} a dead token. Generate a new token by hand and run \`npx --no-install whatsapp-token-guard set-token\`.`);
+  }
+  const settled = await settleIssued(deps, versions, live.graph, live.token);
+  if (!settled.ok) throw retry('createSecret', versionId, `createSecret: an earlier token the guard obtained (version ${settled.versionId}) is not revoked yet (${settled.reason}); no new token is obtained until it is.`);
+
+  let candidate: string;
+  if (config.rotationMode === 'refresh') {
+    const allowed = refreshAllowed(live.report.token.expiresAt);
+    if (!allowed.ok) throw refused('createSecret', versionId, `createSecret: ${allowed.message}`);
+    const r = await live.graph.exchangeToken(live.token);
+    if (!r.ok) {
+      // Not retried (see exchangeToken). No answer may still mean Meta issued a token: nothing holds it, it expires in 60 days.
+      const transient = classifyGraphFailure(r.failure) === 'transient';
+      throw (transient ? retry : refused)('createSecret', versionId, `createSecret: Meta ${transient ? 'failed' : 'refused'} the token exchange (${failureText(r.failure)}); the current token stays in use.`);
+    }
+    candidate = r.token;
+  } else {
+    if (!config.systemUserId) throw refused('createSecret', versionId, 'createSecret: mint mode needs the system user id (`systemUserId` in cdk.json).');
+    const scopes = mintScopes(config.requiredScopes, live.report.token.scopes);
+    const r = await live.graph.mintSystemUserToken(config.systemUserId, live.token, scopes, config.mintSixtyDayTokens);
+    if (!r.ok) {
+      const transient = classifyGraphFailure(r.failure) === 'transient';
+      throw (transient ? retry : refused)('createSecret', versionId, `createSecret: Meta ${transient ? 'failed' : 'refused'} to mint a token for system user ${config.systemUserId} (${failureText(r.failure)}); the current token stays in use.`);
+    }
+    candidate = r.token;
+  }
+  secretsSeen.push(candidate);
+
+  // Written as AWSPENDING and TOKENGUARD_ISSUED before anything else can fail: the new token exists nowhere else.
+  let stored: 'stored' | 'already-populated';
+  try {
+    stored = await putCandidate(deps, event, formatTokenSecret(candidate), [AWSPENDING, ISSUED_LABEL]);
+  } catch (e) {
+    // The write failed: the new token is held nowhere, so revoke it now rather than leave a live token behind.
+    const revoked = await revokeObtained(deps, candidate, live.token, deadline, live.graph);
+    logger.warn(`createSecret: could not store the new token (${(e as Error).name}); ${revoked ? 'revoked it at Meta' : 'its revoke failed too'}`, { versionId });
+    throw e;
+  }
+  if (stored === 'already-populated') {
+    // Lambda ran createSecret twice at once for this version and the other invocation stored its token first:
+    // that one is the candidate; ours is held nowhere, so it is revoked.
+    await revokeObtained(deps, candidate, live.token, deadline, live.graph);
+    logger.info(`createSecret: version ${versionId} was already populated by a concurrent invocation; revoked the duplicate token`, { versionId });
+    return;
+  }
+  logger.info(`createSecret: stored the ${config.rotationMode === 'refresh' ? 'refreshed' : 'minted'} token as version ${versionId} (AWSPENDING, ${ISSUED_LABEL})`, { versionId, mode: config.rotationMode });
+}
+
+/** PutSecretValue for the rotation's version. ResourceExistsException with a value there means "already populated". */
+async function putCandidate(deps: RotationDeps, event: RotationEvent, value: string, stages: string[]): Promise<'stored' | 'already-populated'> {
+  const { SecretId: secretId, ClientRequestToken: versionId } = event;
+  try {
+    await deps.store.put(secretId, versionId, value, stages, event.RotationToken);
+    return 'stored';
+  } catch (e) {
+    if ((e as Error).name === 'ResourceExistsException' && (await deps.store.get(secretId, { versionId }))?.value !== undefined) return 'already-populated';
+    throw e;
+  }
 }
 
 async function testSecret(deps: RotationDeps, event: RotationEvent, deadline: number, secretsSeen: string[]): Promise<void> {
-  const { store, logger } = deps;
+  const { store } = deps;
   const { SecretId: secretId, ClientRequestToken: versionId } = event;
-  const pending = await store.get(secretId, { versionId, stage: AWSPENDING });
-  if (pending?.value === undefined) throw new RotationError(`testSecret: version ${versionId} has no value; createSecret did not complete.`);
-  secretsSeen.push(pending.value.trim());
+  const pending = await store.get(secretId, { versionId });
+  const current = await store.get(secretId, { stage: AWSCURRENT });
+  if (pending?.value !== undefined) secretsSeen.push(pending.value.trim());
+  // Secrets Manager calls testSecret only after createSecret succeeded, which always writes a value different from
+  // AWSCURRENT. An empty version, or one holding the AWSCURRENT value, is the service's own test-only run
+  // (RotateImmediately=false, on every deploy of the schedule): validate, and touch no label.
+  if (pending?.value === undefined || (current?.value !== undefined && pending.value === current.value)) {
+    return testOnlyRun(deps, versionId, current?.value !== undefined, deadline, secretsSeen);
+  }
   const parsed = parseTokenSecret(pending.value);
-  if (!parsed.ok) throw new RotationError(`testSecret: the candidate is malformed: ${parsed.reason}`);
+  if (!parsed.ok) throw refused('testSecret', versionId, `testSecret: the candidate is malformed: ${parsed.reason}`);
 
-  const { report, secrets } = await checkToken(deps, { token: parsed.value }, deadline);
-  secretsSeen.push(...secrets);
-  const blocking = report.problems.filter((p) => p.severity === 'critical');
-  if (report.outcome === 'check-failed') {
-    throw new RotationError(`testSecret: could not validate the candidate, so it is not promoted: ${reasons(blocking)}`, blocking);
+  const candidate = await checkToken(deps, { token: parsed.value }, deadline);
+  secretsSeen.push(...candidate.secrets);
+  let live: CheckReport | undefined;
+  if (needsLiveComparison(candidate.report) && current?.value !== undefined) {
+    const l = await checkToken(deps, { stage: AWSCURRENT }, deadline);
+    secretsSeen.push(...l.secrets);
+    live = l.report;
   }
-  if (blocking.length > 0) {
-    throw new RotationError(`testSecret: the candidate is refused: ${reasons(blocking, true)}`, blocking);
-  }
-  logger.info(`testSecret: version ${versionId} passed validation`, { versionId, token: report.token, warnings: report.problems.map((p) => p.id) });
+  const judgement = judgeCandidate(candidate.report, live);
+  if (judgement.kind === 'refuse') throw refused('testSecret', versionId, `testSecret: the candidate is refused: ${reasons(judgement.reasons, true)}`, judgement.reasons);
+  if (judgement.kind === 'retry') throw retry('testSecret', versionId, `testSecret: could not validate the candidate, so it is not promoted yet: ${reasons(judgement.reasons)}`, judgement.reasons);
+  deps.logger.info(`testSecret: version ${versionId} passed validation`, {
+    versionId,
+    token: candidate.report.token,
+    // Problems the live token shares (WABA, number, app setup): reported, not blocking.
+    sharedProblems: judgement.warnings.map((p) => p.id),
+    warnings: candidate.report.problems.filter((p) => p.severity === 'warning').map((p) => p.id),
+  });
 }
 
-async function finishSecret(deps: RotationDeps, event: RotationEvent): Promise<void> {
-  const { store, config, logger } = deps;
+async function testOnlyRun(deps: RotationDeps, versionId: string, hasCurrent: boolean, deadline: number, secretsSeen: string[]): Promise<never> {
+  if (!hasCurrent) throw new StepEnd({ kind: 'test-passed', versionId, note: 'no token is stored yet, nothing to validate' });
+  const live = await checkToken(deps, { stage: AWSCURRENT }, deadline);
+  secretsSeen.push(...live.secrets);
+  const own = judgeCandidate(live.report, undefined);
+  if (own.kind === 'refuse') throw new StepEnd({ kind: 'test-failed', versionId, reason: `testSecret (test-only rotation): the current token has problems: ${reasons(own.reasons, true)}` });
+  // Meta unreachable says nothing about the function or the token: the scheduled check reports it.
+  throw new StepEnd({ kind: 'test-passed', versionId, note: own.kind === 'retry' ? `the current token could not be validated now: ${reasons(own.reasons)}` : 'the current token is valid' });
+}
+
+async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: Versions): Promise<void> {
+  const { store } = deps;
   const { SecretId: secretId, ClientRequestToken: versionId } = event;
-  const { versions } = await store.describe(secretId);
-  const plan = planFinish(versions, versionId);
-  if (plan.kind === 'promote') {
-    await store.moveStage(secretId, AWSCURRENT, versionId, plan.from);
-    deps.metrics.publish(config.tokenName, { [Metric.RotationSucceeded]: 1 });
-    logger.info(`finishSecret: version ${versionId} is now AWSCURRENT; ${plan.from ?? 'no version'} is AWSPREVIOUS`, { versionId, previous: plan.from });
-    await deps.rotations?.record(config.tokenName, { outcome: 'rotated', versionId, reason: `version ${versionId} validated and promoted; ${plan.from ?? 'no version'} is AWSPREVIOUS` });
+  const from = versionWithLabel(versions, AWSCURRENT);
+  // Compare-and-swap: the move names the version that holds AWSCURRENT now, so it fails (and the service retries
+  // with a fresh view) if AWSCURRENT moved since DescribeSecret.
+  try {
+    await store.moveStage(secretId, AWSCURRENT, versionId, from);
+  } catch (e) {
+    throw retry('finishSecret', versionId, `finishSecret: could not move AWSCURRENT to version ${versionId} (${(e as Error).name}); AWSCURRENT is unchanged and the retry tries again.`);
   }
-  // The handed-in token has been promoted: clear the hand-in label so the next set-token starts clean.
-  const handedIn = versionWithLabel(versions, CANDIDATE_LABEL);
-  if (handedIn) await store.moveStage(secretId, CANDIDATE_LABEL, undefined, handedIn);
+  // From here on AWSCURRENT has moved: nothing may report this rotation as failed.
+  await reportRotation(deps, { kind: 'promoted', versionId, previous: from }, []);
+  const after: Record<string, string[]> = {};
+  for (const [id, stages] of Object.entries(versions)) after[id] = stages.filter((s) => s !== AWSCURRENT && s !== AWSPREVIOUS);
+  after[versionId] = [...(after[versionId] ?? []), AWSCURRENT];
+  if (from) after[from] = [...(after[from] ?? []), AWSPREVIOUS];
+  await finishCleanup(deps, secretId, versionId, after, from);
 }
 
 /**
- * After a failed create/set/test step: take AWSPENDING off the candidate so the next RotateSecret is not
- * refused, and keep a candidate that holds a value findable under TOKENGUARD_REJECTED (never deleted
- * without trace). Best effort: a failure here must not hide the rotation's own error.
+ * After the promotion (and on every retry of finishSecret): record the demotion for the revoke grace period, drop
+ * the issued mark (AWSCURRENT covers the token now) and this rotation's hand-in label. Idempotent, best effort,
+ * never reported as a failure: AWSCURRENT has already moved.
  */
-async function abandonCandidate(deps: RotationDeps, secretId: string, versionId: string): Promise<string | undefined> {
-  try {
-    const { versions } = await deps.store.describe(secretId);
-    const stages = versions[versionId] ?? [];
-    if (!stages.includes(AWSPENDING) || stages.includes(AWSCURRENT)) return undefined;
-    const value = await deps.store.get(secretId, { versionId, stage: AWSPENDING });
-    let kept: string | undefined;
-    if (value?.value !== undefined) {
-      const previouslyRejected = versionWithLabel(versions, REJECTED_LABEL);
-      if (previouslyRejected !== versionId) await deps.store.moveStage(secretId, REJECTED_LABEL, versionId, previouslyRejected);
-      kept = `version ${versionId} labelled ${REJECTED_LABEL}`;
-    }
-    await deps.store.moveStage(secretId, AWSPENDING, undefined, versionId);
-    // refresh/mint rotate on a timer: a refused hand-in must not block every later automatic rotation.
-    // Its copy is kept under TOKENGUARD_REJECTED; hand-made keeps it handed in for a retry.
-    const handedIn = versionWithLabel(versions, CANDIDATE_LABEL);
-    if (kept && handedIn && deps.config.rotationMode !== 'hand-made') await deps.store.moveStage(secretId, CANDIDATE_LABEL, undefined, handedIn);
-    return kept;
-  } catch (e) {
-    deps.logger.warn('could not clear AWSPENDING after the failure; the next set-token/rotate clears it', { versionId, error: (e as Error).name });
-    return undefined;
+async function finishCleanup(deps: RotationDeps, secretId: string, versionId: string, versions: Versions, demoted = versionWithLabel(versions, AWSPREVIOUS)): Promise<void> {
+  const { store, logger } = deps;
+  const tasks: [string, () => Promise<void>][] = [];
+  const hasDemotion = demoted !== undefined && (versions[demoted] ?? []).some((l) => l.startsWith(DEMOTED_LABEL_PREFIX));
+  if (demoted && !hasDemotion) {
+    tasks.push([`record the demotion of ${demoted}`, async () => {
+      for (const [id, stages] of Object.entries(versions)) for (const l of stages) if (l.startsWith(DEMOTED_LABEL_PREFIX)) await store.moveStage(secretId, l, undefined, id);
+      await store.moveStage(secretId, demotionLabel(deps.now()), demoted, undefined);
+    }]);
   }
+  if ((versions[versionId] ?? []).includes(ISSUED_LABEL)) tasks.push([`drop ${ISSUED_LABEL}`, () => store.moveStage(secretId, ISSUED_LABEL, undefined, versionId)]);
+  const handIn = handInVersionId(versionId);
+  if (versionWithLabel(versions, CANDIDATE_LABEL) === handIn) tasks.push([`drop ${CANDIDATE_LABEL}`, () => store.moveStage(secretId, CANDIDATE_LABEL, undefined, handIn)]);
+  for (const [what, task] of tasks) {
+    try {
+      await task();
+    } catch (e) {
+      logger.warn(`finishSecret: could not ${what} (${(e as Error).name}); the promotion stands and a retry or the next check finishes it`, { versionId });
+    }
+  }
+}
+
+/**
+ * After a verdict against the candidate: keep it findable or revoke it, then take AWSPENDING off so the next
+ * RotateSecret is not refused. A hand-in stays under TOKENGUARD_REJECTED (the operator's own token); a token the guard
+ * obtained from Meta is revoked (it was never used), and keeps TOKENGUARD_ISSUED until the revoke succeeds.
+ * Best effort: a failure here must not hide the verdict.
+ */
+async function settleRefused(deps: RotationDeps, secretId: string, versionId: string, step: RotationStep, deadline: number, secretsSeen: string[]): Promise<void> {
+  const { store, logger } = deps;
+  try {
+    const { versions } = await store.describe(secretId);
+    const stages = versions[versionId] ?? [];
+    if (stages.includes(AWSCURRENT)) return;
+    const value = step === 'createSecret' ? undefined : await store.get(secretId, { versionId });
+    if (value?.value !== undefined) secretsSeen.push(value.value.trim());
+    if (stages.includes(ISSUED_LABEL)) {
+      const current = await currentToken(deps, secretId);
+      const token = parseTokenSecret(value?.value);
+      const done = current?.token && token.ok ? await revokeObtained(deps, token.value, current.token, deadline) : false;
+      if (done) await store.moveStage(secretId, ISSUED_LABEL, undefined, versionId);
+    } else if (value?.value !== undefined) {
+      const previous = versionWithLabel(versions, REJECTED_LABEL);
+      if (previous !== versionId) await store.moveStage(secretId, REJECTED_LABEL, versionId, previous);
+    }
+    const handIn = handInVersionId(versionId);
+    if (versionWithLabel(versions, CANDIDATE_LABEL) === handIn) await store.moveStage(secretId, CANDIDATE_LABEL, undefined, handIn);
+    if (stages.includes(AWSPENDING)) await store.moveStage(secretId, AWSPENDING, undefined, versionId);
+  } catch (e) {
+    logger.warn('could not settle the refused candidate; AWSPENDING may stay until the next attempt', { versionId, error: (e as Error).name });
+  }
+}
+
+/** Revokes a token the guard obtained and nobody uses. True when it is revoked or already invalid. */
+async function revokeObtained(deps: RotationDeps, token: string, callerToken: string, deadline: number, graph?: GraphClient): Promise<boolean> {
+  let client = graph;
+  if (!client) {
+    const app = parseAppSecret((await deps.store.get(deps.config.appSecretArn, { stage: AWSCURRENT }))?.value);
+    if (!app.ok) return false;
+    client = deps.graph(app.value, deadline);
+  }
+  const r = await client.revokeToken(token, callerToken);
+  if (!r.ok) {
+    deps.metrics.publish(deps.config.tokenName, { [Metric.RevokeFailed]: 1 });
+    deps.logger.warn('could not revoke a token the guard obtained; it stays labelled and is revoked at the next attempt', { code: r.failure.code, reason: r.failure.message });
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Settles the token marked TOKENGUARD_ISSUED: when AWSCURRENT or AWSPREVIOUS holds it, only the mark goes; when no
+ * rotation can promote it any more (abandoned, refused with a failed revoke), it is revoked at Meta. Used before
+ * obtaining a new token and by the scheduled check.
+ */
+export async function settleIssued(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string): Promise<{ ok: true } | { ok: false; versionId: string; reason: string }> {
+  const plan = planIssued(versions, ISSUED_LABEL);
+  const { store, config } = deps;
+  if (plan.kind === 'none' || plan.kind === 'in-rotation') return { ok: true };
+  if (plan.kind === 'revoke') {
+    const value = parseTokenSecret((await store.get(config.tokenSecretArn, { versionId: plan.versionId }))?.value);
+    if (value.ok && value.value !== callerToken && !(await revokeObtained(deps, value.value, callerToken, Date.now() + 10_000, graph))) {
+      return { ok: false, versionId: plan.versionId, reason: 'Meta did not confirm the revoke' };
+    }
+    deps.logger.info(`revoked the unused token the guard obtained (version ${plan.versionId})`, { versionId: plan.versionId });
+  }
+  await store.moveStage(config.tokenSecretArn, ISSUED_LABEL, undefined, plan.versionId);
+  return { ok: true };
 }

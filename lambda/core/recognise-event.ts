@@ -9,6 +9,8 @@ export type RecognisedEvent =
   | { readonly kind: 'unknown'; readonly reason: string };
 
 const STAGE = /^[A-Za-z0-9_-]{1,256}$/;
+/** Secrets Manager version ids (ClientRequestToken): 32-64 characters. */
+const VERSION_ID = /^[A-Za-z0-9_-]{32,64}$/;
 
 export function recogniseEvent(event: unknown): RecognisedEvent {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {
@@ -30,7 +32,25 @@ export function recogniseEvent(event: unknown): RecognisedEvent {
     if (e.versionStage !== undefined && (typeof e.versionStage !== 'string' || !STAGE.test(e.versionStage))) {
       return { kind: 'unknown', reason: 'versionStage must be a staging label such as AWSCURRENT or TOKENGUARD_CANDIDATE' };
     }
-    return { kind: 'check', event: { action: 'check', ...(e.versionStage ? { versionStage: e.versionStage as string } : {}) } };
+    if (e.versionId !== undefined && (typeof e.versionId !== 'string' || !VERSION_ID.test(e.versionId))) {
+      return { kind: 'unknown', reason: 'versionId must be a secret version id (32-64 letters, digits, "-" or "_")' };
+    }
+    // A value to validate before it is stored; judged by the same parser as a stored one.
+    if (e.value !== undefined && (typeof e.value !== 'string' || e.value.length === 0 || e.value.length > 8192)) {
+      return { kind: 'unknown', reason: 'value must be a non-empty string (the token to validate)' };
+    }
+    if ([e.versionStage, e.versionId, e.value].filter((x) => x !== undefined).length > 1) {
+      return { kind: 'unknown', reason: 'give at most one of versionStage, versionId and value' };
+    }
+    return {
+      kind: 'check',
+      event: {
+        action: 'check',
+        ...(e.versionStage ? { versionStage: e.versionStage as string } : {}),
+        ...(e.versionId ? { versionId: e.versionId as string } : {}),
+        ...(e.value ? { value: e.value as string } : {}),
+      },
+    };
   }
   return { kind: 'unknown', reason: 'not a rotation step, a scheduled event or {"action":"check"}' };
 }

@@ -5,8 +5,9 @@ import { AWSCURRENT } from '../core/labels';
 import { effectivePercent } from '../core/graph-usage';
 import { recogniseEvent } from '../core/recognise-event';
 import { redact } from '../core/redact';
-import { checkToken } from '../app/check-token';
+import { checkToken, TokenSource } from '../app/check-token';
 import { recordOutcome } from '../app/record-outcome';
+import { parseTokenSecret } from '../core/parse-secret';
 import { revokePreviousIfDue } from '../app/revoke-previous';
 import { rotateSecret } from '../app/rotate-secret';
 import { deps, logger } from '../wiring';
@@ -29,12 +30,20 @@ export async function handler(event: unknown, context?: LambdaContextLike): Prom
   const d = deps();
   if (recognised.kind === 'rotation') return rotateSecret(d, recognised.event, deadline);
 
-  const stage = recognised.kind === 'check' ? (recognised.event.versionStage ?? AWSCURRENT) : AWSCURRENT;
-  // Only the live token feeds the health metrics: checking a handed-in candidate must not move alarms.
-  const live = stage === AWSCURRENT;
+  const check = recognised.kind === 'check' ? recognised.event : undefined;
+  const stage = check?.versionStage ?? AWSCURRENT;
+  let source: TokenSource = check?.versionId ? { versionId: check.versionId } : { stage };
+  if (check?.value !== undefined) {
+    // A value the operator command validates before storing it; never logged, judged like a stored one.
+    const parsed = parseTokenSecret(check.value);
+    if (!parsed.ok) throw new Error(`The token to check is malformed: ${parsed.reason}`);
+    source = { token: parsed.value };
+  }
+  // Only the live token feeds the health metrics: checking a candidate must not move alarms.
+  const live = 'stage' in source && stage === AWSCURRENT;
   let result;
   try {
-    result = await checkToken(d, { stage }, deadline);
+    result = await checkToken(d, source, deadline);
   } catch (e) {
     if (live) d.metrics.publish(d.config.tokenName, { [Metric.CheckFailed]: 1 });
     // Name and code location only: an unexpected error's message could quote a secret (JSON.parse does).
@@ -46,7 +55,7 @@ export async function handler(event: unknown, context?: LambdaContextLike): Prom
   if (live && report.graphUsage) d.metrics.publishForApp(d.config.appId, AppMetric.GraphUsagePercent, effectivePercent(report.graphUsage));
   // Metrics, then the health ledger and events; their failures are logged and counted, never thrown.
   if (live) await recordOutcome(d, { name: d.config.tokenName }, report);
-  const line = JSON.parse(redact(JSON.stringify({ source: recognised.kind, stage, outcome: report.outcome, problems: report.problems, token: report.token, assets: report.assets, graphUsage: report.graphUsage, metrics: report.metrics }), result.secrets));
+  const line = JSON.parse(redact(JSON.stringify({ source: recognised.kind, stage: 'stage' in source ? stage : 'versionId' in source ? `version ${source.versionId}` : 'value in hand', outcome: report.outcome, problems: report.problems, token: report.token, assets: report.assets, graphUsage: report.graphUsage, metrics: report.metrics }), result.secrets));
   if (report.outcome === 'healthy') logger.info('token checked', line);
   else logger.warn('token checked', line);
 

@@ -19,6 +19,7 @@ import { CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary } from '../fakes/canary
 import { startWorld, World } from '../fakes/world';
 
 const NEW_TOKEN = 'EAAGnewCLIcanaryTOKEN000003';
+const OTHER = 'EAAGotherCLIcanaryTOKEN00004';
 const DAY = 86_400;
 const nowS = (): number => Math.floor(Date.now() / 1000);
 const FUNCTION = 'WhatsAppTokenGuard-primary-checker';
@@ -32,7 +33,7 @@ let out: string;
 let err: string;
 
 afterEach(async () => {
-  expectNoCanary(out + err, [NEW_TOKEN]);
+  expectNoCanary(out + err, [NEW_TOKEN, OTHER]);
   lambdaMock.reset();
   taggingMock.reset();
   cwMock.reset();
@@ -71,7 +72,8 @@ async function setup(opts: { token?: string; env?: Record<string, string>; appSe
   return world;
 }
 
-async function cli(args: string[], stdin = '', opts: { tty?: boolean } = {}): Promise<number> {
+/** One run of the command with its own output (two can run at once: two operators). */
+async function run(args: string[], stdin = '', opts: { tty?: boolean } = {}): Promise<{ code: number; out: string; err: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let o = '';
@@ -95,9 +97,14 @@ async function cli(args: string[], stdin = '', opts: { tty?: boolean } = {}): Pr
     },
     pollIntervalMs: 10,
   });
-  out = o;
-  err = e;
-  return code;
+  return { code, out: o, err: e };
+}
+
+async function cli(args: string[], stdin = '', opts: { tty?: boolean } = {}): Promise<number> {
+  const r = await run(args, stdin, opts);
+  out = r.out;
+  err = r.err;
+  return r.code;
 }
 
 const current = (w: World): string | undefined => {
@@ -121,13 +128,46 @@ describe('set-token', () => {
     expect(world.sm.labels(world.tokenSecret.arn)[CANDIDATE_LABEL]).toBeUndefined();
   });
 
-  it('stores the very first token only after the function validated it', async () => {
+  it('stores the very first token only after the function validated it, as AWSCURRENT', async () => {
     await setup({});
     world.graph.addToken(NEW_TOKEN);
     const code = await cli(['set-token'], NEW_TOKEN);
     expect(code).toBe(0);
     expect(current(world)).toBe(NEW_TOKEN);
+    expect(out).toMatch(/validated and stored as the first token: version .* is AWSCURRENT/);
     expect(out).toContain('Expires         Never');
+    expect(world.sm.labels(world.tokenSecret.arn)[CANDIDATE_LABEL]).toBeUndefined();
+    // Validated before anything was written: the check carried the value, and the put came after it.
+    const firstInvoke = JSON.parse(Buffer.from((lambdaMock.calls()[0].args[0].input as { Payload: Uint8Array }).Payload).toString('utf8'));
+    expect(firstInvoke).toEqual({ action: 'check', value: NEW_TOKEN });
+  });
+
+  it('writes nothing at all when the very first token fails validation (the first value written would be live at once)', async () => {
+    await setup({});
+    world.graph.addToken(NEW_TOKEN, { dead: { code: 190, subcode: 463, message: 'Session has expired' } });
+    const code = await cli(['set-token'], NEW_TOKEN);
+    expect(code).toBe(1);
+    expect(out).toMatch(/failed validation\. Nothing was stored/);
+    expect(out).toMatch(/Token invalid/);
+    expect(world.sm.find(world.tokenSecret.arn).versions.size).toBe(0);
+    expect(world.sm.calls.filter((c) => c.op === 'PutSecretValue')).toHaveLength(0);
+  });
+
+  it('tells two operators on an empty secret the truth: one token is stored first, the other goes through a rotation', async () => {
+    await setup({});
+    world.graph.addToken(NEW_TOKEN);
+    world.graph.addToken(OTHER);
+    const [a, b] = await Promise.all([run(['set-token'], NEW_TOKEN), run(['set-token'], OTHER)]);
+    out = a.out + b.out;
+    err = a.err + b.err;
+    const mine = (r: { out: string }, token: string) => r.out.includes('validated and stored as the first token') || (r.out.includes('validated and promoted') && current(world) === token);
+    // Each command reports only on its own token; whatever it says about AWSCURRENT is true.
+    for (const [r, token] of [[a, NEW_TOKEN], [b, OTHER]] as const) {
+      if (r.code === 0) expect(mine(r, token) || r.out.includes('first token')).toBe(true);
+    }
+    expect([NEW_TOKEN, OTHER]).toContain(current(world));
+    const firstStored = [a, b].filter((r) => r.out.includes('first token'));
+    expect(firstStored.length).toBeLessThanOrEqual(1);
   });
 
   it('reads the token from --file', async () => {
@@ -169,8 +209,57 @@ describe('set-token', () => {
     expect(code).toBe(2);
     expect(err).toMatch(message);
     expect(err).toContain('Nothing was changed');
+    // Not a single AWS call: not even the stack lookup.
+    expect(cfnMock.calls()).toHaveLength(0);
     expect(world.sm.calls).toHaveLength(0);
     expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+  });
+
+  it('reports only on its own token when two operators hand in at once', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.addToken(NEW_TOKEN);
+    world.graph.addToken(OTHER);
+    const [a, b] = await Promise.all([run(['set-token'], NEW_TOKEN), run(['set-token'], OTHER)]);
+    out = a.out + b.out;
+    err = a.err + b.err;
+    const promoted = [a, b].filter((r) => r.code === 0);
+    expect(promoted.length).toBeGreaterThanOrEqual(1);
+    // Whoever says "promoted" has its own token current at that moment; a refused start says its token was not used.
+    for (const r of [a, b]) {
+      if (r.code !== 0) expect(r.err).toMatch(/already in progress.*(not used and is not staged|Wait for it)/);
+    }
+    if (promoted.length === 1) expect(current(world)).toBe(promoted[0] === a ? NEW_TOKEN : OTHER);
+    expect(world.sm.labels(world.tokenSecret.arn)[CANDIDATE_LABEL]).toBeUndefined();
+  });
+
+  it('un-stages its hand-in when Secrets Manager refuses to start the rotation', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.sm.failNext.set('RotateSecret', { type: 'InvalidRequestException', message: "A previous rotation isn't complete. That rotation will be reattempted." });
+    expect(await cli(['set-token'], NEW_TOKEN)).toBe(2);
+    expect(err).toMatch(/Your token was not used and is not staged/);
+    expect(world.sm.labels(world.tokenSecret.arn)[CANDIDATE_LABEL]).toBeUndefined();
+  });
+
+  it('keeps waiting while DescribeSecret does not list the new version yet', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.addToken(NEW_TOKEN);
+    world.sm.describeLag = 4;
+    expect(await cli(['set-token'], NEW_TOKEN)).toBe(0);
+    expect(out).toMatch(/New token validated and promoted/);
+  });
+
+  it('follows a refused hand-in with a refresh in refresh mode, so the schedule is not pushed towards expiry', async () => {
+    await setup({ token: CANARY_TOKEN, env: { [EnvVar.RotationMode]: 'refresh' }, rotationMode: 'refresh' });
+    world.graph.addToken(CANARY_TOKEN, { expiresAt: nowS() + 20 * DAY });
+    world.graph.addToken(NEW_TOKEN, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+    const code = await cli(['set-token'], NEW_TOKEN);
+    expect(code).toBe(1);
+    expect(out).toContain('Rotation refused');
+    expect(out).toMatch(/Following the refused hand-in with a refresh rotation/);
+    expect(current(world)).toContain('refreshed');
+    expectNoCanary(out + err, [current(world)!]);
   });
 
   it('refuses to start while a rotation is in progress', async () => {
@@ -420,9 +509,9 @@ describe('errors: one line with the fix, never a stack trace', () => {
   });
 
   it('explains a rotation Secrets Manager says is already in progress', async () => {
-    await setup({ token: CANARY_TOKEN });
+    await setup({ token: CANARY_TOKEN, env: { [EnvVar.RotationMode]: 'refresh' }, rotationMode: 'refresh' });
     world.sm.failNext.set('RotateSecret', { type: 'InvalidRequestException', message: "A previous rotation isn't complete. That rotation will be reattempted." });
-    expect(await cli(['set-token'], NEW_TOKEN)).toBe(2);
+    expect(await cli(['rotate'])).toBe(2);
     expect(err).toMatch(/already in progress; Secrets Manager will reattempt it/);
     expectOneLine();
   });

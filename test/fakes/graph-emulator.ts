@@ -379,6 +379,8 @@ export class GraphEmulator {
     if (!caller || !this.tokens.get(caller)) return this.error(res, 400, 190, 'Invalid OAuth access token - Cannot parse access token');
     const target = this.tokens.get(p.revoke_token ?? '');
     if (!target) return this.error(res, 400, 190, 'Invalid OAuth access token - Cannot parse access token');
+    // A token that is already dead cannot be revoked again: Meta answers OAuthException 190 about it.
+    if (target.dead) return this.error(res, 400, 190, target.dead.message, { error_subcode: target.dead.subcode });
     target.dead = { code: 190, subcode: 466, message: 'Error validating access token: The session was invalidated explicitly using an API call.' };
     this.send(res, 200, { success: 'true' });
   }

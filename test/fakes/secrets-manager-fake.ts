@@ -1,8 +1,25 @@
 // Loopback Secrets Manager speaking the awsJson1_1 wire protocol (POST /, x-amz-target: secretsmanager.<Op>),
-// with the version and staging-label rules the guard relies on (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda.html and the API reference, https://docs.aws.amazon.com/secretsmanager/latest/apireference/):
-// immutable versions, one version per label, AWSPREVIOUS following AWSCURRENT, RemoveFromVersionId required
-// when a label moves, the empty AWSPENDING placeholder, and RotateSecret's refusal while AWSPENDING sits on a
-// version other than AWSCURRENT. Point the SDK at it with AWS_ENDPOINT_URL_SECRETS_MANAGER or `endpoint`.
+// with the version and staging-label rules the guard's design depends on. Each rule cites the AWS page it follows:
+// - immutable versions, idempotent ClientRequestToken, one version per label, AWSPREVIOUS following AWSCURRENT:
+//   https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
+// - RemoveFromVersionId required when a label moves:
+//   https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_UpdateSecretVersionStage.html
+// - the FIRST version written to a secret becomes AWSCURRENT whatever VersionStages says (API_PutSecretValue.html)
+// - the empty AWSPENDING placeholder made before createSecret, and RotateSecret's refusal while AWSPENDING sits
+//   on a version other than AWSCURRENT ("A previous rotation isn't complete"):
+//   https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_how.html and
+//   https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html
+// - a new version put during a rotation abandons it (AWSPENDING removed, RotationAbandoned logged):
+//   https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html
+// - RotateImmediately=false runs only testSecret, on an AWSPENDING version the service makes and then removes
+//   (API_RotateSecret.html); what it holds is not documented, so `testRunValue` picks the current value or none
+// - a failed rotation keeps AWSPENDING and is attempted again with the same ClientRequestToken
+//   (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda.html: "retries the entire
+//   rotation process"); `rotationAttempts` sets how many times, `reattempt()` runs a later window by hand
+// - RotateSecret with a RotationLambdaARN turns rotation on, with or without RotationRules (API_RotateSecret.html)
+// - DescribeSecret is eventually consistent: `describeLag` hides a new version from that many DescribeSecret
+//   calls (https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html, "eventual consistency")
+// Point the SDK at it with AWS_ENDPOINT_URL_SECRETS_MANAGER or `endpoint`.
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -12,6 +29,8 @@ interface Version {
   value?: string;
   stages: Set<string>;
   created: number;
+  /** DescribeSecret calls still to answer without this version (eventual consistency). */
+  hiddenFor?: number;
 }
 
 export interface FakeSecret {
@@ -24,6 +43,20 @@ export interface FakeSecret {
   lastChanged?: number;
   deleted?: boolean;
   tags?: Record<string, string>;
+}
+
+/** What the service would record in CloudTrail (non-API service events). */
+export interface ServiceEvent {
+  eventName: 'RotationStarted' | 'RotationSucceeded' | 'RotationFailed' | 'RotationAbandoned' | 'TestRotationStarted' | 'TestRotationSucceeded' | 'TestRotationFailed';
+  versionId: string;
+  errorMessage?: string;
+}
+
+/** A rotation step as Secrets Manager invokes the function. */
+export interface StepEvent {
+  Step: string;
+  SecretId: string;
+  ClientRequestToken: string;
 }
 
 class ServiceError extends Error {
@@ -50,14 +83,26 @@ function checkTags(tags: readonly { Key: string; Value: string }[]): void {
 }
 
 const tagList = (tags: Record<string, string>): { Key: string; Value: string }[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 
 export class SecretsManagerFake {
   readonly secrets = new Map<string, FakeSecret>();
   readonly calls: { op: string; input: Record<string, unknown> }[] = [];
-  /** Called after RotateSecret created the AWSPENDING placeholder; drives the four steps like the service would. */
+  readonly events: ServiceEvent[] = [];
+  /** Called after RotateSecret created the AWSPENDING placeholder; drives the four steps itself (overrides `lambda`). */
   onRotate?: (secret: FakeSecret, versionId: string) => Promise<void>;
+  /** The rotation function: when set, RotateSecret invokes it step by step the way the service does. */
+  lambda?: (event: StepEvent) => Promise<unknown>;
+  /** Attempts of a whole rotation before the service gives up for this window (same ClientRequestToken each time). */
+  rotationAttempts = 1;
+  /** What the test-only rotation's AWSPENDING version holds (undocumented): the current value, or nothing. */
+  testRunValue: 'current' | 'empty' = 'current';
+  /** New versions stay out of DescribeSecret for this many calls. */
+  describeLag = 0;
   /** Errors to answer the next call of an operation with, e.g. { GetSecretValue: { type: 'AccessDeniedException', message } }. */
   readonly failNext = new Map<string, { type: string; message: string; status?: number }>();
+  /** Errors for calls that match, e.g. the UpdateSecretVersionStage that removes one label; `times` counts down. */
+  readonly failWhen: { op: string; match: (input: Record<string, unknown>) => boolean; type: string; message: string; times: number }[] = [];
   clock: () => number = () => Date.now() / 1000;
   rotations: Promise<void>[] = [];
   private server?: Server;
@@ -74,6 +119,11 @@ export class SecretsManagerFake {
     await Promise.allSettled(this.rotations);
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  /** Waits for every rotation the fake started. */
+  async settle(): Promise<void> {
+    for (let n = 0; n < this.rotations.length; n = this.rotations.length) await Promise.allSettled(this.rotations.slice(n));
   }
 
   /** Creates a secret the way the construct does: no value at all, or an initial AWSCURRENT value. */
@@ -102,6 +152,11 @@ export class SecretsManagerFake {
     return [...this.find(id).versions.values()].find((v) => v.stages.has(label))?.value;
   }
 
+  /** Every value ever stored in the secret, labelled or not. */
+  allValues(id: string): { id: string; value?: string; stages: string[] }[] {
+    return [...this.find(id).versions.values()].map((v) => ({ id: v.id, value: v.value, stages: [...v.stages] }));
+  }
+
   private labelCount(s: FakeSecret): number {
     return [...s.versions.values()].reduce((n, v) => n + v.stages.size, 0);
   }
@@ -116,18 +171,77 @@ export class SecretsManagerFake {
     if (this.labelCount(s) > MAX_LABELS) throw new ServiceError('LimitExceededException', 'You have exceeded the maximum number of staging labels for this secret.');
   }
 
+  /** The version a rotation in progress works on: AWSPENDING on a version that is not AWSCURRENT. */
+  private rotating(s: FakeSecret): Version | undefined {
+    return [...s.versions.values()].find((v) => v.stages.has('AWSPENDING') && !v.stages.has('AWSCURRENT'));
+  }
+
   private putValue(s: FakeSecret, token: string, value: string, stages: string[]): Version {
     const existing = s.versions.get(token);
     if (existing?.value !== undefined) {
       if (existing.value !== value) throw new ServiceError('ResourceExistsException', 'You can’t modify an existing version, you can only create a new version.');
       return existing; // idempotent retry
     }
-    const v = existing ?? { id: token, stages: new Set<string>(), created: this.clock() };
+    // API_PutSecretValue: "If this operation creates the first version for the secret, then Secrets Manager
+    // automatically attaches the staging label AWSCURRENT to the new version."
+    const first = ![...s.versions.values()].some((v) => v.value !== undefined);
+    // A new version (not the rotation's own pending one) abandons a rotation in progress.
+    const inProgress = this.rotating(s);
+    if (!existing && inProgress) {
+      inProgress.stages.delete('AWSPENDING');
+      this.events.push({ eventName: 'RotationAbandoned', versionId: inProgress.id });
+    }
+    const v = existing ?? { id: token, stages: new Set<string>(), created: this.clock(), hiddenFor: this.describeLag };
     v.value = value;
     s.versions.set(token, v);
-    for (const stage of stages) this.attach(s, v, stage);
+    for (const stage of first && !stages.includes('AWSCURRENT') ? [...stages, 'AWSCURRENT'] : stages) this.attach(s, v, stage);
     s.lastChanged = this.clock();
     return v;
+  }
+
+  /** Drives one rotation of `versionId` the way the service does: every step in order, the whole rotation again on failure. */
+  private async drive(s: FakeSecret, versionId: string, testOnly: boolean): Promise<void> {
+    const lambda = this.lambda!;
+    const v = s.versions.get(versionId)!;
+    this.events.push({ eventName: testOnly ? 'TestRotationStarted' : 'RotationStarted', versionId });
+    let error: Error | undefined;
+    for (let attempt = 0; attempt < (testOnly ? 1 : this.rotationAttempts); attempt++) {
+      error = undefined;
+      try {
+        for (const Step of testOnly ? ['testSecret'] : STEPS) await lambda({ Step, SecretId: s.arn, ClientRequestToken: versionId });
+        break;
+      } catch (e) {
+        error = e as Error;
+        // Only a rotation whose version still carries AWSPENDING is attempted again.
+        if (!v.stages.has('AWSPENDING')) break;
+      }
+    }
+    if (testOnly) {
+      // The service removes the test version's AWSPENDING itself, pass or fail.
+      v.stages.delete('AWSPENDING');
+      this.events.push({ eventName: error ? 'TestRotationFailed' : 'TestRotationSucceeded', versionId, errorMessage: error?.message });
+    } else if (error) {
+      this.events.push({ eventName: 'RotationFailed', versionId, errorMessage: error.message });
+    } else {
+      s.lastRotated = this.clock();
+      // The service clears AWSPENDING once finishSecret succeeded.
+      if (v.stages.has('AWSCURRENT')) v.stages.delete('AWSPENDING');
+      this.events.push({ eventName: 'RotationSucceeded', versionId });
+    }
+    if (error) throw error;
+  }
+
+  /** A later rotation window: the service attempts the incomplete rotation again with the same token. */
+  async reattempt(id: string): Promise<Error | undefined> {
+    const s = this.find(id);
+    const v = this.rotating(s);
+    if (!v) return undefined;
+    try {
+      await this.drive(s, v.id, false);
+      return undefined;
+    } catch (e) {
+      return e as Error;
+    }
   }
 
   private op(op: string, input: Record<string, unknown>): unknown {
@@ -136,12 +250,23 @@ export class SecretsManagerFake {
       this.failNext.delete(op);
       throw new ServiceError(fail.type, fail.message, fail.status ?? 400);
     }
+    const rule = this.failWhen.find((r) => r.op === op && r.times > 0 && r.match(input));
+    if (rule) {
+      rule.times--;
+      throw new ServiceError(rule.type, rule.message, rule.type === 'InternalServiceError' ? 500 : 400);
+    }
     if (op === 'ListSecrets' || op === 'CreateSecret') return this.accountOp(op, input);
     const s = this.find(String(input.SecretId ?? ''));
     switch (op) {
       case 'DescribeSecret': {
         const stages: Record<string, string[]> = {};
-        for (const v of s.versions.values()) if (v.stages.size) stages[v.id] = [...v.stages];
+        for (const v of s.versions.values()) {
+          if (v.hiddenFor) {
+            v.hiddenFor--;
+            continue;
+          }
+          if (v.stages.size) stages[v.id] = [...v.stages];
+        }
         return {
           ARN: s.arn,
           Name: s.name,
@@ -216,29 +341,32 @@ export class SecretsManagerFake {
         return { ARN: s.arn, Name: s.name, Versions: versions.map((v) => ({ VersionId: v.id, VersionStages: [...v.stages], CreatedDate: v.created })) };
       }
       case 'RotateSecret': {
+        // A RotationLambdaARN turns rotation on, with or without RotationRules.
         if (input.RotationLambdaARN) {
           s.rotationLambdaArn = String(input.RotationLambdaARN);
           s.rotationEnabled = true;
         }
         if (!s.rotationEnabled) throw new ServiceError('InvalidRequestException', 'Secrets Manager can’t rotate the secret because rotation is not enabled.');
-        // RotateImmediately=false only tests the function (testSecret on a placeholder the service removes again,
-        // RotateSecret reference); this fake does not drive that test run and leaves no placeholder behind.
-        if (input.RotateImmediately === false) return { ARN: s.arn, Name: s.name };
-        const pending = [...s.versions.values()].find((v) => v.stages.has('AWSPENDING'));
-        if (pending && !pending.stages.has('AWSCURRENT')) throw new ServiceError('InvalidRequestException', "A previous rotation isn't complete. That rotation will be reattempted.");
+        if (this.rotating(s)) throw new ServiceError('InvalidRequestException', "A previous rotation isn't complete. That rotation will be reattempted.");
+        const testOnly = input.RotateImmediately === false;
+        // Without a function wired to drive it, a test-only run leaves nothing behind (the service removes its placeholder).
+        if (testOnly && !this.lambda) return { ARN: s.arn, Name: s.name };
         const token = String(input.ClientRequestToken ?? randomUUID());
-        const v: Version = { id: token, stages: new Set(), created: this.clock() };
+        if (s.versions.has(token)) throw new ServiceError('ResourceExistsException', `A version with ClientRequestToken ${token} already exists.`);
+        const current = [...s.versions.values()].find((x) => x.stages.has('AWSCURRENT'));
+        const pendingOnCurrent = [...s.versions.values()].find((x) => x.stages.has('AWSPENDING'));
+        pendingOnCurrent?.stages.delete('AWSPENDING');
+        // The placeholder has a label but no value (a test-only run's may carry the current value).
+        const v: Version = { id: token, stages: new Set(['AWSPENDING']), created: this.clock(), ...(testOnly && this.testRunValue === 'current' && current ? { value: current.value } : {}) };
         s.versions.set(token, v);
-        if (pending) pending.stages.delete('AWSPENDING');
-        v.stages.add('AWSPENDING'); // the placeholder has a label but no value
-        if (this.onRotate) {
-          const run = this.onRotate(s, token).then(() => {
+        let run: Promise<void> | undefined;
+        if (this.onRotate && !testOnly) {
+          run = this.onRotate(s, token).then(() => {
             s.lastRotated = this.clock();
-            // The service clears AWSPENDING once finishSecret succeeded.
             if (v.stages.has('AWSCURRENT')) v.stages.delete('AWSPENDING');
           });
-          this.rotations.push(run.catch(() => undefined));
-        }
+        } else if (this.lambda) run = this.drive(s, token, testOnly);
+        if (run) this.rotations.push(run.catch(() => undefined));
         return { ARN: s.arn, Name: s.name, VersionId: token };
       }
       default:

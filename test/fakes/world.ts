@@ -24,7 +24,7 @@ export interface World {
   output: string[];
   invoke(event: unknown, remainingMs?: number): Promise<unknown>;
   /** Drives a full rotation the way Secrets Manager does (RotateSecret, then the four steps in order). */
-  rotate(): Promise<{ versionId: string; error?: Error }>;
+  rotate(input?: { ClientRequestToken?: string; RotateImmediately?: boolean }): Promise<{ versionId: string; error?: Error }>;
   /** From now on, every RotateSecret on the fake runs the four steps through the handler. */
   autoRotate(): { lastError(): Error | undefined; lastVersionId(): string };
   stop(): Promise<void>;
@@ -88,32 +88,34 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const autoRotate = (): { lastError(): Error | undefined; lastVersionId(): string } => {
     let versionId = '';
     let error: Error | undefined;
-    sm.onRotate = async (secret, id) => {
-      versionId = id;
-      error = undefined;
-      for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
-        try {
-          await invoke({ Step, SecretId: secret.arn, ClientRequestToken: id });
-        } catch (e) {
-          error = e as Error;
-          throw e;
-        }
+    // Secrets Manager invokes the function for each step (the fake drives the order, retries and test-only runs).
+    sm.onRotate = undefined;
+    sm.lambda = async (event) => {
+      // A new rotation, or the service attempting the same one again from createSecret, starts clean.
+      if (event.ClientRequestToken !== versionId || event.Step === 'createSecret') error = undefined;
+      versionId = event.ClientRequestToken;
+      try {
+        return await invoke(event);
+      } catch (e) {
+        error = e as Error;
+        throw e;
       }
     };
     return { lastError: () => error, lastVersionId: () => versionId };
   };
 
-  const rotate = async (): Promise<{ versionId: string; error?: Error }> => {
+  const rotate = async (input: { ClientRequestToken?: string; RotateImmediately?: boolean } = {}): Promise<{ versionId: string; error?: Error }> => {
     const { RotateSecretCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
     const run = autoRotate();
     const client = new SecretsManagerClient({ region: 'us-east-1', endpoint: sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    let started;
     try {
-      await client.send(new RotateSecretCommand({ SecretId: tokenSecret.arn }));
+      started = await client.send(new RotateSecretCommand({ SecretId: tokenSecret.arn, ...input }));
     } catch (e) {
       return { versionId: run.lastVersionId(), error: e as Error };
     }
-    await Promise.allSettled(sm.rotations);
-    return { versionId: run.lastVersionId(), error: run.lastError() };
+    await sm.settle();
+    return { versionId: started.VersionId ?? run.lastVersionId(), error: run.lastError() };
   };
 
   return {

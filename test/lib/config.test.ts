@@ -72,7 +72,7 @@ describe('parseGuardConfig', () => {
     [withToken({ rotation: { scheduleDays: 30 } }), 'tokenGuard.tokens[0].rotation.scheduleDays', /only used by the "refresh" and "mint" modes/],
     [withToken({ rotation: { mode: 'mint' } }), 'tokenGuard.tokens[0].rotation.systemUserId', /is required/],
     [withToken({ rotation: { mode: 'mint', systemUserId: '1', revokePreviousAfterHours: 24 } }), 'tokenGuard.tokens[0].rotation.systemUserId', /invalid value/],
-    [withToken({ rotation: { mode: 'hand-made', revokePreviousAfterHours: 24 } }), 'tokenGuard.tokens[0].rotation.revokePreviousAfterHours', /only used by the "refresh" mode/],
+    [withToken({ rotation: { mode: 'hand-made', revokePreviousAfterHours: 24 } }), 'tokenGuard.tokens[0].rotation.revokePreviousAfterHours', /only used by the "refresh" and "mint" modes/],
   ])('rejects %p at synth time, naming %s', (raw, field, message) => {
     let error: unknown;
     try {

@@ -1,321 +1,631 @@
-// Full rotations driven as Secrets Manager drives them, against the stateful loopback Secrets Manager
-// and the Graph emulator. After every scenario: AWSCURRENT holds a validated token, AWSPREVIOUS the one
-// before, no AWSPENDING blocks the next rotation, and no secret reached the output.
-import { PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CANDIDATE_LABEL, EnvVar, REJECTED_LABEL } from '../../../lambda/contract';
+// Rotations driven the way Secrets Manager and operators drive them (steps twice, concurrently, failing once and
+// retried, two operators, rollback), against the stateful loopback Secrets Manager and the Graph emulator. After
+// EVERY test the invariants hold: every token the guard obtained from Meta is AWSCURRENT, AWSPREVIOUS, labelled or
+// dead at Meta; AWSCURRENT holds the initial token or one the function validated; the next RotateSecret is accepted;
+// no secret reached the output.
+import { PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import { randomUUID } from 'node:crypto';
+import { CANDIDATE_LABEL, DEMOTED_LABEL_PREFIX, EnvVar, ISSUED_LABEL, REJECTED_LABEL, REVOKED_LABEL } from '../../../lambda/contract';
+import { handInVersionId } from '../../../lambda/core/plan-rotation';
 import { APP_ID, CANARY_TOKEN, expectNoCanary, PHONE_ID, SYSTEM_USER_ID, WABA_ID } from '../../fakes/canary';
 import { emfLines, startWorld, World } from '../../fakes/world';
 
 const DAY = 86_400;
 const nowS = (): number => Math.floor(Date.now() / 1000);
 const NEW_TOKEN = 'EAAGnewHANDMADEcanaryTOKEN0002';
+const OTHER_TOKEN = 'EAAGotherHANDMADEcanaryTOKEN0003';
+const REFRESH = { [EnvVar.RotationMode]: 'refresh' };
+const MINT = { [EnvVar.RotationMode]: 'mint', [EnvVar.SystemUserId]: SYSTEM_USER_ID };
+const ASSETS = { [EnvVar.WabaId]: WABA_ID, [EnvVar.PhoneNumberId]: PHONE_ID };
+const SCHEDULED = { source: 'aws.events', 'detail-type': 'Scheduled Event' };
 
 let world: World;
 afterEach(async () => {
-  expectNoCanary(world.output.join(''), [NEW_TOKEN, ...issuedTokens(world)]);
-  await world.stop();
+  try {
+    expectNoCanary(world.output.join(''), [NEW_TOKEN, OTHER_TOKEN, ...issuedTokens(world)]);
+    await expectInvariants(world);
+  } finally {
+    await world.stop();
+  }
 });
 
+/** Tokens Meta issued to the guard (exchange or mint) in this test. */
 function issuedTokens(w: World): string[] {
   return [...w.graph.tokens.keys()].filter((t) => t.includes('refreshed') || t.includes('minted'));
+}
+
+const tokenOf = (raw: string | undefined): string | undefined => (raw === undefined ? undefined : JSON.parse(raw).accessToken);
+const currentToken = (w: World): string | undefined => tokenOf(w.sm.valueAt(w.tokenSecret.arn, 'AWSCURRENT'));
+const labels = (w: World): Record<string, string> => w.sm.labels(w.tokenSecret.arn);
+const calls = (w: World, path: RegExp): number => w.graph.requests.filter((r) => path.test(r.path)).length;
+const debugged = (w: World, token: string): boolean => w.graph.requests.some((r) => r.path.endsWith('/debug_token') && r.query.input_token === token);
+
+async function expectInvariants(w: World): Promise<void> {
+  await w.sm.settle();
+  // 1. Nothing lost: every obtained token is live, labelled or dead.
+  for (const token of issuedTokens(w)) {
+    const holders = w.sm.allValues(w.tokenSecret.arn).filter((v) => tokenOf(v.value) === token);
+    const labelled = holders.some((v) => v.stages.length > 0);
+    const dead = w.graph.tokens.get(token)!.dead !== undefined;
+    if (!labelled && !dead) throw new Error(`a token the guard obtained is neither labelled nor revoked (versions ${holders.map((h) => h.id).join(', ') || 'none'})`);
+  }
+  // 2. AWSCURRENT holds the initial token or one the function validated before the move.
+  const current = currentToken(w);
+  if (current !== undefined && current !== initial) expect(debugged(w, current)).toBe(true);
+  // 3. The next RotateSecret is accepted.
+  w.sm.lambda = undefined;
+  w.sm.onRotate = undefined;
+  await expect(client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn }))).resolves.toBeDefined();
 }
 
 function client(w: World): SecretsManagerClient {
   return new SecretsManagerClient({ region: 'us-east-1', endpoint: w.sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 }
 
-async function handIn(w: World, token: string): Promise<void> {
-  await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: token }), VersionStages: [CANDIDATE_LABEL] }));
+/** What `set-token` does: pick the rotation's token, store the hand-in under the id bound to it, then RotateSecret. */
+async function handIn(w: World, token: string): Promise<string> {
+  const rotationId = randomUUID();
+  await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: handInVersionId(rotationId), SecretString: JSON.stringify({ accessToken: token }), VersionStages: [CANDIDATE_LABEL] }));
+  return rotationId;
 }
 
-const currentToken = (w: World): string | undefined => {
-  const v = w.sm.valueAt(w.tokenSecret.arn, 'AWSCURRENT');
-  return v === undefined ? undefined : JSON.parse(v).accessToken;
-};
-
-/** The invariants every rotation must leave behind, successful or not. */
-function expectSettled(w: World, expected: { current: string; previousVersion?: string }): void {
-  const labels = w.sm.labels(w.tokenSecret.arn);
-  expect(currentToken(w)).toBe(expected.current);
-  if (expected.previousVersion) expect(labels.AWSPREVIOUS).toBe(expected.previousVersion);
-  // No stray AWSPENDING: either none, or on the AWSCURRENT version.
-  if (labels.AWSPENDING) expect(labels.AWSPENDING).toBe(labels.AWSCURRENT);
+async function setToken(w: World, token: string): Promise<{ versionId: string; error?: Error }> {
+  return w.rotate({ ClientRequestToken: await handIn(w, token) });
 }
 
 function metricValues(w: World, name: string): number[] {
   return emfLines(w.output).flatMap((l) => (typeof l[name] === 'number' ? [l[name] as number] : []));
 }
 
+const step = (w: World, Step: string, versionId: string): Promise<unknown> => w.invoke({ Step, SecretId: w.tokenSecret.arn, ClientRequestToken: versionId });
+
+let initial: string | undefined;
 async function oldWorld(env: Record<string, string> = {}, old: Parameters<World['graph']['addToken']>[1] = {}): Promise<{ w: World; oldVersion: string }> {
   const w = await startWorld({ token: CANARY_TOKEN, env });
+  initial = CANARY_TOKEN;
   w.graph.addToken(CANARY_TOKEN, old);
-  return { w, oldVersion: w.sm.labels(w.tokenSecret.arn).AWSCURRENT };
+  w.graph.systemUsers.add(SYSTEM_USER_ID);
+  world = w;
+  return { w, oldVersion: labels(w).AWSCURRENT };
+}
+
+function withAssets(w: World, canSend: 'AVAILABLE' | 'BLOCKED' = 'AVAILABLE', subscribed = true): void {
+  w.graph.addWaba(WABA_ID, { id: PHONE_ID, canSendMessage: canSend }, subscribed ? [APP_ID] : []);
+  for (const rec of w.graph.tokens.values()) rec.wabas = [WABA_ID];
 }
 
 describe('hand-made rotation', () => {
   it('promotes a handed-in token that passes validation and keeps the old one as AWSPREVIOUS', async () => {
     // Prepare
     const { w, oldVersion } = await oldWorld();
-    world = w;
-    world.graph.addToken(NEW_TOKEN);
-    await handIn(world, NEW_TOKEN);
+    w.graph.addToken(NEW_TOKEN);
     // Act
-    const { error, versionId } = await world.rotate();
+    const { error, versionId } = await setToken(w, NEW_TOKEN);
     // Assess
     expect(error).toBeUndefined();
-    expectSettled(world, { current: NEW_TOKEN, previousVersion: oldVersion });
-    expect(world.sm.labels(world.tokenSecret.arn).AWSCURRENT).toBe(versionId);
-    expect(world.sm.labels(world.tokenSecret.arn)[CANDIDATE_LABEL]).toBeUndefined();
-    expect(metricValues(world, 'RotationSucceeded')).toEqual([1]);
+    expect(currentToken(w)).toBe(NEW_TOKEN);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: versionId, AWSPREVIOUS: oldVersion });
+    expect(labels(w)[CANDIDATE_LABEL]).toBeUndefined();
+    expect(labels(w)[`${DEMOTED_LABEL_PREFIX}${Math.floor(Date.now() / 1000)}`] ?? Object.keys(labels(w)).find((l) => l.startsWith(DEMOTED_LABEL_PREFIX))).toBeDefined();
+    expect(metricValues(w, 'RotationSucceeded')).toEqual([1]);
+    expect(calls(w, /debug_token$/)).toBe(1);
     // One Rotated event, and the ledger's rotation fields and history line.
-    expect(world.bus.events.map((e) => e['detail-type'])).toEqual(['WhatsApp Token Rotated']);
-    expect(world.bus.events[0].detail).toMatchObject({ version: '1', tokenName: 'primary', ledgerKey: 'guard/primary', rotationMode: 'hand-made', versionId });
-    const items = await world.ddb.items(world.table);
+    expect(w.bus.events.map((e) => e['detail-type'])).toEqual(['WhatsApp Token Rotated']);
+    expect(w.bus.events[0].detail).toMatchObject({ version: '1', tokenName: 'primary', ledgerKey: 'guard/primary', rotationMode: 'hand-made', versionId });
+    const items = await w.ddb.items(w.table);
     expect(items.find((i) => i.sk === 'STATE')).toMatchObject({ lastRotationOutcome: 'rotated' });
     expect(items.filter((i) => String(i.sk).endsWith('#rotation')).map((i) => i.to)).toEqual(['rotated']);
-    // The candidate was judged: debug_token was asked about it.
-    expect(world.graph.requests.filter((r) => r.path.endsWith('/debug_token'))).toHaveLength(1);
   });
 
   it.each([
-    ['expired', { dead: { code: 190, subcode: 463, message: 'Session has expired' } }, {}, /Token invalid/],
-    ['a USER token', { type: 'USER' as const, expiresAt: nowS() + 50 * DAY }, {}, /Not a system-user token/],
-    ['from another app', { appId: '999999999' }, {}, /another app/],
-    ['missing whatsapp_business_management', { scopes: ['whatsapp_business_messaging'] }, {}, /missing: whatsapp_business_management/],
-    ['denied the WABA', { wabas: [] }, { [EnvVar.WabaId]: WABA_ID, [EnvVar.PhoneNumberId]: PHONE_ID }, /No access to the WhatsApp asset/],
-  ])('refuses a candidate that is %s, leaving AWSCURRENT as it was', async (_n, rec, env, reason) => {
-    const { w, oldVersion } = await oldWorld(env);
-    world = w;
-    if ((env as Record<string, string>)[EnvVar.WabaId]) {
-      world.graph.addWaba(WABA_ID, { id: PHONE_ID });
-      world.graph.tokens.get(CANARY_TOKEN)!.wabas = [WABA_ID];
-    }
-    world.graph.addToken(NEW_TOKEN, rec);
-    await handIn(world, NEW_TOKEN);
-    const { error, versionId } = await world.rotate();
+    ['expired', { dead: { code: 190, subcode: 463, message: 'Session has expired' } }, /Token invalid/],
+    ['a USER token', { type: 'USER' as const, expiresAt: nowS() + 50 * DAY }, /Not a system-user token/],
+    ['from another app', { appId: '999999999' }, /another app/],
+    ['missing whatsapp_business_management', { scopes: ['whatsapp_business_messaging'] }, /missing: whatsapp_business_management/],
+  ])('refuses a candidate that is %s, keeping it under TOKENGUARD_REJECTED and AWSCURRENT as it was', async (_n, rec, reason) => {
+    const { w, oldVersion } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN, rec);
+    const { error, versionId } = await setToken(w, NEW_TOKEN);
     expect(error?.message).toMatch(/testSecret: the candidate is refused/);
     expect(error?.message).toMatch(reason);
-    expectSettled(world, { current: CANARY_TOKEN });
-    const labels = world.sm.labels(world.tokenSecret.arn);
-    expect(labels.AWSCURRENT).toBe(oldVersion);
-    expect(labels.AWSPENDING).toBeUndefined();
-    // Nothing lost: the candidate stays handed in, and the refused copy is labelled.
-    expect(labels[CANDIDATE_LABEL]).toBeDefined();
-    expect(labels[REJECTED_LABEL]).toBe(versionId);
-    expect(metricValues(world, 'RotationFailed')).toEqual([1]);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion, [REJECTED_LABEL]: versionId });
+    expect(labels(w).AWSPENDING).toBeUndefined();
+    expect(labels(w)[CANDIDATE_LABEL]).toBeUndefined();
+    expect(tokenOf(w.sm.valueAt(w.tokenSecret.arn, REJECTED_LABEL))).toBe(NEW_TOKEN);
+    expect(metricValues(w, 'RotationFailed')).toEqual([1]);
     // One Rotation Failed event with the step, the reason and each problem's fix; never a token.
-    expect(world.bus.events.map((e) => e['detail-type'])).toEqual(['WhatsApp Token Rotation Failed']);
-    const detail = world.bus.events[0].detail as { step: string; reason: string; problems: { fix: string }[]; fix: string; versionId: string };
+    expect(w.bus.events.map((e) => e['detail-type'])).toEqual(['WhatsApp Token Rotation Failed']);
+    const detail = w.bus.events[0].detail as { step: string; reason: string; problems: { fix: string }[]; fix: string; versionId: string };
     expect(detail).toMatchObject({ step: 'testSecret', versionId, confirmCommand: 'npx --no-install whatsapp-token-guard status --token primary' });
     expect(detail.reason).toMatch(reason);
     expect(detail.problems.length).toBeGreaterThan(0);
     expect(detail.fix).toBe(detail.problems[0].fix);
-    expectNoCanary(world.bus.bodies.join('') + JSON.stringify(await world.ddb.items(world.table)), [NEW_TOKEN]);
+    expectNoCanary(w.bus.bodies.join('') + JSON.stringify(await w.ddb.items(w.table)), [NEW_TOKEN]);
   });
 
-  it('fails cleanly when no token was handed in', async () => {
-    const { w } = await oldWorld();
-    world = w;
-    const { error } = await world.rotate();
-    expect(error?.message).toMatch(/no token was handed in.*set-token/);
-    expectSettled(world, { current: CANARY_TOKEN });
-    expect(world.sm.labels(world.tokenSecret.arn).AWSPENDING).toBeUndefined();
-  });
-
-  it('does not promote when Meta is down during testSecret, and the next rotation works', async () => {
+  it('fails cleanly when no token was handed in for the rotation', async () => {
     const { w, oldVersion } = await oldWorld();
-    world = w;
-    world.graph.addToken(NEW_TOKEN);
-    await handIn(world, NEW_TOKEN);
-    world.graph.fault = { kind: 'down' };
-    const first = await world.rotate();
-    expect(first.error?.message).toMatch(/could not validate the candidate.*Graph API unavailable/);
-    expectSettled(world, { current: CANARY_TOKEN });
-    expect(world.sm.labels(world.tokenSecret.arn).AWSCURRENT).toBe(oldVersion);
+    const { error } = await w.rotate();
+    expect(error?.message).toMatch(/no token was handed in for this rotation.*set-token/);
+    expect(labels(w).AWSCURRENT).toBe(oldVersion);
+    expect(labels(w).AWSPENDING).toBeUndefined();
+  });
 
-    // Meta is back: a second rotation right after the failed one is not refused and promotes the candidate.
-    world.graph.fault = undefined;
-    const second = await world.rotate();
+  it('refuses a hand-in that is already the current token', async () => {
+    const { w, oldVersion } = await oldWorld();
+    const { error } = await setToken(w, CANARY_TOKEN);
+    expect(error?.message).toMatch(/already the AWSCURRENT token/);
+    expect(labels(w).AWSCURRENT).toBe(oldVersion);
+    expect(labels(w)[CANDIDATE_LABEL]).toBeUndefined();
+  });
+});
+
+describe('a better token is never refused for a problem the live token shares (defect 2)', () => {
+  it('promotes a hand-in while the number is BLOCKED for a payment issue on both tokens, reporting it as shared', async () => {
+    const { w } = await oldWorld(ASSETS);
+    w.graph.addToken(NEW_TOKEN);
+    withAssets(w, 'BLOCKED');
+    const { error } = await setToken(w, NEW_TOKEN);
+    expect(error).toBeUndefined();
+    expect(currentToken(w)).toBe(NEW_TOKEN);
+    expect(w.output.join('')).toMatch(/"sharedProblems":\["MessagingBlocked"\]/);
+  });
+
+  it('refreshes while the app is not subscribed to the WABA for both tokens', async () => {
+    const { w } = await oldWorld({ ...REFRESH, ...ASSETS }, { expiresAt: nowS() + 20 * DAY });
+    withAssets(w, 'AVAILABLE', false);
+    const { error } = await w.rotate();
+    expect(error).toBeUndefined();
+    expect(currentToken(w)).toMatch(/refreshed/);
+  });
+
+  it('refuses a candidate that is worse than the live token (denied the WABA the live token can read)', async () => {
+    const { w, oldVersion } = await oldWorld(ASSETS);
+    withAssets(w);
+    w.graph.addToken(NEW_TOKEN, { wabas: [] });
+    const { error } = await setToken(w, NEW_TOKEN);
+    expect(error?.message).toMatch(/No access to the WhatsApp asset/);
+    expect(labels(w).AWSCURRENT).toBe(oldVersion);
+  });
+
+  it('refreshes when only a probe fails during createSecret: a conclusive debug_token verdict on the live token is enough', async () => {
+    const { w } = await oldWorld({ ...REFRESH, ...ASSETS }, { expiresAt: nowS() + 20 * DAY });
+    withAssets(w);
+    w.graph.fault = { kind: 'down' };
+    w.graph.faultPath = new RegExp(`/${PHONE_ID}$`);
+    w.graph.faultCount = 1;
+    const { error } = await w.rotate();
+    expect(error).toBeUndefined();
+    expect(currentToken(w)).toMatch(/refreshed/);
+  });
+});
+
+describe('live tokens are never left behind (defect 1)', () => {
+  it('revokes each refused minted token instead of parking them under one label', async () => {
+    const { w, oldVersion } = await oldWorld(MINT);
+    // Meta mints tokens with fewer permissions than asked for.
+    w.graph.mintOverrides = { scopes: ['whatsapp_business_messaging'] };
+    for (let i = 0; i < 2; i++) expect((await w.rotate()).error?.message).toMatch(/candidate is refused.*missing: whatsapp_business_management/);
+    const minted = issuedTokens(w);
+    expect(minted).toHaveLength(2);
+    for (const t of minted) expect(w.graph.tokens.get(t)!.dead?.subcode).toBe(466);
+    expect(calls(w, /oauth\/revoke$/)).toBe(2);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion });
+    expect(labels(w)[ISSUED_LABEL]).toBeUndefined();
+    expect(labels(w)[REJECTED_LABEL]).toBeUndefined();
+  });
+
+  it('keeps a refused minted token labelled when its revoke fails, revokes it before minting another, and never mints while it is live', async () => {
+    const { w } = await oldWorld(MINT);
+    w.graph.mintOverrides = { scopes: ['whatsapp_business_messaging'] };
+    w.graph.fault = { kind: 'down' };
+    w.graph.faultPath = /oauth\/revoke$/;
+    w.graph.faultCount = 1;
+    const first = await w.rotate();
+    expect(first.error).toBeDefined();
+    expect(labels(w)[ISSUED_LABEL]).toBe(first.versionId);
+    expect(metricValues(w, 'RevokeFailed')).toEqual([1]);
+    // Next rotation: the earlier token is revoked first, then a good one is minted and promoted.
+    w.graph.mintOverrides = undefined;
+    const second = await w.rotate();
     expect(second.error).toBeUndefined();
-    expectSettled(world, { current: NEW_TOKEN, previousVersion: oldVersion });
+    const [firstToken, secondToken] = issuedTokens(w);
+    expect(w.graph.tokens.get(firstToken)!.dead?.subcode).toBe(466);
+    expect(currentToken(w)).toBe(secondToken);
+    expect(labels(w)[ISSUED_LABEL]).toBeUndefined();
   });
 
-  it('retries every step safely and treats a repeated finishSecret as done', async () => {
-    const { w, oldVersion } = await oldWorld();
-    world = w;
-    world.graph.addToken(NEW_TOKEN);
-    await handIn(world, NEW_TOKEN);
-    const { VersionId } = await client(world).send(new RotateSecretCommand({ SecretId: world.tokenSecret.arn }));
-    for (const Step of ['createSecret', 'createSecret', 'setSecret', 'setSecret', 'testSecret', 'testSecret', 'finishSecret', 'finishSecret', 'testSecret', 'createSecret']) {
-      await world.invoke({ Step, SecretId: world.tokenSecret.arn, ClientRequestToken: VersionId });
-    }
-    expectSettled(world, { current: NEW_TOKEN, previousVersion: oldVersion });
-    expect(metricValues(world, 'RotationSucceeded')).toEqual([1]);
-  });
-
-  it('refuses a step for a version that is not AWSPENDING, and a secret that is not its own', async () => {
-    const { w, oldVersion } = await oldWorld();
-    world = w;
-    await expect(world.invoke({ Step: 'createSecret', SecretId: world.tokenSecret.arn, ClientRequestToken: 'no-such-version' })).rejects.toThrow(/no stage for rotation/);
-    await expect(world.invoke({ Step: 'finishSecret', SecretId: world.appSecret.arn, ClientRequestToken: oldVersion })).rejects.toThrow(/rotates only its own token secret/);
-    expectSettled(world, { current: CANARY_TOKEN });
+  it('does not retry fb_exchange_token after a lost answer, and the service retry exchanges once more', async () => {
+    const { w, oldVersion } = await oldWorld(REFRESH, { expiresAt: nowS() + 20 * DAY });
+    w.graph.fault = { kind: 'reset' };
+    w.graph.faultPath = /oauth\/access_token$/;
+    w.graph.faultCount = 1;
+    const { error, versionId } = await w.rotate();
+    expect(error?.message).toMatch(/Meta failed the token exchange.*AWSPENDING is kept/);
+    expect(calls(w, /oauth\/access_token$/)).toBe(1);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion, AWSPENDING: versionId });
+    // A later window: Secrets Manager attempts the same version again.
+    expect(await w.sm.reattempt(w.tokenSecret.arn)).toBeUndefined();
+    expect(calls(w, /oauth\/access_token$/)).toBe(2);
+    expect(labels(w).AWSCURRENT).toBe(versionId);
   });
 });
 
-describe('the Secrets Manager model', () => {
-  it('refuses RotateSecret while AWSPENDING sits on a version other than AWSCURRENT, as the service does', async () => {
-    const { w } = await oldWorld();
-    world = w;
-    world.sm.find(world.tokenSecret.arn).versions.set('stray', { id: 'stray', stages: new Set(['AWSPENDING']), created: 0 });
-    await expect(client(world).send(new RotateSecretCommand({ SecretId: world.tokenSecret.arn }))).rejects.toMatchObject({ name: 'InvalidRequestException', message: "A previous rotation isn't complete. That rotation will be reattempted." });
+describe('a verdict is told from an infrastructure failure (defect 3)', () => {
+  it('keeps AWSPENDING when Meta is down during testSecret, and the same-token retry promotes the same refreshed token', async () => {
+    const { w, oldVersion } = await oldWorld(REFRESH, { expiresAt: nowS() + 20 * DAY });
+    w.sm.rotationAttempts = 2;
+    const realLambda = w.autoRotate();
+    const inner = w.sm.lambda!;
+    let tests = 0;
+    // Meta is down during the first testSecret only.
+    w.sm.lambda = async (event) => {
+      if (event.Step !== 'testSecret' || tests++ > 0) return inner(event);
+      w.graph.fault = { kind: 'down' };
+      try {
+        return await inner(event);
+      } finally {
+        w.graph.fault = undefined;
+      }
+    };
+    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn }));
+    await w.sm.settle();
+    expect(realLambda.lastError()).toBeUndefined();
+    expect(calls(w, /oauth\/access_token$/)).toBe(1);
+    expect(issuedTokens(w)).toHaveLength(1);
+    expect(currentToken(w)).toBe(issuedTokens(w)[0]);
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    expect(metricValues(w, 'RotationFailed')).toEqual([1]);
+    expect(metricValues(w, 'RotationSucceeded')).toEqual([1]);
   });
 
-  it('refuses to move a label without naming the version that holds it', async () => {
-    const { w } = await oldWorld();
-    world = w;
-    const { UpdateSecretVersionStageCommand } = await import('@aws-sdk/client-secrets-manager');
-    await handIn(world, NEW_TOKEN);
-    const candidate = world.sm.labels(world.tokenSecret.arn)[CANDIDATE_LABEL];
-    await expect(client(world).send(new UpdateSecretVersionStageCommand({ SecretId: world.tokenSecret.arn, VersionStage: 'AWSCURRENT', MoveToVersionId: candidate }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+  it('does not promote while Meta is down and promotes the same hand-in once Meta is back', async () => {
+    const { w, oldVersion } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    w.graph.fault = { kind: 'down' };
+    const { error, versionId } = await setToken(w, NEW_TOKEN);
+    expect(error?.message).toMatch(/could not validate the candidate.*Graph API unavailable/);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion, AWSPENDING: versionId });
+    expect(labels(w)[REJECTED_LABEL]).toBeUndefined();
+    w.graph.fault = undefined;
+    expect(await w.sm.reattempt(w.tokenSecret.arn)).toBeUndefined();
+    expect(labels(w).AWSCURRENT).toBe(versionId);
+    expect(currentToken(w)).toBe(NEW_TOKEN);
   });
 });
 
-describe('refresh rotation', () => {
-  const env = { [EnvVar.RotationMode]: 'refresh' };
-
-  it('exchanges the 60-day token for a new one, validates it and promotes it', async () => {
-    const { w, oldVersion } = await oldWorld(env, { expiresAt: nowS() + 20 * DAY, issuedAt: nowS() - 40 * DAY });
-    world = w;
-    const { error } = await world.rotate();
+describe('finishSecret (defect 4)', () => {
+  it('never reports failure after AWSCURRENT moved, and a retry finishes the cleanup', async () => {
+    const { w, oldVersion } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === CANDIDATE_LABEL, type: 'InternalServiceError', message: 'boom', times: 1 });
+    const { error, versionId } = await setToken(w, NEW_TOKEN);
     expect(error).toBeUndefined();
-    const [refreshed] = issuedTokens(world);
-    expectSettled(world, { current: refreshed, previousVersion: oldVersion });
-    expect(world.graph.tokens.get(refreshed)!.expiresAt).toBeGreaterThan(nowS() + 59 * DAY);
-    const exchange = world.graph.requests.filter((r) => r.path.endsWith('/oauth/access_token'));
-    expect(exchange).toHaveLength(1);
-    expect(exchange[0].query.grant_type).toBe('fb_exchange_token');
+    expect(labels(w)).toMatchObject({ AWSCURRENT: versionId, AWSPREVIOUS: oldVersion });
+    expect(metricValues(w, 'RotationFailed')).toEqual([]);
+    expect(metricValues(w, 'RotationSucceeded')).toEqual([1]);
+    expect(labels(w)[CANDIDATE_LABEL]).toBe(handInVersionId(versionId));
+    // A retry of finishSecret (already current) completes the cleanup and reports nothing new.
+    await step(w, 'finishSecret', versionId);
+    expect(labels(w)[CANDIDATE_LABEL]).toBeUndefined();
+    expect(metricValues(w, 'RotationSucceeded')).toEqual([1]);
+    // The leftover hand-in can never be promoted by a later rotation: rotations only use their own.
+    expect((await w.rotate()).error?.message).toMatch(/no token was handed in/);
+    expect(labels(w).AWSCURRENT).toBe(versionId);
   });
 
-  it('uses a handed-in token instead of exchanging, so a dead refresh token can be replaced by hand', async () => {
-    const { w, oldVersion } = await oldWorld(env, { dead: { code: 190, subcode: 463, message: 'Session has expired' } });
-    world = w;
-    world.graph.addToken(NEW_TOKEN, { expiresAt: nowS() + 60 * DAY });
-    await handIn(world, NEW_TOKEN);
-    const { error } = await world.rotate();
+  it('retries the move when AWSCURRENT changed between DescribeSecret and the move', async () => {
+    const { w } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InvalidParameterException', message: 'The staging label AWSCURRENT is not attached to version x.', times: 1 });
+    w.sm.rotationAttempts = 2;
+    const { error, versionId } = await setToken(w, NEW_TOKEN);
     expect(error).toBeUndefined();
-    expectSettled(world, { current: NEW_TOKEN, previousVersion: oldVersion });
-    expect(world.graph.requests.filter((r) => r.path.endsWith('/oauth/access_token'))).toHaveLength(0);
+    expect(labels(w).AWSCURRENT).toBe(versionId);
   });
+});
 
-  it('drops a refused hand-in so it cannot block later automatic refreshes, keeping its copy', async () => {
-    const { w } = await oldWorld(env, { expiresAt: nowS() + 20 * DAY });
-    world = w;
-    world.graph.addToken(NEW_TOKEN, { type: 'USER' });
-    await handIn(world, NEW_TOKEN);
-    expect((await world.rotate()).error).toBeDefined();
-    expect(world.sm.labels(world.tokenSecret.arn)[CANDIDATE_LABEL]).toBeUndefined();
-    expect(JSON.parse(world.sm.valueAt(world.tokenSecret.arn, REJECTED_LABEL)!).accessToken).toBe(NEW_TOKEN);
-    // The next scheduled rotation refreshes as usual.
-    const { error } = await world.rotate();
+describe('each rotation is bound to its own candidate (defect 6)', () => {
+  it('uses its own hand-in even when a second operator staged another one meanwhile', async () => {
+    const { w } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    w.graph.addToken(OTHER_TOKEN);
+    const mine = await handIn(w, NEW_TOKEN);
+    const theirs = await handIn(w, OTHER_TOKEN); // moves TOKENGUARD_CANDIDATE to their version
+    expect(labels(w)[CANDIDATE_LABEL]).toBe(handInVersionId(theirs));
+    const { error } = await w.rotate({ ClientRequestToken: mine });
     expect(error).toBeUndefined();
-    expect(currentToken(world)).toMatch(/refreshed/);
+    expect(currentToken(w)).toBe(NEW_TOKEN);
+    // Their label is untouched (compare-and-swap on our own version only); their rotation then runs on theirs.
+    expect(labels(w)[CANDIDATE_LABEL]).toBe(handInVersionId(theirs));
+    expect((await w.rotate({ ClientRequestToken: theirs })).error).toBeUndefined();
+    expect(currentToken(w)).toBe(OTHER_TOKEN);
+    expect(labels(w)[CANDIDATE_LABEL]).toBeUndefined();
   });
 
-  it('exchanges only once when createSecret is retried', async () => {
-    const { w } = await oldWorld(env, { expiresAt: nowS() + 20 * DAY });
-    world = w;
-    const { VersionId } = await client(world).send(new RotateSecretCommand({ SecretId: world.tokenSecret.arn }));
-    await world.invoke({ Step: 'createSecret', SecretId: world.tokenSecret.arn, ClientRequestToken: VersionId });
-    await world.invoke({ Step: 'createSecret', SecretId: world.tokenSecret.arn, ClientRequestToken: VersionId });
-    expect(world.graph.requests.filter((r) => r.path.endsWith('/oauth/access_token'))).toHaveLength(1);
-    // The only copy of the new token sits in the pending version before anything else can fail.
-    expect(JSON.parse(world.sm.valueAt(world.tokenSecret.arn, 'AWSPENDING')!).accessToken).toBe(issuedTokens(world)[0]);
+  it('a scheduled refresh never takes a hand-in, and a new version put during it abandons it without losing the refreshed token', async () => {
+    const { w, oldVersion } = await oldWorld(REFRESH, { expiresAt: nowS() + 20 * DAY });
+    w.sm.lambda = undefined;
+    const { VersionId } = await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn }));
+    await step(w, 'createSecret', VersionId!);
+    // An operator's put lands now (a race with the command's in-progress check): the service abandons the rotation.
+    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: randomUUID(), SecretString: JSON.stringify({ accessToken: NEW_TOKEN }), VersionStages: [CANDIDATE_LABEL] }));
+    expect(w.sm.events.map((e) => e.eventName)).toContain('RotationAbandoned');
+    await expect(step(w, 'testSecret', VersionId!)).rejects.toThrow(/not set as AWSPENDING/);
+    // The refreshed token is still findable, then revoked by the next scheduled check.
+    expect(labels(w)[ISSUED_LABEL]).toBe(VersionId);
+    await w.invoke(SCHEDULED);
+    expect(w.graph.tokens.get(issuedTokens(w)[0])!.dead?.subcode).toBe(466);
+    expect(labels(w)[ISSUED_LABEL]).toBeUndefined();
+    expect(labels(w).AWSCURRENT).toBe(oldVersion);
+  });
+});
+
+describe('deploy-time test-only rotations (defect 7)', () => {
+  it.each(['current', 'empty'] as const)('validates without touching any label when the test version holds %s', async (value) => {
+    const { w, oldVersion } = await oldWorld();
+    w.sm.testRunValue = value;
+    const before = labels(w);
+    const { error } = await w.rotate({ RotateImmediately: false });
+    expect(error).toBeUndefined();
+    expect(labels(w)).toEqual(before);
+    expect(labels(w).AWSCURRENT).toBe(oldVersion);
+    expect(w.sm.events.map((e) => e.eventName)).toEqual(['TestRotationStarted', 'TestRotationSucceeded']);
+    expect(metricValues(w, 'RotationFailed')).toEqual([]);
   });
 
-  it('refuses to refresh a token that never expires', async () => {
-    const { w, oldVersion } = await oldWorld(env, { expiresAt: 0 });
-    world = w;
-    const { error } = await world.rotate();
+  it('passes on an empty secret and publishes no RotationFailed', async () => {
+    world = await startWorld({});
+    initial = undefined;
+    const { error } = await world.rotate({ RotateImmediately: false });
+    expect(error).toBeUndefined();
+    expect(metricValues(world, 'RotationFailed')).toEqual([]);
+    expect(world.sm.events.map((e) => e.eventName)).toContain('TestRotationSucceeded');
+  });
+
+  it('neither relabels nor abandons anything during a Meta blip', async () => {
+    const { w } = await oldWorld();
+    w.graph.fault = { kind: 'down' };
+    const before = labels(w);
+    const { error } = await w.rotate({ RotateImmediately: false });
+    expect(error).toBeUndefined();
+    expect(labels(w)).toEqual(before);
+    expect(labels(w)[REJECTED_LABEL]).toBeUndefined();
+  });
+
+  it('fails the test run (touching nothing) when the current token is dead', async () => {
+    const { w } = await oldWorld({}, { dead: { code: 190, subcode: 460, message: 'password changed' } });
+    const before = labels(w);
+    const { error } = await w.rotate({ RotateImmediately: false });
+    expect(error?.message).toMatch(/test-only rotation.*Token invalid/);
+    expect(labels(w)).toEqual(before);
+    expect(metricValues(w, 'RotationFailed')).toEqual([]);
+  });
+});
+
+describe('concurrent createSecret for one version (defect 8)', () => {
+  it('treats the loser of a hand-in race as already populated and keeps AWSPENDING on the candidate', async () => {
+    const { w } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    const id = await handIn(w, NEW_TOKEN);
+    w.sm.lambda = undefined;
+    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+    await Promise.all([step(w, 'createSecret', id), step(w, 'createSecret', id)]);
+    expect(labels(w).AWSPENDING).toBe(id);
+    for (const s of ['setSecret', 'testSecret', 'finishSecret']) await step(w, s, id);
+    expect(currentToken(w)).toBe(NEW_TOKEN);
+  });
+
+  it('keeps the first refreshed token and revokes the duplicate when two createSecret run at once', async () => {
+    const { w } = await oldWorld(REFRESH, { expiresAt: nowS() + 20 * DAY });
+    w.sm.lambda = undefined;
+    const { VersionId } = await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn }));
+    await Promise.all([step(w, 'createSecret', VersionId!), step(w, 'createSecret', VersionId!)]);
+    expect(labels(w).AWSPENDING).toBe(VersionId);
+    const stored = tokenOf(w.sm.valueAt(w.tokenSecret.arn, 'AWSPENDING'))!;
+    for (const t of issuedTokens(w)) if (t !== stored) expect(w.graph.tokens.get(t)!.dead?.subcode).toBe(466);
+    for (const s of ['setSecret', 'testSecret', 'finishSecret']) await step(w, s, VersionId!);
+    expect(currentToken(w)).toBe(stored);
+  });
+
+  it('runs every step twice safely and treats a repeated finishSecret as done', async () => {
+    const { w, oldVersion } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    const id = await handIn(w, NEW_TOKEN);
+    w.sm.lambda = undefined;
+    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+    for (const s of ['createSecret', 'createSecret', 'setSecret', 'setSecret', 'testSecret', 'testSecret', 'finishSecret', 'finishSecret', 'testSecret', 'createSecret']) await step(w, s, id);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: id, AWSPREVIOUS: oldVersion });
+    expect(metricValues(w, 'RotationSucceeded')).toEqual([1]);
+  });
+});
+
+describe('the up-front checks (AWS template)', () => {
+  it('refuses every step while rotation is not enabled, before asking Meta anything', async () => {
+    world = await startWorld({ token: CANARY_TOKEN, rotationEnabled: false, env: REFRESH });
+    initial = CANARY_TOKEN;
+    world.graph.addToken(CANARY_TOKEN, { expiresAt: nowS() + 20 * DAY });
+    const id = randomUUID();
+    world.sm.find(world.tokenSecret.arn).versions.set(id, { id, stages: new Set(['AWSPENDING']), created: 0 });
+    await expect(step(world, 'createSecret', id)).rejects.toThrow(/not enabled for rotation/);
+    expect(world.graph.requests).toHaveLength(0);
+    world.sm.find(world.tokenSecret.arn).versions.get(id)!.stages.clear();
+    world.sm.find(world.tokenSecret.arn).rotationEnabled = true;
+  });
+
+  it('does nothing for a version that is already AWSCURRENT: no exchange, no metric', async () => {
+    const { w, oldVersion } = await oldWorld(REFRESH, { expiresAt: nowS() + 20 * DAY });
+    for (const s of ['createSecret', 'testSecret', 'finishSecret']) await step(w, s, oldVersion);
+    expect(w.graph.requests).toHaveLength(0);
+    expect(metricValues(w, 'RotationSucceeded')).toEqual([]);
+    expect(labels(w).AWSCURRENT).toBe(oldVersion);
+  });
+
+  it('refuses a version without a stage, one that is not AWSPENDING, and a secret that is not its own', async () => {
+    const { w, oldVersion } = await oldWorld();
+    await expect(step(w, 'createSecret', 'no-such-version')).rejects.toThrow(/no stage for rotation/);
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'SOMETHING', MoveToVersionId: oldVersion }));
+    const other = randomUUID();
+    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: other, SecretString: JSON.stringify({ accessToken: NEW_TOKEN }), VersionStages: ['SOMETHING_ELSE'] }));
+    await expect(step(w, 'finishSecret', other)).rejects.toThrow(/not set as AWSPENDING/);
+    expect(labels(w).AWSCURRENT).toBe(oldVersion);
+    await expect(w.invoke({ Step: 'finishSecret', SecretId: w.appSecret.arn, ClientRequestToken: oldVersion })).rejects.toThrow(/rotates only its own token secret/);
+  });
+});
+
+describe('refresh and mint', () => {
+  it('exchanges the 60-day token once, validates it and promotes it', async () => {
+    const { w, oldVersion } = await oldWorld(REFRESH, { expiresAt: nowS() + 20 * DAY, issuedAt: nowS() - 40 * DAY });
+    const { error } = await w.rotate();
+    expect(error).toBeUndefined();
+    const [refreshed] = issuedTokens(w);
+    expect(currentToken(w)).toBe(refreshed);
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    expect(labels(w)[ISSUED_LABEL]).toBeUndefined();
+    expect(calls(w, /oauth\/access_token$/)).toBe(1);
+  });
+
+  it('refuses to refresh a token that never expires, asking Meta for nothing new', async () => {
+    const { w, oldVersion } = await oldWorld(REFRESH, { expiresAt: 0 });
+    const { error } = await w.rotate();
     expect(error?.message).toMatch(/Refusing to refresh a token that never expires/);
-    expect(world.graph.requests.filter((r) => r.path.endsWith('/oauth/access_token'))).toHaveLength(0);
-    expectSettled(world, { current: CANARY_TOKEN });
-    expect(world.sm.labels(world.tokenSecret.arn).AWSCURRENT).toBe(oldVersion);
+    expect(calls(w, /oauth\/access_token$/)).toBe(0);
+    expect(labels(w).AWSCURRENT).toBe(oldVersion);
+    expect(labels(w).AWSPENDING).toBeUndefined();
   });
 
-  it('fails cleanly when Meta is down during the exchange, leaving nothing half made', async () => {
-    const { w } = await oldWorld(env, { expiresAt: nowS() + 20 * DAY });
-    world = w;
-    world.graph.fault = { kind: 'down' };
-    world.graph.faultPath = /oauth\/access_token/;
-    const { error } = await world.rotate();
-    expect(error?.message).toMatch(/token exchange/);
-    expectSettled(world, { current: CANARY_TOKEN });
-    const labels = world.sm.labels(world.tokenSecret.arn);
-    expect(labels.AWSPENDING).toBeUndefined();
-    expect(labels[REJECTED_LABEL]).toBeUndefined();
-  });
-
-  it('revokes the previous token after the grace period, once', async () => {
-    const { w, oldVersion } = await oldWorld({ ...env, [EnvVar.RevokePreviousAfterHours]: '1' }, { expiresAt: nowS() + 20 * DAY });
-    world = w;
-    await world.rotate();
-    const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event' };
-    await world.invoke(scheduled);
-    expect(world.graph.tokens.get(CANARY_TOKEN)!.dead).toBeUndefined(); // grace period not over
-    world.sm.clock = () => Date.now() / 1000; // versions keep their creation time
-    world.sm.find(world.tokenSecret.arn).versions.get(world.sm.labels(world.tokenSecret.arn).AWSCURRENT)!.created -= 2 * 3600;
-    await world.invoke(scheduled);
-    await world.invoke(scheduled);
-    expect(world.graph.tokens.get(CANARY_TOKEN)!.dead?.subcode).toBe(466);
-    expect(world.graph.requests.filter((r) => r.path.endsWith('/oauth/revoke'))).toHaveLength(1);
-    expect(world.sm.labels(world.tokenSecret.arn).TOKENGUARD_REVOKED).toBe(oldVersion);
-  });
-});
-
-describe('mint rotation', () => {
-  const env = { [EnvVar.RotationMode]: 'mint', [EnvVar.SystemUserId]: SYSTEM_USER_ID };
-
-  it('mints a 60-day system-user token with exactly the required scopes and promotes it', async () => {
-    const { w, oldVersion } = await oldWorld(env);
-    world = w;
-    world.graph.systemUsers.add(SYSTEM_USER_ID);
-    const { error } = await world.rotate();
-    expect(error).toBeUndefined();
-    const [minted] = issuedTokens(world);
-    expectSettled(world, { current: minted, previousVersion: oldVersion });
-    const mint = world.graph.requests.find((r) => r.path.endsWith('/access_tokens'))!;
+  it('mints with the required scopes plus the ones the live token carries', async () => {
+    const { w } = await oldWorld(MINT);
+    expect((await w.rotate()).error).toBeUndefined();
+    const mint = w.graph.requests.find((r) => r.path.endsWith('/access_tokens'))!;
     const form = Object.fromEntries(new URLSearchParams(mint.body));
-    expect(form).toMatchObject({ business_app: APP_ID, scope: 'whatsapp_business_messaging,whatsapp_business_management', set_token_expires_in_60_days: 'true', appsecret_proof: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    expect(mint.body).not.toContain(CANARY_TOKEN);
+    expect(form).toMatchObject({ business_app: APP_ID, scope: 'whatsapp_business_messaging,whatsapp_business_management,business_management', set_token_expires_in_60_days: 'true' });
+    expect(currentToken(w)).toBe(issuedTokens(w)[0]);
   });
 
   it.each([
     ['code 200 (no permission)', { code: 200, message: '(#200) Permissions error' }],
     ['code 100 (bad system user)', { code: 100, subcode: 33, message: 'Unsupported post request' }],
-  ])('fails cleanly when Meta refuses to mint: %s', async (_n, refusal) => {
-    const { w, oldVersion } = await oldWorld(env);
-    world = w;
-    world.graph.systemUsers.add(SYSTEM_USER_ID);
-    world.graph.mintRefusal = refusal;
-    const { error } = await world.rotate();
+  ])('ends the rotation with a verdict when Meta refuses to mint: %s', async (_n, refusal) => {
+    const { w, oldVersion } = await oldWorld(MINT);
+    w.graph.mintRefusal = refusal;
+    const { error } = await w.rotate();
     expect(error?.message).toMatch(new RegExp(`refused to mint.*code ${refusal.code}`));
-    expectSettled(world, { current: CANARY_TOKEN });
-    expect(world.sm.labels(world.tokenSecret.arn).AWSCURRENT).toBe(oldVersion);
-    expect(world.sm.labels(world.tokenSecret.arn).AWSPENDING).toBeUndefined();
+    expect(labels(w).AWSCURRENT).toBe(oldVersion);
+    expect(labels(w).AWSPENDING).toBeUndefined();
+  });
+});
+
+describe('revoking the previous token (defect 9)', () => {
+  const graceOver = (w: World): void => {
+    // Move the recorded promotion time back past the grace period.
+    const s = w.sm.find(w.tokenSecret.arn);
+    for (const v of s.versions.values()) {
+      for (const l of [...v.stages]) if (l.startsWith(DEMOTED_LABEL_PREFIX)) {
+        v.stages.delete(l);
+        v.stages.add(`${DEMOTED_LABEL_PREFIX}${Number(l.slice(DEMOTED_LABEL_PREFIX.length)) - 2 * 3600}`);
+      }
+    }
+  };
+
+  it('revokes the demoted token once, after the grace period measured from the promotion', async () => {
+    const { w, oldVersion } = await oldWorld({ ...REFRESH, [EnvVar.RevokePreviousAfterHours]: '1' }, { expiresAt: nowS() + 20 * DAY });
+    // The old version was created long ago: that must not count.
+    w.sm.find(w.tokenSecret.arn).versions.get(oldVersion)!.created -= 30 * DAY;
+    expect((await w.rotate()).error).toBeUndefined();
+    await w.invoke(SCHEDULED);
+    expect(w.graph.tokens.get(CANARY_TOKEN)!.dead).toBeUndefined();
+    graceOver(w);
+    await w.invoke(SCHEDULED);
+    await w.invoke(SCHEDULED);
+    expect(w.graph.tokens.get(CANARY_TOKEN)!.dead?.subcode).toBe(466);
+    expect(calls(w, /oauth\/revoke$/)).toBe(1);
+    const revoke = w.graph.requests.find((r) => r.path.endsWith('/oauth/revoke'))!;
+    expect(revoke.authorization).toBeUndefined();
+    expect(revoke.query.access_token).toBe(currentToken(w));
+    expect(labels(w)[REVOKED_LABEL]).toBe(oldVersion);
+    expect(Object.keys(labels(w)).some((l) => l.startsWith(DEMOTED_LABEL_PREFIX))).toBe(false);
   });
 
-  it('keeps a minted token that fails validation findable under TOKENGUARD_REJECTED, never promoted', async () => {
-    const { w, oldVersion } = await oldWorld(env);
-    world = w;
-    world.graph.systemUsers.add(SYSTEM_USER_ID);
-    // Meta mints the token but grants fewer permissions than asked for.
-    world.graph.mintOverrides = { scopes: ['whatsapp_business_messaging'] };
-    const { error, versionId } = await world.rotate();
-    expect(error?.message).toMatch(/candidate is refused.*missing: whatsapp_business_management/);
-    expectSettled(world, { current: CANARY_TOKEN });
-    const labels = world.sm.labels(world.tokenSecret.arn);
-    expect(labels.AWSCURRENT).toBe(oldVersion);
-    expect(labels[REJECTED_LABEL]).toBe(versionId);
-    expect(JSON.parse(world.sm.valueAt(world.tokenSecret.arn, REJECTED_LABEL)!).accessToken).toBe(issuedTokens(world)[0]);
+  it('never revokes after an operator rolled AWSCURRENT back', async () => {
+    const { w, oldVersion } = await oldWorld({ ...REFRESH, [EnvVar.RevokePreviousAfterHours]: '1' }, { expiresAt: nowS() + 20 * DAY });
+    const { versionId } = await w.rotate();
+    graceOver(w);
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSCURRENT', MoveToVersionId: oldVersion, RemoveFromVersionId: versionId }));
+    await w.invoke(SCHEDULED);
+    expect(calls(w, /oauth\/revoke$/)).toBe(0);
+    expect(w.graph.tokens.get(issuedTokens(w)[0])!.dead).toBeUndefined();
+    expect(w.graph.tokens.get(CANARY_TOKEN)!.dead).toBeUndefined();
+  });
+
+  it('calls Meta once even when recording the revoke fails, and treats an already invalid token as done', async () => {
+    const { w, oldVersion } = await oldWorld({ ...MINT, [EnvVar.RevokePreviousAfterHours]: '1' });
+    expect((await w.rotate()).error).toBeUndefined();
+    graceOver(w);
+    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === REVOKED_LABEL, type: 'InternalServiceError', message: 'boom', times: 1 });
+    await w.invoke(SCHEDULED);
+    expect(w.graph.tokens.get(CANARY_TOKEN)!.dead?.subcode).toBe(466);
+    await w.invoke(SCHEDULED);
+    expect(calls(w, /oauth\/revoke$/)).toBe(1);
+    expect(labels(w)[REVOKED_LABEL]).toBe(oldVersion);
+  });
+
+  it('publishes RevokeFailed when Meta does not confirm, and tries again at the next check', async () => {
+    const { w } = await oldWorld({ ...REFRESH, [EnvVar.RevokePreviousAfterHours]: '1' }, { expiresAt: nowS() + 20 * DAY });
+    expect((await w.rotate()).error).toBeUndefined();
+    graceOver(w);
+    w.graph.fault = { kind: 'raw', status: 200, body: '{"success":false}' };
+    w.graph.faultPath = /oauth\/revoke$/;
+    w.graph.faultCount = 1;
+    await w.invoke(SCHEDULED);
+    expect(metricValues(w, 'RevokeFailed')).toEqual([1]);
+    expect(w.graph.tokens.get(CANARY_TOKEN)!.dead).toBeUndefined();
+    await w.invoke(SCHEDULED);
+    expect(w.graph.tokens.get(CANARY_TOKEN)!.dead?.subcode).toBe(466);
+  });
+});
+
+describe('the Secrets Manager model', () => {
+  it('makes the first value written to an empty secret AWSCURRENT whatever VersionStages says', async () => {
+    world = await startWorld({});
+    initial = undefined;
+    const out = await client(world).send(new PutSecretValueCommand({ SecretId: world.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: CANARY_TOKEN }), VersionStages: [CANDIDATE_LABEL] }));
+    expect(out.VersionStages?.sort()).toEqual(['AWSCURRENT', CANDIDATE_LABEL]);
+    initial = CANARY_TOKEN;
+  });
+
+  it('refuses RotateSecret while AWSPENDING sits on a version other than AWSCURRENT', async () => {
+    const { w } = await oldWorld();
+    w.sm.find(w.tokenSecret.arn).versions.set('stray', { id: 'stray', stages: new Set(['AWSPENDING']), created: 0 });
+    await expect(client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn }))).rejects.toMatchObject({ name: 'InvalidRequestException', message: "A previous rotation isn't complete. That rotation will be reattempted." });
+    w.sm.find(w.tokenSecret.arn).versions.delete('stray');
+  });
+
+  it('refuses to move a label without naming the version that holds it', async () => {
+    const { w } = await oldWorld();
+    const v = randomUUID();
+    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: v, SecretString: 'x', VersionStages: [CANDIDATE_LABEL] }));
+    await expect(client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSCURRENT', MoveToVersionId: v }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+  });
+
+  it('turns rotation on when RotateSecret names a function without rules', async () => {
+    world = await startWorld({ token: CANARY_TOKEN, rotationEnabled: false });
+    initial = CANARY_TOKEN;
+    world.graph.addToken(CANARY_TOKEN);
+    world.autoRotate();
+    await client(world).send(new RotateSecretCommand({ SecretId: world.tokenSecret.arn, RotationLambdaARN: 'arn:aws:lambda:us-east-1:111111111111:function:f', RotateImmediately: false }));
+    await world.sm.settle();
+    expect(world.sm.find(world.tokenSecret.arn).rotationEnabled).toBe(true);
+  });
+
+  it('hides a new version from DescribeSecret for a while when told to lag', async () => {
+    const { w } = await oldWorld();
+    w.sm.describeLag = 2;
+    const v = randomUUID();
+    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: v, SecretString: 'x', VersionStages: [CANDIDATE_LABEL] }));
+    const { DescribeSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+    const seen = [];
+    for (let i = 0; i < 3; i++) seen.push(v in ((await client(w).send(new DescribeSecretCommand({ SecretId: w.tokenSecret.arn }))).VersionIdsToStages ?? {}));
+    expect(seen).toEqual([false, false, true]);
   });
 });
