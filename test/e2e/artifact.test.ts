@@ -2,7 +2,9 @@
 // the alarms exactly as the template defines them, over a simulated timeline of scheduled checks.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { CANDIDATE_LABEL, EnvVar } from '../../lambda/contract';
+import { handInVersionId } from '../../lambda/core/plan-rotation';
 import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary, PHONE_ID, SYSTEM_USER_ID, WABA_ID } from '../fakes/canary';
 import { LedgerFakes, startLedgerFakes } from '../fakes/dynamodb-local';
 import { GraphEmulator } from '../fakes/graph-emulator';
@@ -34,6 +36,8 @@ interface Scene {
   readonly appSecret: FakeSecret;
   readonly fn: FunctionArtifact;
   readonly ledger: LedgerFakes;
+  /** The rotation a staged hand-in belongs to (set-token picks it before it stores the token). */
+  rotationId?: string;
   rotate(): Promise<Invocation[]>;
 }
 
@@ -199,11 +203,29 @@ const SCENARIOS: Scenario[] = [
     assert: (s) => expect(current(s)).toBe(CANARY_TOKEN),
   },
   {
+    name: 'refreshed USER token refused, its revoke fails',
+    token: 'refresher',
+    setup: (s) => fresh(s, { expiresAt: nowS() + 20 * DAY, type: 'USER' }),
+    breakState: (s) => void ((s.graph.fault = { kind: 'down' }), (s.graph.faultPath = /oauth\/revoke$/)),
+    rotateAtBreak: true,
+    expected: ['NotSystemUserToken', 'RotationFailed', 'RevokeFailed'],
+    assert: (s) => expect(current(s)).toBe(CANARY_TOKEN),
+  },
+  {
     name: 'mint refused by Meta (code 200)',
     token: 'minter',
     setup: (s) => (fresh(s), s.graph.systemUsers.add(SYSTEM_USER_ID), (s.graph.mintRefusal = { code: 200, message: '(#200) Permissions error' })),
     rotateAtBreak: true,
     expected: ['RotationFailed'],
+    assert: (s) => expect(current(s)).toBe(CANARY_TOKEN),
+  },
+  {
+    name: 'minted token refused, its revoke fails',
+    token: 'minter',
+    setup: (s) => (fresh(s), s.graph.systemUsers.add(SYSTEM_USER_ID), (s.graph.mintOverrides = { scopes: ['whatsapp_business_messaging'] })),
+    breakState: (s) => void ((s.graph.fault = { kind: 'down' }), (s.graph.faultPath = /oauth\/revoke$/)),
+    rotateAtBreak: true,
+    expected: ['RotationFailed', 'RevokeFailed'],
     assert: (s) => expect(current(s)).toBe(CANARY_TOKEN),
   },
   {
@@ -216,8 +238,11 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
+/** What set-token does: the hand-in is stored under the version id bound to the rotation it then starts. */
 function stage(s: Scene, token: string): void {
-  s.tokenSecret.versions.set('handed-in', { id: 'handed-in', value: JSON.stringify({ accessToken: token }), stages: new Set([CANDIDATE_LABEL]), created: nowS() });
+  s.rotationId = randomUUID();
+  const id = handInVersionId(s.rotationId);
+  s.tokenSecret.versions.set(id, { id, value: JSON.stringify({ accessToken: token }), stages: new Set([CANDIDATE_LABEL]), created: nowS() });
 }
 
 let assembly: Assembly;
@@ -284,7 +309,7 @@ async function runScenario(sc: Scenario): Promise<void> {
         }
       };
       const { RotateSecretCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-      await new SecretsManagerClient({ region: 'us-east-1', endpoint: sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }).send(new RotateSecretCommand({ SecretId: tokenSecret.arn }));
+      await new SecretsManagerClient({ region: 'us-east-1', endpoint: sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }).send(new RotateSecretCommand({ SecretId: tokenSecret.arn, ClientRequestToken: scene.rotationId }));
       await Promise.allSettled(sm.rotations);
       return out;
     },
