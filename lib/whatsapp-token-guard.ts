@@ -443,7 +443,7 @@ function grantKeyViaSecretsManager(role: iam.Role, key: kms.IKey, use: 'rotate' 
   // Only what Secrets Manager uses on the function's behalf: Decrypt to read a version, GenerateDataKey to write one
   // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html). AWS's rotation page also
   // lists DescribeKey; PutSecretValue/GetSecretValue do not need it, so it is left out (to confirm on real AWS).
-  const actions = use === 'rotate' ? ['kms:Decrypt', 'kms:GenerateDataKey*'] : ['kms:Decrypt'];
+  const actions = use === 'rotate' ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'];
   if (key instanceof kms.Key) {
     key.grant(new kms.ViaServicePrincipal(via, role), ...actions);
     return;
