@@ -1,7 +1,8 @@
 // The scheduled and on-demand check, end to end through real fetch and the real SDK, against loopback
 // fakes of Graph and Secrets Manager.
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { CheckReport, EnvVar } from '../../../lambda/contract';
+import { handInVersionId } from '../../../lambda/core/plan-rotation';
 import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary, PHONE_ID, WABA_ID } from '../../fakes/canary';
 import { DISPLAY_NAME_INFO, graphError, healthBlockedSip, OAUTH_BAD_CLIENT_SECRET, PAYMENT_SOLUTION } from '../../fakes/meta-shapes';
 import { emfLines, startWorld, World } from '../../fakes/world';
@@ -319,10 +320,13 @@ describe("Meta's real answers", () => {
     world.graph.addWaba(WABA_ID, { id: PHONE_ID });
     world.graph.addToken(CANARY_TOKEN);
     const candidate = world.graph.addToken('EAAGcandidateTOKENforTESTsecret01');
-    world.sm.find(world.tokenSecret.arn).versions.set('cand', { id: 'cand', value: JSON.stringify({ accessToken: candidate }), stages: new Set(['TOKENGUARD_CANDIDATE']), created: 0 });
+    // (set-token stores the hand-in under the version id bound to the rotation it then starts)
+    const rotationId = randomUUID();
+    const handIn = handInVersionId(rotationId);
+    world.sm.find(world.tokenSecret.arn).versions.set(handIn, { id: handIn, value: JSON.stringify({ accessToken: candidate }), stages: new Set(['TOKENGUARD_CANDIDATE']), created: 0 });
     world.graph.appUsagePercent = 90;
     // WHEN the rotation runs testSecret on it
-    const { error } = await world.rotate();
+    const { error } = await world.rotate({ ClientRequestToken: rotationId });
     // THEN every probe was made for the candidate, and it was promoted
     expect(error).toBeUndefined();
     const probed = world.graph.requests.filter((r) => r.authorization === `Bearer ${candidate}`).map((r) => r.path);
