@@ -1,7 +1,7 @@
 // The scheduled and on-demand check, end to end through real fetch and the real SDK, against loopback
 // fakes of Graph and Secrets Manager.
 import { createHmac, randomUUID } from 'node:crypto';
-import { CheckReport, EnvVar } from '../../../lambda/contract';
+import { CheckReport, DEMOTED_LABEL_PREFIX, EnvVar } from '../../../lambda/contract';
 import { handInVersionId } from '../../../lambda/core/plan-rotation';
 import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary, PHONE_ID, WABA_ID } from '../../fakes/canary';
 import { DISPLAY_NAME_INFO, graphError, healthBlockedSip, OAUTH_BAD_CLIENT_SECRET, PAYMENT_SOLUTION } from '../../fakes/meta-shapes';
@@ -349,8 +349,10 @@ describe("Meta's real answers", () => {
     world.graph.addWaba(WABA_ID, { id: PHONE_ID });
     world.graph.addToken(CANARY_TOKEN, { expiresAt: nowS() + 20 * DAY });
     expect((await world.rotate()).error).toBeUndefined();
-    world.sm.clock = () => Date.now() / 1000;
-    world.sm.find(world.tokenSecret.arn).versions.get(world.sm.labels(world.tokenSecret.arn).AWSCURRENT)!.created -= 2 * 3600;
+    // (the grace period runs from the promotion the rotation recorded on the demoted version: move it 2 h back)
+    for (const v of world.sm.find(world.tokenSecret.arn).versions.values()) {
+      for (const l of [...v.stages]) if (l.startsWith(DEMOTED_LABEL_PREFIX)) (v.stages.delete(l), v.stages.add(`${DEMOTED_LABEL_PREFIX}${Number(l.slice(DEMOTED_LABEL_PREFIX.length)) - 2 * 3600}`));
+    }
     // WHEN a scheduled check is throttled on a probe
     world.graph.fault = { kind: 'throttle', code: 80008 };
     world.graph.faultPath = new RegExp(`/${PHONE_ID}$`);
