@@ -69,6 +69,8 @@ export enum GuardMetric {
   ROTATION_FAILED = 'RotationFailed',
   /** 1 per check or rotation whose health ledger write or event put failed (emitted only then). */
   NOTIFICATION_FAILED = 'NotificationFailed',
+  /** 1 per attempt to revoke a token at Meta that failed (refresh and mint modes; retried at the next check). */
+  REVOKE_FAILED = 'RevokeFailed',
 }
 
 /** A per-token alarm of the guard. */
@@ -91,6 +93,8 @@ export enum GuardAlarm {
   ROTATION_FAILED = 'RotationFailed',
   /** Checks keep failing to update the health ledger or put their events: health messages are not being sent. */
   NOTIFICATIONS_FAILING = 'NotificationsFailing',
+  /** A token the guard no longer uses could not be revoked at Meta (refresh and mint modes only). */
+  REVOKE_FAILED = 'RevokeFailed',
 }
 
 /** An aggregate metric of a token fleet (namespace `WhatsAppTokenGuard`, dimension `Fleet`). */

@@ -25,6 +25,7 @@ const METRIC: { readonly [m in GuardMetric]: MetricName } = {
   [GuardMetric.ROTATION_SUCCEEDED]: 'RotationSucceeded',
   [GuardMetric.ROTATION_FAILED]: 'RotationFailed',
   [GuardMetric.NOTIFICATION_FAILED]: 'NotificationFailed',
+  [GuardMetric.REVOKE_FAILED]: 'RevokeFailed',
 };
 
 const FLEET_METRIC: { readonly [m in FleetMetric]: FleetMetricName } = {
