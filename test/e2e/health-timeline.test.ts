@@ -4,6 +4,7 @@
 // table definition, the bus a PutEvents recorder, and the messages are what the template's rules and input
 // transformers make of the recorded events.
 import { CANDIDATE_LABEL, CheckReport, EnvVar, EVENT_SOURCE, Problem } from '../../lambda/contract';
+import { handInVersionId } from '../../lambda/core/plan-rotation';
 import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary } from '../fakes/canary';
 import { DynamoDbLocal, tableDefinitionOf } from '../fakes/dynamodb-local';
 import { deliver, rulesOf } from '../fakes/event-rules';
@@ -73,18 +74,19 @@ describe('health timeline through the shipped bundle', () => {
     graph.tokens.get(CANARY_TOKEN)!.dead = { code: 190, subcode: 463, message: 'Session has expired' };
     const expired = await ok(primary.fn.invoke(SCHEDULED));
     await ok(primary.fn.invoke(SCHEDULED));
-    // AND an operator hands in a new token the way `set-token` does: staged under the candidate label, then a
-    // rotation whose four steps Secrets Manager sends to the function, then the on-demand check it prints
+    // AND an operator hands in a new token the way `set-token` does: stored under the version id bound to the rotation
+    // it then starts, whose four steps Secrets Manager sends to the function, then the on-demand check it prints
     const { PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
     const client = new SecretsManagerClient({ region: 'us-east-1', endpoint: sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-    await client.send(new PutSecretValueCommand({ SecretId: primary.secretArn, ClientRequestToken: 'handed-in-0000000000000000000000000001', SecretString: JSON.stringify({ accessToken: NEW_TOKEN }), VersionStages: [CANDIDATE_LABEL] }));
+    const rotationId = 'rotation-00000000000000000000000000000001';
+    await client.send(new PutSecretValueCommand({ SecretId: primary.secretArn, ClientRequestToken: handInVersionId(rotationId), SecretString: JSON.stringify({ accessToken: NEW_TOKEN }), VersionStages: [CANDIDATE_LABEL] }));
     sm.onRotate = async (secret, versionId) => {
       for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
         const inv = await primary.fn.invoke({ Step, SecretId: secret.arn, ClientRequestToken: versionId });
         if (!inv.ok) throw new Error(inv.errorMessage);
       }
     };
-    await client.send(new RotateSecretCommand({ SecretId: primary.secretArn }));
+    await client.send(new RotateSecretCommand({ SecretId: primary.secretArn, ClientRequestToken: rotationId }));
     await Promise.allSettled(sm.rotations);
     expect(sm.valueAt(primary.secretArn, 'AWSCURRENT')).toBe(JSON.stringify({ accessToken: NEW_TOKEN }));
     const recovered = await ok(primary.fn.invoke({ action: 'check' }));
