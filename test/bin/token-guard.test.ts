@@ -210,7 +210,7 @@ describe('set-token', () => {
     expect(err).toMatch(message);
     expect(err).toContain('Nothing was changed');
     // Not a single AWS call: not even the stack lookup.
-    expect(cfnMock.calls()).toHaveLength(0);
+    expect(taggingMock.calls()).toHaveLength(0);
     expect(world.sm.calls).toHaveLength(0);
     expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
   });
@@ -251,7 +251,7 @@ describe('set-token', () => {
   });
 
   it('follows a refused hand-in with a refresh in refresh mode, so the schedule is not pushed towards expiry', async () => {
-    await setup({ token: CANARY_TOKEN, env: { [EnvVar.RotationMode]: 'refresh' }, rotationMode: 'refresh' });
+    await setup({ token: CANARY_TOKEN, env: { [EnvVar.RotationMode]: 'refresh' } });
     world.graph.addToken(CANARY_TOKEN, { expiresAt: nowS() + 20 * DAY });
     world.graph.addToken(NEW_TOKEN, { type: 'USER', expiresAt: nowS() + 50 * DAY });
     const code = await cli(['set-token'], NEW_TOKEN);
@@ -509,7 +509,7 @@ describe('errors: one line with the fix, never a stack trace', () => {
   });
 
   it('explains a rotation Secrets Manager says is already in progress', async () => {
-    await setup({ token: CANARY_TOKEN, env: { [EnvVar.RotationMode]: 'refresh' }, rotationMode: 'refresh' });
+    await setup({ token: CANARY_TOKEN, env: { [EnvVar.RotationMode]: 'refresh' } });
     world.sm.failNext.set('RotateSecret', { type: 'InvalidRequestException', message: "A previous rotation isn't complete. That rotation will be reattempted." });
     expect(await cli(['rotate'])).toBe(2);
     expect(err).toMatch(/already in progress; Secrets Manager will reattempt it/);
