@@ -1,6 +1,7 @@
 // `whatsapp-token-guard fleet ...` in-process: Secrets Manager is the stateful loopback fake, the ledger is dynalite,
 // Meta is the Graph emulator, and the Lambda invocations run the fleet's router entry point against them;
 // CloudFormation (the Manifest output) is aws-sdk-client-mock. No command's output may hold a token.
+import { handInVersionId } from '../../lambda/core/plan-rotation';
 import { PassThrough, Readable } from 'node:stream';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -144,12 +145,14 @@ describe('the fleet rotation function', () => {
     const arn = f.sm.find('whatsapp-token-guard/fleet/clients/acme').arn;
     const { PutSecretValueCommand, RotateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
     const sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: f.sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
-    await sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify({ accessToken: next }), VersionStages: ['TOKENGUARD_CANDIDATE'] }));
+    // (bound to its rotation the way set-token does it: the hand-in's version id derives from the rotation's token)
+    const rotationId = 'fleet-rotation-000000000000000000000000001';
+    await sm.send(new PutSecretValueCommand({ SecretId: arn, ClientRequestToken: handInVersionId(rotationId), SecretString: JSON.stringify({ accessToken: next }), VersionStages: ['TOKENGUARD_CANDIDATE'] }));
     f.sm.onRotate = async (secret, id) => {
       for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await f.invokeRouter({ Step, SecretId: secret.arn, ClientRequestToken: id });
     };
     // WHEN
-    await sm.send(new RotateSecretCommand({ SecretId: arn }));
+    await sm.send(new RotateSecretCommand({ SecretId: arn, ClientRequestToken: rotationId }));
     await Promise.allSettled(f.sm.rotations);
     f.sm.onRotate = undefined;
     // THEN

@@ -138,7 +138,8 @@ describe('set-token', () => {
     expect(out).toContain('Expires         Never');
     expect(world.sm.labels(world.tokenSecret.arn)[CANDIDATE_LABEL]).toBeUndefined();
     // Validated before anything was written: the check carried the value, and the put came after it.
-    const firstInvoke = JSON.parse(Buffer.from((lambdaMock.calls()[0].args[0].input as { Payload: Uint8Array }).Payload).toString('utf8'));
+    const invokes = lambdaMock.commandCalls(InvokeCommand).map((c) => JSON.parse(Buffer.from(c.args[0].input.Payload as Uint8Array).toString('utf8')));
+    const firstInvoke = invokes[0];
     expect(firstInvoke).toEqual({ action: 'check', value: NEW_TOKEN });
   });
 
