@@ -289,7 +289,7 @@ export const Problem = {
   SettingsInvalid: {
     title: 'Token settings invalid',
     what: "A fleet token's settings (the tags on its secret) are malformed, so it cannot be checked as configured.",
-    fix: 'Fix the tag named in the detail with `npx token-guard fleet add NAME --waba ID --phone ID --rotation MODE` (it rewrites the tags) or `aws secretsmanager tag-resource`; the next sweep checks it again.',
+    fix: 'Fix the tag named in the detail with `npx --no-install whatsapp-token-guard fleet add NAME --waba ID --phone ID --rotation MODE` (it rewrites the tags) or `aws secretsmanager tag-resource`; the next sweep checks it again.',
     severity: 'critical',
   },
   MessagingLimited: {

@@ -176,7 +176,7 @@ export class WhatsAppTokenFleet extends Construct {
       emptyAppSecret(this, 'AppSecret', {
         // Outside the token prefix on purpose: the planner must not list it and a consumer grant must not cover it.
         secretName: `whatsapp-token-guard/fleet-app-secret/${props.fleetName}`,
-        description: `Meta app secret of the WhatsApp token fleet "${props.fleetName}": {"appSecret":"..."}. Store it with \`npx token-guard set-app-secret\`.`,
+        description: `Meta app secret of the WhatsApp token fleet "${props.fleetName}": {"appSecret":"..."}. Store it with \`npx --no-install whatsapp-token-guard set-app-secret\`.`,
         encryptionKey: props.encryptionKey,
       });
 

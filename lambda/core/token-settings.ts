@@ -1,5 +1,5 @@
 // Pure: one token's settings from wherever they come from (environment variables, a fleet secret's tags,
-// `token-guard fleet add` flags) -> TokenSettings, or a reason that names the variable, tag or flag and the fix.
+// `whatsapp-token-guard fleet add` flags) -> TokenSettings, or a reason that names the variable, tag or flag and the fix.
 // The worker, the rotation function and the CLI all call validateTokenSettings, so they accept the same values.
 import { FLEET_SECRET_PREFIX, FleetTag, ROTATION_MODES, RotationMode } from '../contract';
 
@@ -174,7 +174,7 @@ export function rawSettingsFromTags(fleet: string, secretName: string, tags: Rea
 /** Settings of a fleet secret from its name and tags, checked; a disagreeing fleet or token tag is a problem too. */
 export function fleetTokenSettings(fleet: string, secretName: string, tags: Readonly<Record<string, string>>): Validated<TokenSettings> {
   const raw = rawSettingsFromTags(fleet, secretName, tags);
-  if (raw.mismatch) return { ok: false, field: FleetTag.TokenName, reason: `${raw.mismatch}. Re-tag the secret with \`npx token-guard fleet add\` or fix the tag.` };
+  if (raw.mismatch) return { ok: false, field: FleetTag.TokenName, reason: `${raw.mismatch}. Re-tag the secret with \`npx --no-install whatsapp-token-guard fleet add\` or fix the tag.` };
   return validateTokenSettings(raw, 'tags');
 }
 

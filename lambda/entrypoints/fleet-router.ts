@@ -52,7 +52,7 @@ export async function handler(event: unknown, context?: { getRemainingTimeInMill
   try {
     described = await d.secrets.describe(secretName);
   } catch (e) {
-    if ((e as Error).name === 'ResourceNotFoundException') throw new Error(`No secret ${secretName}: token "${token}" is not in fleet "${fleet}". Add it with \`npx token-guard fleet add ${token}\`.`);
+    if ((e as Error).name === 'ResourceNotFoundException') throw new Error(`No secret ${secretName}: token "${token}" is not in fleet "${fleet}". Add it with \`npx --no-install whatsapp-token-guard fleet add ${token}\`.`);
     throw e;
   }
   const settings = fleetTokenSettings(fleet, described.name, described.tags);

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FLEET_DIMENSION, FLEET_METRIC_UNIT, FleetMetricName, NAMESPACE } from '../../lambda/contract';
+import { FLEET_DIMENSION, FLEET_METRIC_UNIT, FLEET_SECRET_PREFIX, FleetMetricName, NAMESPACE } from '../../lambda/contract';
 
 const UNIT: Record<'Count' | 'Seconds' | 'Percent', cloudwatch.Unit> = { Count: cloudwatch.Unit.COUNT, Seconds: cloudwatch.Unit.SECONDS, Percent: cloudwatch.Unit.PERCENT };
 
@@ -37,7 +37,7 @@ export interface FleetAlarmsProps {
   readonly dashboardName?: string;
 }
 
-const LIST = 'npx token-guard fleet list --fleet';
+const LIST = 'npx --no-install whatsapp-token-guard fleet list --fleet';
 
 export class FleetAlarms extends Construct {
   readonly alarms: Readonly<Record<FleetAlarmIdValue, cloudwatch.Alarm>>;
@@ -69,7 +69,7 @@ export class FleetAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `Fleet "${f}": at least one token expires within its warning window. What to do: run \`${LIST} ${f} --sort expiry\`; rotate those tokens (refresh/mint: \`npx token-guard rotate\`; hand-made: generate a new token and \`npx token-guard fleet add NAME\` again).`,
+      alarmDescription: `Fleet "${f}": at least one token expires within its warning window. What to do: run \`${LIST} ${f} --sort expiry\`; rotate those tokens (refresh/mint: \`aws secretsmanager rotate-secret --secret-id ${FLEET_SECRET_PREFIX}${f}/NAME\`; hand-made: generate a new token in Business Manager and replace it as the README section "Fleet mode" describes).`,
     });
     // Planned vs checked over two intervals: checks delayed past an interval boundary even out across the two.
     const completion = new cloudwatch.MathExpression({
