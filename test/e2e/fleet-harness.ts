@@ -1,8 +1,7 @@
 // A loopback fleet for end-to-end tests and the bench: the Graph emulator behind a per-token fault proxy, the Secrets
 // Manager fake holding the fleet's secrets, and SQS queues (sweep + dead letters) whose event source mapping the test
 // drives. The planner and worker entry points run in this process with the real SDK over loopback HTTP.
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { EnvVar, FleetEnvVar, FleetTag } from '../../lambda/contract';
 import { fleetSecretName } from '../../lambda/core/token-settings';
@@ -10,6 +9,7 @@ import { APP_ID, CANARY_APP_SECRET } from '../fakes/canary';
 import { DynamoDbLocal, GUARD_TABLE } from '../fakes/dynamodb-local';
 import { EventBridgeRecorder } from '../fakes/eventbridge-recorder';
 import { GraphEmulator } from '../fakes/graph-emulator';
+import { LoopbackJsonServer, readBody } from '../fakes/loopback-json-server';
 import { SecretsManagerFake } from '../fakes/secrets-manager-fake';
 import { FakeQueue, SqsFake } from '../fakes/sqs-fake';
 
@@ -18,32 +18,23 @@ export type TokenFault =
   | { kind: 'reset'; times?: number } // connection reset (Meta unreachable), `times` requests then fine
   | { kind: 'waba-throttle'; wabaId: string }; // the WABA's probes answer 80007 with X-Business-Use-Case-Usage
 
-export class FaultProxy {
+export class FaultProxy extends LoopbackJsonServer {
   readonly faults = new Map<string, TokenFault & { seen?: number }>();
   /** Added to every answer, e.g. {"call_count":95,...} to put the app near its limit. */
   appUsage?: Record<string, number>;
-  baseUrl = '';
   calls = 0;
-  private server?: Server;
 
-  constructor(private readonly upstream: string) {}
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
+  constructor(private readonly upstream: string) {
+    super();
   }
 
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  get baseUrl(): string {
+    return this.endpoint;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.calls++;
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const token = url.searchParams.get('input_token') ?? /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const fault = this.faults.get(token);
@@ -65,7 +56,7 @@ export class FaultProxy {
     const upstream = await fetch(`${this.upstream}${url.pathname}${url.search}`, {
       method: req.method,
       headers: Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k))) as Record<string, string>,
-      body: req.method === 'GET' || req.method === 'HEAD' ? undefined : Buffer.concat(chunks),
+      body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
     });
     const headers: Record<string, string> = { 'content-type': upstream.headers.get('content-type') ?? 'application/json' };
     if (this.appUsage) headers['x-app-usage'] = JSON.stringify(this.appUsage);

@@ -2,10 +2,10 @@
 // by the real SDK through AWS_ENDPOINT_URL_DYNAMODB. Conditional writes, ReturnValues, queries and the TTL
 // attribute behave as the engine implements them; nothing here mocks table semantics. The table is created
 // from the template's own AWS::DynamoDB::Table properties when a test has one.
-import { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeRecorder } from './eventbridge-recorder';
+import { closeLoopback, listenOnLoopback } from './loopback-json-server';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (opts: Record<string, unknown>) => import('node:http').Server;
 
@@ -27,8 +27,7 @@ export class DynamoDbLocal {
       const op = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
       this.calls[op] = (this.calls[op] ?? 0) + 1;
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.endpoint = await listenOnLoopback(this.server);
     this.client = new DynamoDBClient({ endpoint: this.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     return this;
   }
@@ -49,12 +48,7 @@ export class DynamoDbLocal {
     this.client?.destroy();
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    // Keep-alive sockets of the function under test would hold close() open.
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeLoopback(server);
   }
 }
 

@@ -6,8 +6,8 @@
 // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html).
 // Point the SDK at it with AWS_ENDPOINT_URL_EVENTBRIDGE.
 import { randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackJsonServer, readBody, sendAwsJsonError, sendJson } from './loopback-json-server';
 
 export interface DeliveredEvent {
   version: '0';
@@ -32,7 +32,7 @@ export type RecorderFault =
 const MAX_ENTRIES = 10;
 const MAX_ENTRY_BYTES = 256 * 1024;
 
-export class EventBridgeRecorder {
+export class EventBridgeRecorder extends LoopbackJsonServer {
   readonly events: DeliveredEvent[] = [];
   /** PutEvents calls received (accepted or not). */
   calls = 0;
@@ -42,38 +42,13 @@ export class EventBridgeRecorder {
   fault?: RecorderFault;
   account = '111111111111';
   clock: () => Date = () => new Date();
-  private server?: Server;
-  endpoint = '';
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    // Keep-alive sockets of the function under test would hold close() open.
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = (await readBody(req)).toString('utf8');
     this.bodies.push(body);
     this.calls++;
-    const send = (status: number, payload: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
-      res.end(JSON.stringify(payload));
-    };
-    const error = (type: string, message: string, status = 400): void => send(status, { __type: type, message });
+    const headers = (): Record<string, string> => ({ 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
+    const send = (status: number, payload: unknown): void => sendJson(res, status, headers(), payload);
+    const error = (type: string, message: string, status = 400): void => sendAwsJsonError(res, status, headers(), type, message);
     if (req.headers['x-amz-target'] !== 'AWSEvents.PutEvents') return error('UnknownOperationException', `unsupported ${String(req.headers['x-amz-target'])}`);
     if (this.fault === 'throttled') return error('ThrottlingException', 'Rate exceeded');
     if (this.fault === 'internal') return error('InternalException', 'internal error', 500);

@@ -21,8 +21,8 @@
 //   calls (https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html, "eventual consistency")
 // Point the SDK at it with AWS_ENDPOINT_URL_SECRETS_MANAGER or `endpoint`.
 import { randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackJsonServer, parseJsonBody, readBody, sendAwsJsonError, sendJson } from './loopback-json-server';
 
 interface Version {
   id: string;
@@ -85,7 +85,7 @@ function checkTags(tags: readonly { Key: string; Value: string }[]): void {
 const tagList = (tags: Record<string, string>): { Key: string; Value: string }[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 
-export class SecretsManagerFake {
+export class SecretsManagerFake extends LoopbackJsonServer {
   readonly secrets = new Map<string, FakeSecret>();
   readonly calls: { op: string; input: Record<string, unknown> }[] = [];
   readonly events: ServiceEvent[] = [];
@@ -105,20 +105,9 @@ export class SecretsManagerFake {
   readonly failWhen: { op: string; match: (input: Record<string, unknown>) => boolean; type: string; message: string; times: number }[] = [];
   clock: () => number = () => Date.now() / 1000;
   rotations: Promise<void>[] = [];
-  private server?: Server;
-  endpoint = '';
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     await Promise.allSettled(this.rotations);
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+    await super.stop();
   }
 
   /** Waits for every rotation the fake started. */
@@ -407,24 +396,21 @@ export class SecretsManagerFake {
     };
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
     const target = String(req.headers['x-amz-target'] ?? '');
     const op = target.replace(/^secretsmanager\./, '');
     let input: Record<string, unknown> = {};
     try {
-      input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      input = parseJsonBody(body);
       this.calls.push({ op, input });
       if (!target.startsWith('secretsmanager.')) throw new ServiceError('UnknownOperationException', 'Missing x-amz-target');
       if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256')) throw new ServiceError('MissingAuthenticationTokenException', 'Request is missing Authentication Token', 403);
       const out = this.op(op, input);
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify(out));
+      sendJson(res, 200, { 'content-type': 'application/x-amz-json-1.1' }, out);
     } catch (e) {
       const err = e instanceof ServiceError ? e : new ServiceError('InternalServiceError', (e as Error).message, 500);
-      res.writeHead(err.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': err.type });
-      res.end(JSON.stringify({ __type: err.type, message: err.message }));
+      sendAwsJsonError(res, err.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': err.type }, err.type, err.message);
     }
   }
 }

@@ -11,9 +11,9 @@
 //   queue message event") and, with ReportBatchItemFailures, deletes every record not listed in batchItemFailures
 //   (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html).
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { LoopbackJsonServer, parseJsonBody, readBody, sendAwsJsonError, sendJson } from './loopback-json-server';
 
 export interface FakeMessage {
   readonly messageId: string;
@@ -46,26 +46,11 @@ class ServiceError extends Error {
 
 const md5 = (s: string): string => createHash('md5').update(s, 'utf8').digest('hex');
 
-export class SqsFake {
+export class SqsFake extends LoopbackJsonServer {
   readonly queues = new Map<string, FakeQueue>();
   readonly calls: { op: string; input: Record<string, unknown> }[] = [];
   /** Seconds since the epoch; tests move it forward to let delays and visibility timeouts pass. */
   now = 1_800_000_000;
-  endpoint = '';
-  private server?: Server;
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
-
   createQueue(name: string, opts: { visibilityTimeoutSeconds?: number; deadLetter?: FakeQueue; maxReceiveCount?: number } = {}): FakeQueue {
     const q: FakeQueue = {
       name,
@@ -128,22 +113,19 @@ export class SqsFake {
     }
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
     const target = String(req.headers['x-amz-target'] ?? '');
     const op = target.replace(/^AmazonSQS\./, '');
     try {
-      const input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+      const input = parseJsonBody(body);
       this.calls.push({ op, input });
       if (!target.startsWith('AmazonSQS.')) throw new ServiceError('UnknownOperationException', 'Missing x-amz-target');
       const out = this.op(op, input);
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify(out));
+      sendJson(res, 200, { 'content-type': 'application/x-amz-json-1.0' }, out);
     } catch (e) {
       const err = e instanceof ServiceError ? e : new ServiceError('InternalError', (e as Error).message);
-      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': `${err.type};Sender` });
-      res.end(JSON.stringify({ __type: `com.amazonaws.sqs#${err.type}`, message: err.message }));
+      sendAwsJsonError(res, 400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': `${err.type};Sender` }, `com.amazonaws.sqs#${err.type}`, err.message);
     }
   }
 
