@@ -1,10 +1,10 @@
 // Reads a fleet function's configuration once, at cold start, like runtime-config.ts: trim, require unless a
 // default exists, and name the variable in every error. Per-token values are not here: they come from each
 // secret's tags (core/token-settings.ts).
-import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_BASE_URL, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, EnvVar, FleetEnvVar } from '../contract';
+import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, EnvVar, FleetEnvVar } from '../contract';
 import { validateSweepSchedule } from '../core/plan-sweep';
 import { FLEET_NAME_PATTERN } from '../core/token-settings';
-import { ConfigError } from './runtime-config';
+import { ConfigError, Env, graphApiBaseUrl, optional, required } from './runtime-config';
 
 export interface FleetConfig {
   readonly fleetName: string;
@@ -25,14 +25,6 @@ export interface SweepConfig {
   readonly maxReceiveCount: number;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-const optional = (env: Env, name: string): string | undefined => env[name]?.trim() || undefined;
-function required(env: Env, name: string): string {
-  const v = optional(env, name);
-  if (v === undefined) throw new ConfigError(name, 'is not set');
-  return v;
-}
 function wholeNumber(env: Env, name: string, fallback: number): number {
   const v = optional(env, name);
   if (v === undefined) return fallback;
@@ -49,12 +41,7 @@ function fleetName(env: Env): string {
 /** What the worker and the rotation function need to check any token of the fleet. */
 export function readFleetConfig(env: Env): FleetConfig {
   const scopes = optional(env, EnvVar.RequiredScopes);
-  const baseUrl = optional(env, EnvVar.GraphApiBaseUrl) ?? DEFAULT_GRAPH_API_BASE_URL;
-  try {
-    new URL(baseUrl);
-  } catch {
-    throw new ConfigError(EnvVar.GraphApiBaseUrl, `must be an absolute URL such as ${DEFAULT_GRAPH_API_BASE_URL}`);
-  }
+  const baseUrl = graphApiBaseUrl(env);
   return {
     fleetName: fleetName(env),
     appSecretArn: required(env, EnvVar.AppSecretArn),

@@ -54,14 +54,16 @@ export function readLedgerConfig(env: Env): LedgerConfig {
   };
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
-function optional(env: Env, name: string): string | undefined {
+/** A variable's trimmed value, or undefined when unset or blank. */
+export function optional(env: Env, name: string): string | undefined {
   const v = env[name]?.trim();
   return v ? v : undefined;
 }
 
-function required(env: Env, name: string): string {
+/** A variable's trimmed value; a missing one fails the cold start with its name. */
+export function required(env: Env, name: string): string {
   const v = optional(env, name);
   if (v === undefined) throw new ConfigError(name, 'is not set');
   return v;
@@ -75,16 +77,22 @@ function positiveNumber(env: Env, name: string, fallback: number | undefined): n
   return n;
 }
 
-export function readRuntimeConfig(env: Env): RuntimeConfig {
-  const mode = optional(env, EnvVar.RotationMode) ?? 'hand-made';
-  if (!(ROTATION_MODES as readonly string[]).includes(mode)) throw new ConfigError(EnvVar.RotationMode, `must be one of ${ROTATION_MODES.join(', ')}, got "${mode.slice(0, 40)}"`);
-  const scopes = optional(env, EnvVar.RequiredScopes);
+/** The Graph API base URL (Meta's by default), refused at cold start unless it is an absolute URL. Shared with the fleet. */
+export function graphApiBaseUrl(env: Env): string {
   const baseUrl = optional(env, EnvVar.GraphApiBaseUrl) ?? DEFAULT_GRAPH_API_BASE_URL;
   try {
     new URL(baseUrl);
   } catch {
     throw new ConfigError(EnvVar.GraphApiBaseUrl, `must be an absolute URL such as ${DEFAULT_GRAPH_API_BASE_URL}`);
   }
+  return baseUrl;
+}
+
+export function readRuntimeConfig(env: Env): RuntimeConfig {
+  const mode = optional(env, EnvVar.RotationMode) ?? 'hand-made';
+  if (!(ROTATION_MODES as readonly string[]).includes(mode)) throw new ConfigError(EnvVar.RotationMode, `must be one of ${ROTATION_MODES.join(', ')}, got "${mode.slice(0, 40)}"`);
+  const scopes = optional(env, EnvVar.RequiredScopes);
+  const baseUrl = graphApiBaseUrl(env);
   return {
     tokenName: required(env, EnvVar.TokenName),
     tokenSecretArn: required(env, EnvVar.TokenSecretArn),
