@@ -19,6 +19,7 @@ import { EventBridgeRecorder } from '../test/fakes/eventbridge-recorder';
 import { GraphEmulator } from '../test/fakes/graph-emulator';
 import { SecretsManagerFake } from '../test/fakes/secrets-manager-fake';
 import { SqsFake } from '../test/fakes/sqs-fake';
+import { table, usd } from './format';
 
 const PRICES = JSON.parse(fs.readFileSync(path.join(__dirname, 'prices.json'), 'utf8'));
 const P = (k: string, fallback?: number): number => PRICES.prices[k]?.usd ?? fallback ?? (() => { throw new Error(`bench/prices.json has no "${k}"`); })();
@@ -31,14 +32,6 @@ const IDLE_RECEIVES_PER_MONTH = 5 * 3 * 60 * HOURS_PER_MONTH;
 /** Lambda's START/END/REPORT lines per invocation. */
 const PLATFORM_LOG_BYTES = 400;
 
-const usd = (n: number): string => `$${n.toFixed(n < 0.1 && n > 0 ? 4 : 2)}`;
-
-function table(title: string, rows: (string | number)[][]): void {
-  const text = rows.map((r) => r.map(String));
-  const widths = text[0].map((_, i) => Math.max(...text.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(`\n${title}\n${line(text[0])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${text.slice(1).map(line).join('\n')}`);
-}
 
 // ---------- the synthesized template ----------
 

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { EnvVar, TOKEN_NAME_DIMENSION } from '../lambda/contract';
+import { table, usd } from './format';
 import { APP_ID, PHONE_ID, WABA_ID } from '../test/fakes/canary';
 import { datapointsFromEmf, readAlarms } from '../test/e2e/alarm-model';
 import { Assembly, checkIntervalMinutes, FunctionArtifact, synthesize } from '../test/e2e/cloud-assembly';
@@ -23,14 +24,6 @@ const ASSUMED_SECRETS_RTT_MS = 15;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p95 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
-const usd = (n: number): string => `$${n.toFixed(n < 0.1 && n > 0 ? 4 : 2)}`;
-
-function table(title: string, rows: (string | number)[][]): void {
-  const text = rows.map((r) => r.map(String));
-  const widths = text[0].map((_, i) => Math.max(...text.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(`\n${title}\n${line(text[0])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${text.slice(1).map(line).join('\n')}`);
-}
 
 // ---------- the function, in this process, against fakes in another process ----------
 

@@ -1,7 +1,7 @@
 // The dependencies each use case takes as an argument. Entry points get them from wiring.ts; tests may
 // build their own. Kept here so no use case imports its deps type from a sibling use case.
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { ReportedProblem, RotationStep } from '../contract';
+import type { RotationFacts } from '../core/event-details';
 import type { GraphClient } from '../adapters/graph-client';
 import type { HealthEvents } from '../adapters/health-events';
 import type { HealthLedger } from '../adapters/health-ledger';
@@ -17,15 +17,8 @@ export interface CheckDeps {
   readonly now: () => Date;
 }
 
-/** A rotation's outcome, as the ledger and the events record it (never a token). */
-export interface RotationRecord {
-  readonly outcome: 'rotated' | 'failed';
-  readonly versionId: string;
-  readonly step?: RotationStep;
-  readonly reason: string;
-  readonly problems?: readonly ReportedProblem[];
-  readonly expiresAt?: string;
-}
+/** A rotation's outcome, as the ledger and the events record it (never a token): the facts the event details are built from. */
+export type RotationRecord = RotationFacts;
 
 export interface RotationDeps extends CheckDeps {
   readonly metrics: MetricsPublisher;
