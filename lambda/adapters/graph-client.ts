@@ -2,7 +2,7 @@
 // retries transient failures within a deadline, reads Meta's usage headers on every answer, stops calling once
 // Meta rate-limits, and maps the wire format to core types. Decisions live in core/.
 import { createHmac } from 'node:crypto';
-import { classifyGraphFailure, GraphFailure } from '../core/classify-graph-failure';
+import { classifyGraphFailure, GraphFailure, isSystemError } from '../core/classify-graph-failure';
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, mayRetry, RetryPolicy } from '../core/retry-policy';
 import { ListFacts, PhoneNumberFacts, ProbeResult } from '../core/assess-token';
 import { mostConstraining, readUsageHeaders, UsageReading } from '../core/graph-usage';
@@ -65,6 +65,19 @@ export class GraphClient {
   /** GET /debug_token, called with the app token: a system-user token may not inspect itself (https://developers.facebook.com/docs/graph-api/reference/debug_token/). */
   debugToken(inputToken: string): Promise<GraphResult> {
     return this.request('GET', 'debug_token', this.appToken, { input_token: inputToken }, [inputToken]);
+  }
+
+  /**
+   * Whether Meta says the token is dead (expired, revoked, password changed): debug_token answered is_valid false
+   * without a system error of its own. `undefined` when there was no such verdict (Meta down, a system error).
+   */
+  async tokenIsDead(inputToken: string): Promise<boolean | undefined> {
+    const r = await this.debugToken(inputToken);
+    if (!r.ok) return undefined;
+    const data = r.body.data as { is_valid?: unknown; error?: { code?: number; message?: string } } | undefined;
+    if (data?.is_valid === true) return false;
+    if (data?.is_valid !== false || isSystemError(data.error?.code, data.error?.message)) return undefined;
+    return true;
   }
 
   /** The usage reading closest to Meta's limit among this client's answers so far. */
@@ -140,9 +153,10 @@ export class GraphClient {
 
   /**
    * GET /oauth/revoke?client_id&client_secret&revoke_token&access_token, as Meta documents it (the caller token in the
-   * `access_token` parameter, with its appsecret_proof). Only `success` true counts as revoked. A 190 answer means the
-   * token to revoke is already invalid, provided the caller passes a `callerToken` it has just validated (190 would
-   * otherwise be about the caller). Not retried: a second call after a lost answer would only answer 190.
+   * `access_token` parameter, with its appsecret_proof). Only `success` true counts as revoked. A 190 answer can be
+   * about either token, so it counts as "already invalid" only when debug_token (app token, independent of the caller)
+   * says the token to revoke is not valid; otherwise it is a failure that names the caller. Not retried: a second call
+   * after a lost answer would only answer 190.
    * https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/
    */
   async revokeToken(tokenToRevoke: string, callerToken: string): Promise<{ ok: true; outcome: 'revoked' | 'already-invalid' } | { ok: false; failure: GraphFailure }> {
@@ -160,7 +174,12 @@ export class GraphClient {
       [tokenToRevoke, callerToken],
       false,
     );
-    if (!r.ok) return r.failure.code === 190 ? { ok: true, outcome: 'already-invalid' } : r;
+    if (!r.ok) {
+      if (r.failure.code !== 190) return r;
+      const dead = await this.tokenIsDead(tokenToRevoke);
+      if (dead) return { ok: true, outcome: 'already-invalid' };
+      return { ok: false, failure: { ...r.failure, message: `${r.failure.message} (${dead === false ? 'the token to revoke is still valid, so the 190 is about the caller token' : 'debug_token gave no verdict on the token to revoke'})` } };
+    }
     // Meta's page shows {"success": "true"} (a string); accept the boolean too, nothing else.
     if (r.body.success === true || r.body.success === 'true') return { ok: true, outcome: 'revoked' };
     return { ok: false, failure: { kind: 'error', httpStatus: r.httpStatus, message: `oauth/revoke answered without "success": true (${Object.keys(r.body).slice(0, 5).join(', ') || 'empty body'})` } };

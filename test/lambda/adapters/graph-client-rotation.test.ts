@@ -3,6 +3,7 @@
 // https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/
 import { appSecretProof, GraphClient } from '../../../lambda/adapters/graph-client';
 import { CANARY_APP_SECRET, CANARY_TOKEN } from '../../fakes/canary';
+import { DEBUG_TOKEN_SYSTEM_ERROR, DEBUG_TOKEN_UNDECRYPTABLE } from '../../fakes/meta-shapes';
 
 type FetchFn = typeof fetch;
 const OLD = 'EAAGoldTOKENtoREVOKEcanary0009';
@@ -38,9 +39,23 @@ describe('GraphClient exchange, mint and revoke', () => {
     expect(r).toMatchObject(expected);
   });
 
-  it('reads a 190 answer about the token to revoke as already invalid, and does not retry a failed revoke', async () => {
-    const dead = jest.fn(async () => json(400, { error: { message: 'Error validating access token: The session was invalidated explicitly using an API call.', type: 'OAuthException', code: 190, error_subcode: 466 } }));
-    expect(await client(dead as unknown as FetchFn).revokeToken(OLD, CANARY_TOKEN)).toEqual({ ok: true, outcome: 'already-invalid' });
+  it.each([
+    // debug_token (app token) on the token to revoke decides whom the 190 is about.
+    ['already invalid when debug_token says the token to revoke is dead', DEBUG_TOKEN_UNDECRYPTABLE, { ok: true, outcome: 'already-invalid' }],
+    // The valid answer is trimmed from Meta's debug_token reference (https://developers.facebook.com/docs/graph-api/reference/debug_token/).
+    ['a failure naming the caller when the token to revoke is still valid', { data: { app_id: '1234567890123456', is_valid: true, scopes: [] } }, { ok: false, failure: { code: 190, message: expect.stringMatching(/about the caller token/) } }],
+    ["a failure when debug_token answers with Meta's own system error", DEBUG_TOKEN_SYSTEM_ERROR, { ok: false, failure: { code: 190, message: expect.stringMatching(/no verdict/) } }],
+  ])('reads a 190 answer to a revoke as %s', async (_n, debugBody, expected) => {
+    const fetchFn = jest.fn(async (url: URL | string) =>
+      new URL(String(url)).pathname.endsWith('/debug_token')
+        ? json(200, debugBody)
+        : json(400, { error: { message: 'Error validating access token: The session was invalidated explicitly using an API call.', type: 'OAuthException', code: 190, error_subcode: 466 } }),
+    );
+    expect(await client(fetchFn as unknown as FetchFn).revokeToken(OLD, CANARY_TOKEN)).toMatchObject(expected);
+    expect(fetchFn).toHaveBeenCalledTimes(2);
+  });
+
+  it('does not retry a failed revoke', async () => {
     const down = jest.fn(async () => json(503, { error: { code: 2, message: 'Service temporarily unavailable', is_transient: true } }));
     expect((await client(down as unknown as FetchFn).revokeToken(OLD, CANARY_TOKEN)).ok).toBe(false);
     expect(down).toHaveBeenCalledTimes(1);
