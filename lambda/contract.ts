@@ -109,10 +109,13 @@ export const APP_SECRET_FIELD = 'appSecret';
  * hand-in; the label is for finding it, and is removed when that rotation ends.
  */
 export const CANDIDATE_LABEL = 'TOKENGUARD_CANDIDATE';
-/** Marks the last AWSPREVIOUS version whose token the guard revoked at Meta after the grace period. */
+/** Marks the version whose token the guard revoked at Meta last (a parked token, after its grace or beyond the budget). */
 export const REVOKED_LABEL = 'TOKENGUARD_REVOKED';
-/** Marks the newest refused candidate (a hand-in, kept for the operator; a refused token the guard obtained is revoked). */
-export const REJECTED_LABEL = 'TOKENGUARD_REJECTED';
+/**
+ * Prefix of the label on each refused hand-in, followed by the refusal time in unix seconds: the operator's token is
+ * kept findable (a refused token the guard obtained is revoked instead). Parked like a demoted token (MAX_PARKED).
+ */
+export const REJECTED_LABEL_PREFIX = 'TOKENGUARD_REJECTED_AT_';
 /**
  * Marks a token the guard obtained from Meta (refresh or mint) until it is settled: promoted (then AWSCURRENT
  * covers it) or revoked. A version that carries it without AWSCURRENT, AWSPREVIOUS or a live AWSPENDING is revoked.
@@ -120,7 +123,8 @@ export const REJECTED_LABEL = 'TOKENGUARD_REJECTED';
 export const ISSUED_LABEL = 'TOKENGUARD_ISSUED';
 /**
  * Prefix of the label finishSecret puts on the version it demoted, followed by the promotion time in unix
- * seconds: the revoke grace period is measured from it, and only a version demoted by the guard is revoked.
+ * seconds: the revoke grace period is measured from it, and only a version demoted by the guard is revoked. The
+ * label stays when the version later leaves AWSPREVIOUS, so no token the guard held is ever unlabelled and live.
  */
 export const DEMOTED_LABEL_PREFIX = 'TOKENGUARD_DEMOTED_AT_';
 

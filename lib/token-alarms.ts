@@ -89,7 +89,7 @@ export function alarmCatalog(o: AlarmCatalogOptions): AlarmSpec[] {
 const EXTRA_FIX: Partial<Record<AlarmId, string>> = {
   NoCheckReported: "Check the checker function's log group and its Errors metric, that its EventBridge schedule is enabled, and that it was not throttled; run `npx --no-install whatsapp-token-guard check` to invoke it by hand.",
   NotificationsFailing: "Read the function's log line 'health ledger or events not updated' for the failing call (AccessDenied names a missing permission, ThrottlingException is transient); check the ledger table exists and that the function's role may call events:PutEvents. The next successful check sends what was missed.",
-  RotationFailed: 'Run `npx --no-install whatsapp-token-guard status` to see the versions and the reason in the function log; fix the cause named there (a refused hand-in is kept as TOKENGUARD_REJECTED; a step without a verdict keeps AWSPENDING and Secrets Manager retries it) and rotate again.',
+  RotationFailed: 'Run `npx --no-install whatsapp-token-guard status` to see the versions and the reason in the function log; fix the cause named there (a refused hand-in is kept under a TOKENGUARD_REJECTED_AT_* label; a step without a verdict keeps AWSPENDING and Secrets Manager retries it) and rotate again.',
   RevokeFailed: "Read the function log's revoke line (Meta's code); if Meta keeps refusing, revoke the token by hand in Business Settings > System users, or check the app secret with `npx --no-install whatsapp-token-guard check`. The versions labelled TOKENGUARD_ISSUED or TOKENGUARD_DEMOTED_AT_* are the ones waiting.",
 };
 

@@ -58,9 +58,9 @@ export interface TokenRotationOptions {
    */
   readonly sixtyDayTokens?: boolean;
   /**
-   * Refresh and mint modes: revoke the previous token at Meta this long after a rotation of the guard promoted a
-   * new one, once consumers that cache the token have moved on (never after an operator's rollback).
-   * @default - the previous token is not revoked (a refreshed one expires on its own; minted non-expiring ones pile up)
+   * Refresh and mint modes: revoke each token a rotation of the guard demoted this long after that rotation, once
+   * consumers that cache the token have moved on (never one an operator rolled back to).
+   * @default - demoted tokens are kept under their `TOKENGUARD_DEMOTED_AT_*` label; beyond 10 kept tokens the oldest is revoked
    */
   readonly revokePreviousAfter?: Duration;
 }

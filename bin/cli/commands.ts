@@ -3,7 +3,7 @@ import { HealthLedger, HistoryEntry, LedgerState } from '../../lambda/adapters/h
 import { randomUUID } from 'node:crypto';
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { CANDIDATE_LABEL, Metric, NAMESPACE, Problem, REJECTED_LABEL, TOKEN_NAME_DIMENSION } from '../../lambda/contract';
+import { CANDIDATE_LABEL, Metric, NAMESPACE, Problem, REJECTED_LABEL_PREFIX, TOKEN_NAME_DIMENSION } from '../../lambda/contract';
 import { AWSCURRENT } from '../../lambda/core/labels';
 import { formatAppSecret, formatTokenSecret } from '../../lambda/core/parse-secret';
 import { handInVersionId, judgeCandidate, versionWithLabel } from '../../lambda/core/plan-rotation';
@@ -25,10 +25,11 @@ export async function check(s: Session, target: Target): Promise<number> {
 }
 
 async function explainFailedRotation(s: Session, target: Target, outcome: Extract<RotationOutcome, { kind: 'failed' }>, currentBefore: string | undefined): Promise<number> {
-  // The function judged this rotation's candidate; a refused hand-in is kept under TOKENGUARD_REJECTED on this
+  // The function judged this rotation's candidate; a refused hand-in is kept under TOKENGUARD_REJECTED_AT_<unix> on this
   // rotation's own version, so ask the function again about exactly that version.
   const versions = await describeVersions(s, target.tokenSecretArn);
-  const kept = (versions[outcome.versionId] ?? []).includes(REJECTED_LABEL);
+  const keptAs = (versions[outcome.versionId] ?? []).find((l) => l.startsWith(REJECTED_LABEL_PREFIX));
+  const kept = keptAs !== undefined;
   const report = kept ? await invokeCheck(s, target, { versionId: outcome.versionId }) : undefined;
   const unchanged = outcome.current === currentBefore;
   if (s.json) {
@@ -37,7 +38,7 @@ async function explainFailedRotation(s: Session, target: Target, outcome: Extrac
     s.out(s.style.bad(`✗ Rotation refused: the new token was not promoted.`));
     if (report && report.problems.length) s.out([s.style.bold('Why'), ...renderProblems(report.problems, s.style)].join('\n'));
     else s.out("  The rotation ended before a verdict on a kept candidate; the function's log group has the reason (RotationFailed).");
-    if (kept) s.out(`  The refused token is kept as version ${outcome.versionId} (${REJECTED_LABEL}); it was never AWSCURRENT.`);
+    if (kept) s.out(`  The refused token is kept as version ${outcome.versionId} (${keptAs}); it was never AWSCURRENT.`);
     s.out(
       unchanged
         ? s.style.ok(`AWSCURRENT is unchanged (version ${outcome.current ?? 'none'}): consumers keep the token they had.`)

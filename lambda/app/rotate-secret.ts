@@ -3,26 +3,28 @@
 // the same validation as the scheduled check; every token the guard obtains from Meta ends up AWSCURRENT,
 // AWSPREVIOUS, labelled or revoked. The outcome of a rotation is decided in one place: `reportRotation`.
 // See README "Rotation" for the diagram.
-import { CANDIDATE_LABEL, CheckReport, DEMOTED_LABEL_PREFIX, ISSUED_LABEL, Metric, REJECTED_LABEL, ReportedProblem, RotationEvent, RotationStep } from '../contract';
+import { CANDIDATE_LABEL, CheckReport, ISSUED_LABEL, Metric, REJECTED_LABEL_PREFIX, ReportedProblem, RotationEvent, RotationStep } from '../contract';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../core/labels';
-import { formatTokenSecret, parseAppSecret, parseTokenSecret } from '../core/parse-secret';
+import { formatTokenSecret, parseTokenSecret } from '../core/parse-secret';
 import { classifyGraphFailure, GraphFailure } from '../core/classify-graph-failure';
 import {
-  demotionLabel,
   guardRotationStep,
   handInVersionId,
   judgeCandidate,
+  MAX_PARKED,
   mintScopes,
   needsLiveComparison,
-  planIssued,
+  parkedLabel,
+  parkedVersions,
+  planFinishLabels,
   refreshAllowed,
   versionWithLabel,
   Versions,
 } from '../core/plan-rotation';
 import { redact } from '../core/redact';
 import { checkToken } from './check-token';
+import { revokeObtained, settleIssued, settleParked } from './settle-tokens';
 import { RotationDeps } from './ports';
-import { GraphClient } from '../adapters/graph-client';
 
 /** A rotation step that must fail. Its message is safe to show: it never holds a token or secret. */
 export class RotationError extends Error {
@@ -185,6 +187,10 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, versions: 
   }
   const settled = await settleIssued(deps, versions, live.graph, live.token);
   if (!settled.ok) throw retry('createSecret', versionId, `createSecret: an earlier token the guard obtained (version ${settled.versionId}) is not revoked yet (${settled.reason}); no new token is obtained until it is.`);
+  // Each new token parks one more earlier token: settle the due ones first, and obtain none while the guard already
+  // keeps more than it can label.
+  const parked = await settleParked(deps, versions, live.graph, live.token);
+  if (parked > MAX_PARKED) throw retry('createSecret', versionId, `createSecret: ${parked} earlier tokens are kept under TOKENGUARD_DEMOTED_AT_/TOKENGUARD_REJECTED_AT_ labels and Meta did not confirm revoking the oldest; no new token is obtained until it does.`);
 
   let candidate: string;
   if (config.rotationMode === 'refresh') {
@@ -287,15 +293,29 @@ async function testOnlyRun(deps: RotationDeps, versionId: string, hasCurrent: bo
 }
 
 async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: Versions): Promise<void> {
-  const { store } = deps;
+  const { store, logger } = deps;
   const { SecretId: secretId, ClientRequestToken: versionId } = event;
   const from = versionWithLabel(versions, AWSCURRENT);
+  // Before the move: the demotion time on the version leaving AWSCURRENT (the revoke grace starts now), and a label on
+  // the version about to lose AWSPREVIOUS, which DescribeSecret stops listing once it has none.
+  const labels = planFinishLabels(versions, versionId, deps.now());
+  try {
+    for (const r of labels.remove) await store.moveStage(secretId, r.label, undefined, r.versionId);
+    for (const a of labels.add) await store.moveStage(secretId, a.label, a.versionId, undefined);
+  } catch (e) {
+    throw retry('finishSecret', versionId, `finishSecret: could not record the demotion of the current token (${(e as Error).name}); AWSCURRENT is unchanged and the retry tries again.`);
+  }
   // Compare-and-swap: the move names the version that holds AWSCURRENT now, so it fails (and the service retries
   // with a fresh view) if AWSCURRENT moved since DescribeSecret.
   try {
     await store.moveStage(secretId, AWSCURRENT, versionId, from);
   } catch (e) {
-    throw retry('finishSecret', versionId, `finishSecret: could not move AWSCURRENT to version ${versionId} (${(e as Error).name}); AWSCURRENT is unchanged and the retry tries again.`);
+    // The move may have been applied with only its answer lost: look before reporting anything.
+    const now = await store.describe(secretId).catch(() => undefined);
+    if (!(now?.versions[versionId] ?? []).includes(AWSCURRENT)) {
+      throw retry('finishSecret', versionId, `finishSecret: could not move AWSCURRENT to version ${versionId} (${(e as Error).name}); AWSCURRENT is unchanged and the retry tries again.`);
+    }
+    logger.info(`finishSecret: the move of AWSCURRENT to version ${versionId} was applied although its answer was lost`, { versionId });
   }
   // From here on AWSCURRENT has moved: nothing may report this rotation as failed.
   await reportRotation(deps, { kind: 'promoted', versionId, previous: from }, []);
@@ -303,24 +323,18 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
   for (const [id, stages] of Object.entries(versions)) after[id] = stages.filter((s) => s !== AWSCURRENT && s !== AWSPREVIOUS);
   after[versionId] = [...(after[versionId] ?? []), AWSCURRENT];
   if (from) after[from] = [...(after[from] ?? []), AWSPREVIOUS];
-  await finishCleanup(deps, secretId, versionId, after, from);
+  await finishCleanup(deps, secretId, versionId, after);
 }
 
 /**
- * After the promotion (and on every retry of finishSecret): record the demotion for the revoke grace period, drop
- * the issued mark (AWSCURRENT covers the token now) and this rotation's hand-in label. Idempotent, best effort,
- * never reported as a failure: AWSCURRENT has already moved.
+ * After the promotion (and on every retry of finishSecret): drop the issued mark (AWSCURRENT covers the token now), a
+ * parked label on the promoted version, and this rotation's hand-in label. Idempotent, best effort, never reported
+ * as a failure: AWSCURRENT has already moved.
  */
-async function finishCleanup(deps: RotationDeps, secretId: string, versionId: string, versions: Versions, demoted = versionWithLabel(versions, AWSPREVIOUS)): Promise<void> {
+async function finishCleanup(deps: RotationDeps, secretId: string, versionId: string, versions: Versions): Promise<void> {
   const { store, logger } = deps;
   const tasks: [string, () => Promise<void>][] = [];
-  const hasDemotion = demoted !== undefined && (versions[demoted] ?? []).some((l) => l.startsWith(DEMOTED_LABEL_PREFIX));
-  if (demoted && !hasDemotion) {
-    tasks.push([`record the demotion of ${demoted}`, async () => {
-      for (const [id, stages] of Object.entries(versions)) for (const l of stages) if (l.startsWith(DEMOTED_LABEL_PREFIX)) await store.moveStage(secretId, l, undefined, id);
-      await store.moveStage(secretId, demotionLabel(deps.now()), demoted, undefined);
-    }]);
-  }
+  for (const p of parkedVersions(versions)) if (p.versionId === versionId) tasks.push([`drop ${p.label}`, () => store.moveStage(secretId, p.label, undefined, versionId)]);
   if ((versions[versionId] ?? []).includes(ISSUED_LABEL)) tasks.push([`drop ${ISSUED_LABEL}`, () => store.moveStage(secretId, ISSUED_LABEL, undefined, versionId)]);
   const handIn = handInVersionId(versionId);
   if (versionWithLabel(versions, CANDIDATE_LABEL) === handIn) tasks.push([`drop ${CANDIDATE_LABEL}`, () => store.moveStage(secretId, CANDIDATE_LABEL, undefined, handIn)]);
@@ -335,7 +349,7 @@ async function finishCleanup(deps: RotationDeps, secretId: string, versionId: st
 
 /**
  * After a verdict against the candidate: keep it findable or revoke it, then take AWSPENDING off so the next
- * RotateSecret is not refused. A hand-in stays under TOKENGUARD_REJECTED (the operator's own token); a token the guard
+ * RotateSecret is not refused. A hand-in stays under TOKENGUARD_REJECTED_AT_<unix> (the operator's own token); a token the guard
  * obtained from Meta is revoked (it was never used), and keeps TOKENGUARD_ISSUED until the revoke succeeds.
  * Best effort: a failure here must not hide the verdict.
  */
@@ -352,9 +366,9 @@ async function settleRefused(deps: RotationDeps, secretId: string, versionId: st
       const token = parseTokenSecret(value?.value);
       const done = current?.token && token.ok ? await revokeObtained(deps, token.value, current.token, deadline) : false;
       if (done) await store.moveStage(secretId, ISSUED_LABEL, undefined, versionId);
-    } else if (value?.value !== undefined) {
-      const previous = versionWithLabel(versions, REJECTED_LABEL);
-      if (previous !== versionId) await store.moveStage(secretId, REJECTED_LABEL, versionId, previous);
+    } else if (value?.value !== undefined && !parkedVersions(versions).some((p) => p.versionId === versionId)) {
+      // Each refused hand-in keeps a label of its own: a second refusal must not leave the first one unlabelled.
+      await store.moveStage(secretId, parkedLabel(REJECTED_LABEL_PREFIX, deps.now(), versions), versionId, undefined);
     }
     const handIn = handInVersionId(versionId);
     if (versionWithLabel(versions, CANDIDATE_LABEL) === handIn) await store.moveStage(secretId, CANDIDATE_LABEL, undefined, handIn);
@@ -362,41 +376,4 @@ async function settleRefused(deps: RotationDeps, secretId: string, versionId: st
   } catch (e) {
     logger.warn('could not settle the refused candidate; AWSPENDING may stay until the next attempt', { versionId, error: (e as Error).name });
   }
-}
-
-/** Revokes a token the guard obtained and nobody uses. True when it is revoked or already invalid. */
-async function revokeObtained(deps: RotationDeps, token: string, callerToken: string, deadline: number, graph?: GraphClient): Promise<boolean> {
-  let client = graph;
-  if (!client) {
-    const app = parseAppSecret((await deps.store.get(deps.config.appSecretArn, { stage: AWSCURRENT }))?.value);
-    if (!app.ok) return false;
-    client = deps.graph(app.value, deadline);
-  }
-  const r = await client.revokeToken(token, callerToken);
-  if (!r.ok) {
-    deps.metrics.publish(deps.config.tokenName, { [Metric.RevokeFailed]: 1 });
-    deps.logger.warn('could not revoke a token the guard obtained; it stays labelled and is revoked at the next attempt', { code: r.failure.code, reason: r.failure.message });
-    return false;
-  }
-  return true;
-}
-
-/**
- * Settles the token marked TOKENGUARD_ISSUED: when AWSCURRENT or AWSPREVIOUS holds it, only the mark goes; when no
- * rotation can promote it any more (abandoned, refused with a failed revoke), it is revoked at Meta. Used before
- * obtaining a new token and by the scheduled check.
- */
-export async function settleIssued(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string): Promise<{ ok: true } | { ok: false; versionId: string; reason: string }> {
-  const plan = planIssued(versions, ISSUED_LABEL);
-  const { store, config } = deps;
-  if (plan.kind === 'none' || plan.kind === 'in-rotation') return { ok: true };
-  if (plan.kind === 'revoke') {
-    const value = parseTokenSecret((await store.get(config.tokenSecretArn, { versionId: plan.versionId }))?.value);
-    if (value.ok && value.value !== callerToken && !(await revokeObtained(deps, value.value, callerToken, Date.now() + 10_000, graph))) {
-      return { ok: false, versionId: plan.versionId, reason: 'Meta did not confirm the revoke' };
-    }
-    deps.logger.info(`revoked the unused token the guard obtained (version ${plan.versionId})`, { versionId: plan.versionId });
-  }
-  await store.moveStage(config.tokenSecretArn, ISSUED_LABEL, undefined, plan.versionId);
-  return { ok: true };
 }

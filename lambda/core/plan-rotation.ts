@@ -2,7 +2,7 @@
 // candidate compares with the live token, where the labels of an unsettled token stand, and when the previous
 // token may be revoked. Every answer is safe to compute again on a retry. See README "Rotation".
 import { createHash } from 'node:crypto';
-import { CheckReport, DEMOTED_LABEL_PREFIX, ProblemId, ReportedProblem } from '../contract';
+import { CheckReport, DEMOTED_LABEL_PREFIX, ProblemId, REJECTED_LABEL_PREFIX, ReportedProblem, REVOKED_LABEL } from '../contract';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from './labels';
 
 export type Versions = Readonly<Record<string, readonly string[]>>;
@@ -55,8 +55,10 @@ export function mintScopes(required: readonly string[], live: readonly string[])
   return [...new Set([...required, ...live])];
 }
 
-/** Problems that belong to the candidate token itself: a candidate with any of them is refused. */
+/** Problems that belong to the candidate token itself. */
 export const OWN_TOKEN_PROBLEMS: readonly ProblemId[] = ['TokenInvalid', 'WrongApp', 'NotSystemUserToken', 'TemporaryToken', 'MissingScopes', 'AssetAccessDenied', 'SecretMalformed'];
+/** Own problems that make a token unusable whatever the live token is like: a candidate with one is always refused. */
+const UNUSABLE: readonly ProblemId[] = ['TokenInvalid', 'WrongApp', 'SecretMalformed'];
 /** Problems that mean no verdict was reached (Meta, configuration or Secrets Manager in the way). */
 const NO_VERDICT: readonly string[] = ['GraphUnavailable', 'GraphConfig', 'GraphRateLimited', 'SecretReadFailed', 'AppSecretNotSet', 'AppTokenRejected', 'TokenNotSet'];
 
@@ -69,45 +71,68 @@ export type Judgement =
   | { readonly kind: 'retry'; readonly reasons: readonly ReportedProblem[] };
 
 const critical = (p: ReportedProblem): boolean => p.severity === 'critical';
+const isOwn = (p: ReportedProblem): boolean => critical(p) && OWN_TOKEN_PROBLEMS.includes(p.id);
 
 /**
- * Judges a candidate against the live token. Refused for its own token problems; otherwise only if it is worse than
- * the live token (a critical problem the live token does not have). Problems both share are warnings: a billing block
- * on the number must not stop a valid replacement while the live token ages to expiry. `live` is undefined when
- * there is no live token, or when the candidate was judged without needing it.
+ * Whether the live token has the candidate's own token problem `p` at least as badly: the same problem (on the same
+ * asset for access denied), or (missing scopes) every scope the candidate lacks is missing from the live token too.
+ */
+function liveShares(p: ReportedProblem, candidate: CheckReport, live: CheckReport): boolean {
+  if (p.id === 'MissingScopes') {
+    const liveMissing = live.token?.missingScopes ?? [];
+    return live.problems.some((q) => q.id === 'MissingScopes') && (candidate.token?.missingScopes ?? []).every((s) => liveMissing.includes(s));
+  }
+  // Access denied names the asset; a temporary or non-system-user token is the same kind of problem on both.
+  return live.problems.some((q) => q.id === p.id && (p.id !== 'AssetAccessDenied' || (q.detail ?? '') === (p.detail ?? '')));
+}
+
+/**
+ * Judges a candidate against the live token. A candidate that is unusable (invalid, another app's, malformed) is
+ * refused. Otherwise it is refused only if it is worse than the live token: a token problem (missing scopes, not a
+ * system user, temporary, asset access denied) or a critical problem the live token does not have. Problems both
+ * share are warnings: a billing block on the number, or a scope both lack after an exchange, must not stop a valid
+ * replacement while the live token ages to expiry. `live` is undefined when there is no live token.
  */
 export function judgeCandidate(candidate: CheckReport, live: CheckReport | undefined): Judgement {
-  const own = candidate.problems.filter((p) => critical(p) && OWN_TOKEN_PROBLEMS.includes(p.id));
-  if (own.length) return { kind: 'refuse', reasons: own };
+  const unusable = candidate.problems.filter((p) => critical(p) && UNUSABLE.includes(p.id));
+  if (unusable.length) return { kind: 'refuse', reasons: unusable };
   const noVerdict = candidate.problems.filter((p) => NO_VERDICT.includes(p.id));
   // debug_token itself gave no verdict on the candidate.
   if (!candidate.token) return { kind: 'retry', reasons: noVerdict.length ? noVerdict : candidate.problems };
-  const others = candidate.problems.filter((p) => critical(p) && !NO_VERDICT.includes(p.id));
-  if (others.length === 0 && noVerdict.length === 0) return { kind: 'promote', warnings: [] };
+  const own = candidate.problems.filter(isOwn);
+  const others = candidate.problems.filter((p) => critical(p) && !isOwn(p) && !NO_VERDICT.includes(p.id));
+  if (own.length === 0 && others.length === 0 && noVerdict.length === 0) return { kind: 'promote', warnings: [] };
 
-  const liveVerdict = live?.token !== undefined;
-  const liveOwn = liveVerdict && (!live!.token!.valid || live!.problems.some((p) => critical(p) && OWN_TOKEN_PROBLEMS.includes(p.id)));
-  // Any valid candidate is better than a live token with token problems of its own (dead, expiring temporary, ...).
-  if (liveOwn) return { kind: 'promote', warnings: [...others, ...noVerdict] };
-  if (!liveVerdict) {
-    // No live token at all: anything valid is better, once its checks have answered.
-    if (live === undefined) return noVerdict.length ? { kind: 'retry', reasons: noVerdict } : { kind: 'promote', warnings: others };
-    // The live check got no verdict: a problem on the candidate's assets cannot be told from a shared one, so ask
-    // again later rather than refuse a possibly better token.
-    return { kind: 'retry', reasons: [...others, ...noVerdict, ...live.problems.filter((p) => NO_VERDICT.includes(p.id))] };
+  // A live token that is dead or unreadable (expired, revoked, a malformed secret): any usable candidate without
+  // token problems of its own is better, whatever its probes say.
+  const liveDead = live !== undefined && (live.token?.valid === false || live.problems.some((p) => critical(p) && UNUSABLE.includes(p.id)));
+  if (live === undefined || liveDead) {
+    if (own.length) return { kind: 'refuse', reasons: own };
+    if (live === undefined && noVerdict.length) return { kind: 'retry', reasons: noVerdict };
+    return { kind: 'promote', warnings: [...others, ...noVerdict] };
   }
-  const shared = (p: ReportedProblem): boolean => live!.problems.some((q) => q.id === p.id);
+  if (!live.token) {
+    // The live check got no verdict: a problem cannot be told from a shared one, so ask again later rather than
+    // refuse a possibly better token.
+    return { kind: 'retry', reasons: [...own, ...others, ...noVerdict, ...live.problems.filter((p) => NO_VERDICT.includes(p.id))] };
+  }
+  const ownWorse = own.filter((p) => !liveShares(p, candidate, live));
+  if (ownWorse.length) return { kind: 'refuse', reasons: ownWorse };
+  // The candidate cures a token problem of the live one (temporary, scopes, access): it is better, its probes aside.
+  const cures = live.problems.some((q) => isOwn(q) && !own.some((p) => p.id === q.id));
+  if (cures) return { kind: 'promote', warnings: [...own, ...others, ...noVerdict] };
+  const shared = (p: ReportedProblem): boolean => live.problems.some((q) => q.id === p.id);
   const worse = others.filter((p) => !shared(p));
   if (worse.length) return { kind: 'refuse', reasons: worse };
   const unanswered = noVerdict.filter((p) => !shared(p));
   if (unanswered.length) return { kind: 'retry', reasons: unanswered };
-  return { kind: 'promote', warnings: [...others, ...noVerdict] };
+  return { kind: 'promote', warnings: [...own, ...others, ...noVerdict] };
 }
 
-/** Whether the candidate's verdict needs the live token for comparison (it has non-token problems). */
+/** Whether the candidate's verdict needs the live token for comparison (it has critical problems that may be shared). */
 export function needsLiveComparison(candidate: CheckReport): boolean {
   if (!candidate.token) return false;
-  if (candidate.problems.some((p) => critical(p) && OWN_TOKEN_PROBLEMS.includes(p.id))) return false;
+  if (candidate.problems.some((p) => critical(p) && UNUSABLE.includes(p.id))) return false;
   return candidate.problems.some((p) => critical(p));
 }
 
@@ -129,36 +154,107 @@ export function planIssued(versions: Versions, issuedLabel: string): IssuedPlan 
   return { kind: 'revoke', versionId: holder };
 }
 
-/** The demotion the guard recorded (label `TOKENGUARD_DEMOTED_AT_<unix seconds>`), if any. */
-export function findDemotion(versions: Versions): { readonly versionId: string; readonly label: string; readonly at: Date } | undefined {
-  for (const [versionId, stages] of Object.entries(versions)) {
-    for (const label of stages) {
-      if (!label.startsWith(DEMOTED_LABEL_PREFIX)) continue;
-      const seconds = Number(label.slice(DEMOTED_LABEL_PREFIX.length));
-      if (Number.isInteger(seconds) && seconds > 0) return { versionId, label, at: new Date(seconds * 1000) };
-    }
-  }
-  return undefined;
+/** A token the guard still holds outside AWSCURRENT: demoted by one of its rotations, or a refused hand-in. */
+export interface Parked {
+  readonly versionId: string;
+  readonly label: string;
+  readonly kind: 'demoted' | 'rejected';
+  /** When it was demoted (the revoke grace starts here) or refused. */
+  readonly at: Date;
 }
 
-export const demotionLabel = (at: Date): string => `${DEMOTED_LABEL_PREFIX}${Math.floor(at.getTime() / 1000)}`;
+/**
+ * How many parked tokens the guard keeps labelled. Secrets Manager allows 20 staging labels across all versions of a
+ * secret; the guard's fixed labels take 6 (AWSCURRENT, AWSPREVIOUS, AWSPENDING, TOKENGUARD_CANDIDATE,
+ * TOKENGUARD_ISSUED, TOKENGUARD_REVOKED), which leaves room for 10 parked tokens and a few labels of the operator's.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html
+ */
+export const MAX_PARKED = 10;
 
-export type RevokePlan = { readonly kind: 'wait'; readonly why: string } | { readonly kind: 'revoke'; readonly versionId: string; readonly demotionLabel: string };
+/** Every parked token, oldest first: versions carrying `TOKENGUARD_DEMOTED_AT_<unix>` or `TOKENGUARD_REJECTED_AT_<unix>`. */
+export function parkedVersions(versions: Versions): Parked[] {
+  const out: Parked[] = [];
+  for (const [versionId, stages] of Object.entries(versions)) {
+    for (const label of stages) {
+      const prefix = label.startsWith(DEMOTED_LABEL_PREFIX) ? DEMOTED_LABEL_PREFIX : label.startsWith(REJECTED_LABEL_PREFIX) ? REJECTED_LABEL_PREFIX : undefined;
+      if (!prefix) continue;
+      const seconds = Number(label.slice(prefix.length));
+      if (Number.isInteger(seconds) && seconds > 0) out.push({ versionId, label, kind: prefix === DEMOTED_LABEL_PREFIX ? 'demoted' : 'rejected', at: new Date(seconds * 1000) });
+    }
+  }
+  return out.sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
+/** A parked label for `at` that no version carries yet (a label sits on one version, so a clash takes the next second). */
+export function parkedLabel(prefix: typeof DEMOTED_LABEL_PREFIX | typeof REJECTED_LABEL_PREFIX, at: Date, versions: Versions): string {
+  const taken = new Set(Object.values(versions).flat());
+  let seconds = Math.floor(at.getTime() / 1000);
+  while (taken.has(`${prefix}${seconds}`)) seconds++;
+  return `${prefix}${seconds}`;
+}
 
 /**
- * Whether the previous token may be revoked now: only the version a rotation of the guard demoted, only while it is
- * still AWSPREVIOUS (an operator's rollback makes it AWSCURRENT again, or moves AWSPREVIOUS elsewhere), and only once
- * `graceHours` have passed since that promotion, so consumers that cache the token have moved on.
+ * The labels finishSecret writes BEFORE it moves AWSCURRENT from `current` to `promoted` (Secrets Manager then moves
+ * AWSPREVIOUS onto `current` by itself): a fresh `TOKENGUARD_DEMOTED_AT_<now>` on `current`, replacing a stale one
+ * left from before an operator's rollback, so the revoke grace starts at this promotion; and a label on the version
+ * that is about to lose AWSPREVIOUS if it has none, so the token two generations back stays findable until it is
+ * revoked. Written first because DescribeSecret stops listing a version once it has no label.
  */
-export function planRevokePrevious(versions: Versions, graceHours: number | undefined, now: Date): RevokePlan {
-  if (graceHours === undefined) return { kind: 'wait', why: 'revoking the previous token is off' };
-  const demotion = findDemotion(versions);
-  if (!demotion) return { kind: 'wait', why: 'no version demoted by a rotation of the guard' };
-  if (versionWithLabel(versions, AWSPREVIOUS) !== demotion.versionId || versions[demotion.versionId].includes(AWSCURRENT)) {
-    return { kind: 'wait', why: 'the demoted version is no longer AWSPREVIOUS (rolled back or replaced)' };
+export function planFinishLabels(versions: Versions, promoted: string, now: Date): { readonly remove: readonly Parked[]; readonly add: readonly { readonly versionId: string; readonly label: string }[] } {
+  const current = versionWithLabel(versions, AWSCURRENT);
+  const previous = versionWithLabel(versions, AWSPREVIOUS);
+  const parked = parkedVersions(versions);
+  const stamp = Math.floor(now.getTime() / 1000);
+  // Any parked label on the version being demoted goes (a stale demotion, or a rejected hand-in an operator made current).
+  const remove = parked.filter((p) => p.versionId === current && !(p.kind === 'demoted' && Math.floor(p.at.getTime() / 1000) === stamp));
+  const add: { versionId: string; label: string }[] = [];
+  const taken: Record<string, string[]> = {};
+  for (const [id, stages] of Object.entries(versions)) taken[id] = stages.filter((l) => !remove.some((r) => r.versionId === id && r.label === l));
+  const labelled = (id: string): boolean => parkedVersions(taken).some((p) => p.versionId === id);
+  for (const id of [current, previous]) {
+    if (!id || id === promoted || labelled(id) || (id === previous && (versions[id] ?? []).includes(REVOKED_LABEL))) continue;
+    const label = parkedLabel(DEMOTED_LABEL_PREFIX, now, taken);
+    add.push({ versionId: id, label });
+    taken[id] = [...taken[id], label];
   }
-  if (!revokeDue(demotion.at, graceHours, now)) return { kind: 'wait', why: 'grace period not over' };
-  return { kind: 'revoke', versionId: demotion.versionId, demotionLabel: demotion.label };
+  return { remove, add };
+}
+
+export type ParkedAction =
+  /** A parked label on AWSCURRENT (an operator rolled back to it): the token is live again, only the label goes. */
+  | { readonly kind: 'unpark'; readonly parked: Parked }
+  /** Revoke at Meta (or find it already invalid), then drop the label. */
+  | { readonly kind: 'revoke'; readonly parked: Parked; readonly why: 'grace' | 'over-budget' };
+
+/**
+ * What the scheduled check does with parked tokens. A demoted token is revoked once `graceHours` (if set) have passed
+ * since its demotion. Beyond MAX_PARKED the oldest ones are revoked whatever the setting, so every token stays either
+ * labelled or revoked within Secrets Manager's label quota; AWSPREVIOUS is never revoked before its grace (it is
+ * what an operator rolls back to) and a version in a rotation is left alone.
+ */
+export function planParked(versions: Versions, graceHours: number | undefined, now: Date): ParkedAction[] {
+  const actions: ParkedAction[] = [];
+  const parked = parkedVersions(versions);
+  const has = (p: Parked, label: string): boolean => (versions[p.versionId] ?? []).includes(label);
+  const settled = new Set<Parked>();
+  for (const p of parked) {
+    if (has(p, AWSCURRENT)) {
+      actions.push({ kind: 'unpark', parked: p });
+      settled.add(p);
+    } else if (has(p, AWSPENDING)) settled.add(p);
+    else if (p.kind === 'demoted' && revokeDue(p.at, graceHours, now)) {
+      actions.push({ kind: 'revoke', parked: p, why: 'grace' });
+      settled.add(p);
+    }
+  }
+  let over = parked.filter((p) => !settled.has(p)).length - MAX_PARKED;
+  for (const p of parked) {
+    if (over <= 0) break;
+    if (settled.has(p) || has(p, AWSPREVIOUS) || has(p, AWSPENDING)) continue;
+    actions.push({ kind: 'revoke', parked: p, why: 'over-budget' });
+    over--;
+  }
+  return actions;
 }
 
 /** Whether `graceHours` have passed since `promotedAt`. */

@@ -8,7 +8,7 @@ import { redact } from '../core/redact';
 import { checkToken, TokenSource } from '../app/check-token';
 import { recordOutcome } from '../app/record-outcome';
 import { parseTokenSecret } from '../core/parse-secret';
-import { revokePreviousIfDue } from '../app/revoke-previous';
+import { settleHeldTokens } from '../app/settle-tokens';
 import { rotateSecret } from '../app/rotate-secret';
 import { deps, logger } from '../wiring';
 
@@ -61,7 +61,7 @@ export async function handler(event: unknown, context?: LambdaContextLike): Prom
 
   // Not after a throttle: Meta asks for no calls until usage drops (the next check tries again).
   if (live && recognised.kind === 'scheduled' && report.token?.valid && result.graph && result.token && !result.graph.rateLimited) {
-    await revokePreviousIfDue(d, result.graph, result.token).catch((e: Error) => logger.warn('revoke step skipped', { error: e.name }));
+    await settleHeldTokens(d, result.graph, result.token).catch((e: Error) => logger.warn('settling held tokens skipped', { error: e.name }));
   }
   return report;
 }

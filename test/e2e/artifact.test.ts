@@ -203,9 +203,10 @@ const SCENARIOS: Scenario[] = [
     assert: (s) => expect(current(s)).toBe(CANARY_TOKEN),
   },
   {
-    name: 'refreshed USER token refused, its revoke fails',
+    // The USER type is shared with the live token (not blocking); the scope Meta dropped is not: refused.
+    name: 'refreshed USER token with fewer scopes refused, its revoke fails',
     token: 'refresher',
-    setup: (s) => fresh(s, { expiresAt: nowS() + 20 * DAY, type: 'USER' }),
+    setup: (s) => (fresh(s, { expiresAt: nowS() + 20 * DAY, type: 'USER' }), (s.graph.exchangeOverrides = { scopes: ['whatsapp_business_messaging'] })),
     breakState: (s) => void ((s.graph.fault = { kind: 'down' }), (s.graph.faultPath = /oauth\/revoke$/)),
     rotateAtBreak: true,
     expected: ['NotSystemUserToken', 'RotationFailed', 'RevokeFailed'],

@@ -88,6 +88,10 @@ export class GraphEmulator {
   mintRefusal?: { code: number; subcode?: number; message: string };
   /** Applied to every minted token, e.g. fewer scopes than asked for. */
   mintOverrides?: Partial<TokenRecord>;
+  /** Applied to each token fb_exchange_token issues (e.g. fewer scopes than the token it replaces). */
+  exchangeOverrides?: Partial<TokenRecord>;
+  /** Called after a token was minted, before Meta answers (to change the world mid-rotation). */
+  onMint?: () => void;
   /**
    * How debug_token answers about a token of another app: 'error' is Meta's observed answer (a top-level (#100));
    * 'data' is the defensive case (is_valid with the other app's app_id) the guard also handles.
@@ -352,7 +356,7 @@ export class GraphEmulator {
     // {access_token, token_type, expires_in} as documented for fb_exchange_token
     // (https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/).
     const token = this.newToken('refreshed');
-    this.tokens.set(token, { ...old, issuedAt: this.now(), expiresAt: this.now() + 60 * DAY });
+    this.tokens.set(token, { ...old, issuedAt: this.now(), expiresAt: this.now() + 60 * DAY, ...this.exchangeOverrides });
     this.send(res, 200, { access_token: token, token_type: 'bearer', expires_in: 5183944 });
   }
 
@@ -371,12 +375,16 @@ export class GraphEmulator {
       dead: undefined,
       ...this.mintOverrides,
     });
+    this.onMint?.();
     this.send(res, 200, { access_token: token });
   }
 
   private revoke(res: ServerResponse, p: Record<string, string>, caller: string | undefined): void {
     if (p.client_id !== this.appId || p.client_secret !== this.appSecret) return this.error(res, 400, 1, 'Error validating client secret.');
     if (!caller || !this.tokens.get(caller)) return this.error(res, 400, 190, 'Invalid OAuth access token - Cannot parse access token');
+    // A dead caller token is refused like any call with it: OAuthException 190 with the caller's own subcode.
+    const callerDead = this.tokens.get(caller)!.dead;
+    if (callerDead) return this.error(res, 400, 190, callerDead.message, { error_subcode: callerDead.subcode });
     const target = this.tokens.get(p.revoke_token ?? '');
     if (!target) return this.error(res, 400, 190, 'Invalid OAuth access token - Cannot parse access token');
     // A token that is already dead cannot be revoked again: Meta answers OAuthException 190 about it.

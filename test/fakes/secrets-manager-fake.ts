@@ -102,7 +102,7 @@ export class SecretsManagerFake extends LoopbackJsonServer {
   /** Errors to answer the next call of an operation with, e.g. { GetSecretValue: { type: 'AccessDeniedException', message } }. */
   readonly failNext = new Map<string, { type: string; message: string; status?: number }>();
   /** Errors for calls that match, e.g. the UpdateSecretVersionStage that removes one label; `times` counts down. */
-  readonly failWhen: { op: string; match: (input: Record<string, unknown>) => boolean; type: string; message: string; times: number }[] = [];
+  readonly failWhen: { op: string; match: (input: Record<string, unknown>) => boolean; type: string; message: string; times: number; afterApply?: boolean }[] = [];
   clock: () => number = () => Date.now() / 1000;
   rotations: Promise<void>[] = [];
   override async stop(): Promise<void> {
@@ -242,8 +242,14 @@ export class SecretsManagerFake extends LoopbackJsonServer {
     const rule = this.failWhen.find((r) => r.op === op && r.times > 0 && r.match(input));
     if (rule) {
       rule.times--;
+      // afterApply: the call took effect and only its answer was lost (a timeout after the service applied it).
+      if (rule.afterApply) this.apply(op, input);
       throw new ServiceError(rule.type, rule.message, rule.type === 'InternalServiceError' ? 500 : 400);
     }
+    return this.apply(op, input);
+  }
+
+  private apply(op: string, input: Record<string, unknown>): unknown {
     if (op === 'ListSecrets' || op === 'CreateSecret') return this.accountOp(op, input);
     const s = this.find(String(input.SecretId ?? ''));
     switch (op) {

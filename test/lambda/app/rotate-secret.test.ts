@@ -5,8 +5,8 @@
 // no secret reached the output.
 import { PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
-import { CANDIDATE_LABEL, DEMOTED_LABEL_PREFIX, EnvVar, ISSUED_LABEL, REJECTED_LABEL, REVOKED_LABEL } from '../../../lambda/contract';
-import { handInVersionId } from '../../../lambda/core/plan-rotation';
+import { CANDIDATE_LABEL, DEMOTED_LABEL_PREFIX, EnvVar, ISSUED_LABEL, REJECTED_LABEL_PREFIX, REVOKED_LABEL } from '../../../lambda/contract';
+import { handInVersionId, MAX_PARKED } from '../../../lambda/core/plan-rotation';
 import { APP_ID, CANARY_TOKEN, expectNoCanary, PHONE_ID, SYSTEM_USER_ID, WABA_ID } from '../../fakes/canary';
 import { emfLines, startWorld, World } from '../../fakes/world';
 
@@ -37,17 +37,30 @@ function issuedTokens(w: World): string[] {
 const tokenOf = (raw: string | undefined): string | undefined => (raw === undefined ? undefined : JSON.parse(raw).accessToken);
 const currentToken = (w: World): string | undefined => tokenOf(w.sm.valueAt(w.tokenSecret.arn, 'AWSCURRENT'));
 const labels = (w: World): Record<string, string> => w.sm.labels(w.tokenSecret.arn);
+/** [label, version] of every refused hand-in kept under its own TOKENGUARD_REJECTED_AT_ label. */
+const rejected = (w: World): [string, string][] => Object.entries(labels(w)).filter(([l]) => l.startsWith(REJECTED_LABEL_PREFIX));
+/** [label, version] of every demoted token kept under its own TOKENGUARD_DEMOTED_AT_ label. */
+const demoted = (w: World): [string, string][] => Object.entries(labels(w)).filter(([l]) => l.startsWith(DEMOTED_LABEL_PREFIX));
 const calls = (w: World, path: RegExp): number => w.graph.requests.filter((r) => path.test(r.path)).length;
 const debugged = (w: World, token: string): boolean => w.graph.requests.some((r) => r.path.endsWith('/debug_token') && r.query.input_token === token);
 
 async function expectInvariants(w: World): Promise<void> {
   await w.sm.settle();
-  // 1. Nothing lost: every obtained token is live, labelled or dead.
-  for (const token of issuedTokens(w)) {
-    const holders = w.sm.allValues(w.tokenSecret.arn).filter((v) => tokenOf(v.value) === token);
-    const labelled = holders.some((v) => v.stages.length > 0);
-    const dead = w.graph.tokens.get(token)!.dead !== undefined;
-    if (!labelled && !dead) throw new Error(`a token the guard obtained is neither labelled nor revoked (versions ${holders.map((h) => h.id).join(', ') || 'none'})`);
+  // 1. Nothing lost: every token the guard ever held or obtained (hand-ins, the initial one, refreshed and minted
+  //    ones) is labelled (AWSCURRENT, AWSPREVIOUS or a guard label) or dead at Meta.
+  const safeToken = (raw: string | undefined): string | undefined => {
+    try {
+      return tokenOf(raw);
+    } catch {
+      return undefined;
+    }
+  };
+  const held = new Set([...issuedTokens(w), ...w.sm.allValues(w.tokenSecret.arn).map((v) => safeToken(v.value))]);
+  for (const token of held) {
+    const rec = token === undefined ? undefined : w.graph.tokens.get(token);
+    if (!rec || rec.dead !== undefined) continue;
+    const holders = w.sm.allValues(w.tokenSecret.arn).filter((v) => safeToken(v.value) === token);
+    if (!holders.some((v) => v.stages.length > 0)) throw new Error(`a live token the guard held is neither labelled nor revoked (versions ${holders.map((h) => h.id).join(', ') || 'none'})`);
   }
   // 2. AWSCURRENT holds the initial token or one the function validated before the move.
   const current = currentToken(w);
@@ -122,16 +135,17 @@ describe('hand-made rotation', () => {
     ['a USER token', { type: 'USER' as const, expiresAt: nowS() + 50 * DAY }, /Not a system-user token/],
     ['from another app', { appId: '999999999' }, /another app/],
     ['missing whatsapp_business_management', { scopes: ['whatsapp_business_messaging'] }, /missing: whatsapp_business_management/],
-  ])('refuses a candidate that is %s, keeping it under TOKENGUARD_REJECTED and AWSCURRENT as it was', async (_n, rec, reason) => {
+  ])('refuses a candidate that is %s, keeping it under a TOKENGUARD_REJECTED_AT_ label and AWSCURRENT as it was', async (_n, rec, reason) => {
     const { w, oldVersion } = await oldWorld();
     w.graph.addToken(NEW_TOKEN, rec);
     const { error, versionId } = await setToken(w, NEW_TOKEN);
     expect(error?.message).toMatch(/testSecret: the candidate is refused/);
     expect(error?.message).toMatch(reason);
-    expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion, [REJECTED_LABEL]: versionId });
+    expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion });
+    expect(rejected(w).map(([, v]) => v)).toEqual([versionId]);
     expect(labels(w).AWSPENDING).toBeUndefined();
     expect(labels(w)[CANDIDATE_LABEL]).toBeUndefined();
-    expect(tokenOf(w.sm.valueAt(w.tokenSecret.arn, REJECTED_LABEL))).toBe(NEW_TOKEN);
+    expect(tokenOf(w.sm.valueAt(w.tokenSecret.arn, rejected(w)[0][0]))).toBe(NEW_TOKEN);
     expect(metricValues(w, 'RotationFailed')).toEqual([1]);
     // One Rotation Failed event with the step, the reason and each problem's fix; never a token.
     expect(w.bus.events.map((e) => e['detail-type'])).toEqual(['WhatsApp Token Rotation Failed']);
@@ -212,7 +226,7 @@ describe('live tokens are never left behind (defect 1)', () => {
     expect(calls(w, /oauth\/revoke$/)).toBe(2);
     expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion });
     expect(labels(w)[ISSUED_LABEL]).toBeUndefined();
-    expect(labels(w)[REJECTED_LABEL]).toBeUndefined();
+    expect(rejected(w)).toEqual([]);
   });
 
   it('keeps a refused minted token labelled when its revoke fails, revokes it before minting another, and never mints while it is live', async () => {
@@ -286,7 +300,7 @@ describe('a verdict is told from an infrastructure failure (defect 3)', () => {
     const { error, versionId } = await setToken(w, NEW_TOKEN);
     expect(error?.message).toMatch(/could not validate the candidate.*Graph API unavailable/);
     expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion, AWSPENDING: versionId });
-    expect(labels(w)[REJECTED_LABEL]).toBeUndefined();
+    expect(rejected(w)).toEqual([]);
     w.graph.fault = undefined;
     expect(await w.sm.reattempt(w.tokenSecret.arn)).toBeUndefined();
     expect(labels(w).AWSCURRENT).toBe(versionId);
@@ -390,7 +404,7 @@ describe('deploy-time test-only rotations (defect 7)', () => {
     const { error } = await w.rotate({ RotateImmediately: false });
     expect(error).toBeUndefined();
     expect(labels(w)).toEqual(before);
-    expect(labels(w)[REJECTED_LABEL]).toBeUndefined();
+    expect(rejected(w)).toEqual([]);
   });
 
   it('fails the test run (touching nothing) when the current token is dead', async () => {
@@ -582,6 +596,143 @@ describe('revoking the previous token (defect 9)', () => {
     expect(w.graph.tokens.get(CANARY_TOKEN)!.dead).toBeUndefined();
     await w.invoke(SCHEDULED);
     expect(w.graph.tokens.get(CANARY_TOKEN)!.dead?.subcode).toBe(466);
+  });
+});
+
+describe('every token the guard held stays findable or is revoked (review of round 2)', () => {
+  const shiftParked = (w: World, hours: number): void => {
+    // Move every recorded demotion/refusal time back, as if `hours` had passed.
+    for (const v of w.sm.find(w.tokenSecret.arn).versions.values()) {
+      for (const l of [...v.stages]) {
+        const prefix = [DEMOTED_LABEL_PREFIX, REJECTED_LABEL_PREFIX].find((p) => l.startsWith(p));
+        if (!prefix) continue;
+        v.stages.delete(l);
+        v.stages.add(`${prefix}${Number(l.slice(prefix.length)) - hours * 3600}`);
+      }
+    }
+  };
+  const dead = (w: World, token: string): boolean => w.graph.tokens.get(token)!.dead !== undefined;
+
+  it('restarts the grace when a rotation demotes a token an operator had rolled back to (finding 1)', async () => {
+    const { w, oldVersion } = await oldWorld({ ...REFRESH, [EnvVar.RevokePreviousAfterHours]: '1' }, { expiresAt: nowS() + 20 * DAY });
+    const first = await w.rotate();
+    shiftParked(w, 2);
+    // The operator rolls back: the initial token is AWSCURRENT again, still carrying its old demotion label.
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSCURRENT', MoveToVersionId: oldVersion, RemoveFromVersionId: first.versionId }));
+    // The next rotation (a hand-in, which settles nothing before it) demotes it again: its grace starts now.
+    w.graph.addToken(NEW_TOKEN);
+    expect((await setToken(w, NEW_TOKEN)).error).toBeUndefined();
+    await w.invoke(SCHEDULED);
+    expect(calls(w, /oauth\/revoke$/)).toBe(0);
+    expect(dead(w, CANARY_TOKEN)).toBe(false);
+    // The token the operator rolled away from left AWSPREVIOUS: it is labelled, not dropped.
+    const [refreshed1] = issuedTokens(w);
+    expect(demoted(w).map(([, v]) => v).sort()).toEqual([first.versionId, oldVersion].sort());
+    shiftParked(w, 2);
+    await w.invoke(SCHEDULED);
+    expect(dead(w, CANARY_TOKEN)).toBe(true);
+    expect(dead(w, refreshed1)).toBe(true);
+    expect(demoted(w)).toEqual([]);
+  });
+
+  it('keeps the token two generations back labelled in hand-made mode (finding 2)', async () => {
+    const { w, oldVersion } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    w.graph.addToken(OTHER_TOKEN);
+    const a = await setToken(w, NEW_TOKEN);
+    const b = await setToken(w, OTHER_TOKEN);
+    expect(b.error).toBeUndefined();
+    expect(labels(w)).toMatchObject({ AWSCURRENT: b.versionId, AWSPREVIOUS: a.versionId });
+    // The initial token is live at Meta and two generations back: still findable, by its own label.
+    expect(demoted(w).map(([, v]) => v).sort()).toEqual([a.versionId, oldVersion].sort());
+    await w.invoke(SCHEDULED);
+    expect(calls(w, /oauth\/revoke$/)).toBe(0);
+  });
+
+  it(`keeps at most ${MAX_PARKED} earlier tokens and revokes the oldest beyond them, never AWSPREVIOUS (finding 2)`, async () => {
+    const { w, oldVersion } = await oldWorld();
+    const tokens = Array.from({ length: MAX_PARKED + 2 }, (_, i) => `EAAGhandIN${String(i).padStart(2, '0')}canaryTOKEN`);
+    let last = '';
+    for (const t of tokens) {
+      w.graph.addToken(t);
+      const r = await setToken(w, t);
+      expect(r.error).toBeUndefined();
+      last = r.versionId;
+    }
+    expect(demoted(w)).toHaveLength(MAX_PARKED + 2);
+    await w.invoke(SCHEDULED);
+    // The two oldest parked tokens (the initial one, then the first hand-in) were revoked with the current token.
+    expect(dead(w, CANARY_TOKEN)).toBe(true);
+    expect(dead(w, tokens[0])).toBe(true);
+    expect(tokens.slice(1).every((t) => !dead(w, t))).toBe(true);
+    expect(calls(w, /oauth\/revoke$/)).toBe(2);
+    expect(demoted(w)).toHaveLength(MAX_PARKED);
+    expect(labels(w)[REVOKED_LABEL]).not.toBe(oldVersion);
+    expect(labels(w).AWSCURRENT).toBe(last);
+    expectNoCanary(w.output.join(''), tokens);
+  });
+
+  it('promotes a hand-in over a malformed AWSCURRENT even with a shared number problem (finding 3)', async () => {
+    const { w, oldVersion } = await oldWorld(ASSETS);
+    w.graph.addToken(NEW_TOKEN);
+    withAssets(w, 'BLOCKED');
+    w.sm.find(w.tokenSecret.arn).versions.get(oldVersion)!.value = '{"accessToken": ';
+    initial = undefined;
+    const { error, versionId } = await setToken(w, NEW_TOKEN);
+    expect(error).toBeUndefined();
+    expect(labels(w)).toMatchObject({ AWSCURRENT: versionId });
+    expect(labels(w).AWSPENDING).toBeUndefined();
+  });
+
+  it('refreshes a token whose missing scope the exchanged token shares, instead of letting it age to expiry (finding 4)', async () => {
+    const { w } = await oldWorld(REFRESH, { expiresAt: nowS() + 5 * DAY, scopes: ['whatsapp_business_messaging'] });
+    const { error } = await w.rotate();
+    expect(error).toBeUndefined();
+    expect(currentToken(w)).toMatch(/refreshed/);
+    expect(w.output.join('')).toMatch(/"sharedProblems":\["MissingScopes"\]/);
+  });
+
+  it('keeps every refused hand-in under a label of its own (finding 5)', async () => {
+    const { w, oldVersion } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+    w.graph.addToken(OTHER_TOKEN, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+    const a = await setToken(w, NEW_TOKEN);
+    const b = await setToken(w, OTHER_TOKEN);
+    expect(a.error?.message).toMatch(/Not a system-user token/);
+    expect(b.error?.message).toMatch(/Not a system-user token/);
+    expect(rejected(w).map(([, v]) => v).sort()).toEqual([a.versionId, b.versionId].sort());
+    expect(labels(w).AWSCURRENT).toBe(oldVersion);
+    // The budget settles refused hand-ins too, oldest first, with the live token as caller.
+    shiftParked(w, 1);
+    await w.invoke(SCHEDULED);
+    expect(dead(w, NEW_TOKEN)).toBe(false);
+  });
+
+  it('reports the promotion when the AWSCURRENT move was applied but its answer was lost (finding 6)', async () => {
+    const { w, oldVersion } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InternalServiceError', message: 'timeout', times: 1, afterApply: true });
+    const { error, versionId } = await setToken(w, NEW_TOKEN);
+    expect(error).toBeUndefined();
+    expect(labels(w)).toMatchObject({ AWSCURRENT: versionId, AWSPREVIOUS: oldVersion });
+    expect(metricValues(w, 'RotationFailed')).toEqual([]);
+    expect(metricValues(w, 'RotationSucceeded')).toEqual([1]);
+    expect(w.bus.events.map((e) => e['detail-type'])).toEqual(['WhatsApp Token Rotated']);
+    expect(w.output.join('')).not.toMatch(/AWSCURRENT is unchanged/);
+  });
+
+  it('does not count a revoke refused for a dead caller token as done (finding 7)', async () => {
+    const { w } = await oldWorld(MINT);
+    w.graph.mintOverrides = { scopes: ['whatsapp_business_messaging'] };
+    // The refused minted token is revoked with the live token as caller; the live token dies just before.
+    w.graph.onMint = (): void => {
+      w.graph.tokens.get(CANARY_TOKEN)!.dead = { code: 190, subcode: 460, message: 'Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.' };
+    };
+    expect((await w.rotate()).error?.message).toMatch(/candidate is refused/);
+    const [minted] = issuedTokens(w);
+    expect(dead(w, minted)).toBe(false);
+    expect(labels(w)[ISSUED_LABEL]).toBeDefined();
+    expect(metricValues(w, 'RevokeFailed')).toEqual([1]);
   });
 });
 

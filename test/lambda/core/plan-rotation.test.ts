@@ -1,8 +1,8 @@
 // The pure rotation decisions: how a candidate compares with the live token, where an obtained token stands,
 // and when the previous token may be revoked.
-import { CheckReport, DEMOTED_LABEL_PREFIX, ISSUED_LABEL, ProblemId, TokenSummary } from '../../../lambda/contract';
+import { CheckReport, DEMOTED_LABEL_PREFIX, ISSUED_LABEL, ProblemId, REJECTED_LABEL_PREFIX, REVOKED_LABEL, TokenSummary } from '../../../lambda/contract';
 import { problem } from '../../../lambda/core/assess-token';
-import { guardRotationStep, handInVersionId, judgeCandidate, mintScopes, planIssued, planRevokePrevious } from '../../../lambda/core/plan-rotation';
+import { guardRotationStep, handInVersionId, judgeCandidate, MAX_PARKED, mintScopes, parkedLabel, planFinishLabels, planIssued, planParked } from '../../../lambda/core/plan-rotation';
 
 const TOKEN: TokenSummary = { valid: true, type: 'SYSTEM_USER', scopes: [], missingScopes: [], granularScopes: [] };
 function report(ids: ProblemId[], token: TokenSummary | null = TOKEN): CheckReport {
@@ -20,6 +20,16 @@ describe('judgeCandidate', () => {
     ['a non-token problem when the live token is dead', report(['AppNotSubscribed']), report(['TokenInvalid'], { ...TOKEN, valid: false }), 'promote'],
     ['a non-token problem when the live check got no verdict', report(['AppNotSubscribed']), report(['GraphUnavailable'], null), 'retry'],
     ['no problem at all', report([]), undefined, 'promote'],
+    // Shared token problems (review finding 4): an exchanged token lacks what the live one lacks.
+    ['a missing scope the live token lacks too', report(['MissingScopes'], { ...TOKEN, missingScopes: ['a'] }), report(['MissingScopes'], { ...TOKEN, missingScopes: ['a', 'b'] }), 'promote'],
+    ['more missing scopes than the live token', report(['MissingScopes'], { ...TOKEN, missingScopes: ['a', 'b'] }), report(['MissingScopes'], { ...TOKEN, missingScopes: ['a'] }), 'refuse'],
+    ['a temporary token replacing a temporary token', report(['TemporaryToken']), report(['TemporaryToken']), 'promote'],
+    ['an unusable candidate, whatever the live token', report(['WrongApp']), report(['WrongApp']), 'refuse'],
+    ['its own token problem while the live check got no verdict', report(['MissingScopes']), report(['GraphUnavailable'], null), 'retry'],
+    ['a token problem when the live token is dead', report(['MissingScopes']), report(['TokenInvalid'], { ...TOKEN, valid: false }), 'refuse'],
+    // A malformed live secret (review finding 3) is a live token with a problem of its own, not "no verdict".
+    ['a shared-looking probe problem when the live secret is malformed', report(['MessagingBlocked']), report(['SecretMalformed'], null), 'promote'],
+    ['a candidate that cures the live token problem despite its own probe problem', report(['AppNotSubscribed']), report(['TemporaryToken']), 'promote'],
   ])('%s', (_n, candidate, live, kind) => {
     expect(judgeCandidate(candidate, live).kind).toBe(kind);
   });
@@ -56,14 +66,37 @@ describe('bindings and plans', () => {
     expect(planIssued({ v: ['AWSCURRENT'] }, ISSUED_LABEL).kind).toBe('none');
   });
 
-  it('revokes the previous token only after the grace period since the promotion, and never after a rollback', () => {
+  it('stamps a fresh demotion on the version leaving AWSCURRENT and keeps the one leaving AWSPREVIOUS labelled', () => {
     const t = 1_800_000_000;
-    const label = `${DEMOTED_LABEL_PREFIX}${t}`;
+    const at = new Date(t * 1000);
+    const stale = `${DEMOTED_LABEL_PREFIX}${t - 99}`;
+    // A rollback left a stale demotion on AWSCURRENT; AWSPREVIOUS has no label (an operator rolled away from it).
+    const plan = planFinishLabels({ c: ['AWSCURRENT', stale], p: ['AWSPREVIOUS'], n: ['AWSPENDING'] }, 'n', at);
+    expect(plan.remove).toEqual([expect.objectContaining({ versionId: 'c', label: stale })]);
+    expect(plan.add).toEqual([
+      { versionId: 'c', label: `${DEMOTED_LABEL_PREFIX}${t}` },
+      { versionId: 'p', label: `${DEMOTED_LABEL_PREFIX}${t + 1}` },
+    ]);
+    // Run again after the labels were written (a retry): nothing more to do.
+    expect(planFinishLabels({ c: ['AWSCURRENT', `${DEMOTED_LABEL_PREFIX}${t}`], p: ['AWSPREVIOUS', `${DEMOTED_LABEL_PREFIX}${t + 1}`], n: ['AWSPENDING'] }, 'n', at)).toEqual({ remove: [], add: [] });
+    // A revoked AWSPREVIOUS needs no label.
+    expect(planFinishLabels({ c: ['AWSCURRENT'], p: ['AWSPREVIOUS', REVOKED_LABEL], n: ['AWSPENDING'] }, 'n', at).add).toEqual([{ versionId: 'c', label: `${DEMOTED_LABEL_PREFIX}${t}` }]);
+    expect(parkedLabel(REJECTED_LABEL_PREFIX, at, { x: [`${REJECTED_LABEL_PREFIX}${t}`] })).toBe(`${REJECTED_LABEL_PREFIX}${t + 1}`);
+  });
+
+  it('revokes parked tokens after the grace since their demotion, and the oldest beyond the budget whatever the setting', () => {
+    const t = 1_800_000_000;
+    const label = (s: number): string => `${DEMOTED_LABEL_PREFIX}${t + s}`;
     const now = (h: number): Date => new Date((t + h * 3600) * 1000);
-    const versions = { n: ['AWSCURRENT'], o: ['AWSPREVIOUS', label] };
-    expect(planRevokePrevious(versions, 24, now(23)).kind).toBe('wait');
-    expect(planRevokePrevious(versions, 24, now(25))).toEqual({ kind: 'revoke', versionId: 'o', demotionLabel: label });
-    expect(planRevokePrevious({ n: ['AWSPREVIOUS'], o: ['AWSCURRENT', label] }, 24, now(25)).kind).toBe('wait');
-    expect(planRevokePrevious(versions, undefined, now(25)).kind).toBe('wait');
+    const versions = { n: ['AWSCURRENT'], o: ['AWSPREVIOUS', label(0)], g: [label(-10)] };
+    expect(planParked(versions, 24, now(23))).toEqual([]);
+    expect(planParked(versions, 24, now(25)).map((a) => [a.kind, a.parked.versionId])).toEqual([['revoke', 'g'], ['revoke', 'o']]);
+    expect(planParked(versions, undefined, now(25))).toEqual([]);
+    // An operator rolled back to a demoted version: only its label goes.
+    expect(planParked({ n: ['AWSPREVIOUS'], o: ['AWSCURRENT', label(0)] }, 24, now(25)).map((a) => a.kind)).toEqual(['unpark']);
+    // Over budget: the oldest that is neither AWSPREVIOUS nor in a rotation, and never more than needed.
+    const many: Record<string, string[]> = { cur: ['AWSCURRENT'], prev: ['AWSPREVIOUS', label(-1000)] };
+    for (let i = 0; i < MAX_PARKED + 1; i++) many[`v${i}`] = [i % 2 ? label(i) : `${REJECTED_LABEL_PREFIX}${t + i}`];
+    expect(planParked(many, undefined, now(0)).map((a) => [a.parked.versionId, a.kind === 'revoke' && a.why])).toEqual([['v0', 'over-budget'], ['v1', 'over-budget']]);
   });
 });
