@@ -93,7 +93,7 @@ export enum GuardAlarm {
   ROTATION_FAILED = 'RotationFailed',
   /** Checks keep failing to update the health ledger or put their events: health messages are not being sent. */
   NOTIFICATIONS_FAILING = 'NotificationsFailing',
-  /** A token the guard no longer uses could not be revoked at Meta (refresh and mint modes only). */
+  /** A token the guard holds outside AWSCURRENT could not be revoked at Meta (every mode). */
   REVOKE_FAILED = 'RevokeFailed',
 }
 

@@ -50,8 +50,6 @@ export interface AlarmCatalogOptions {
   readonly expiryWarningDays: number;
   readonly checkFailuresToAlarm: number;
   readonly assetProbes: boolean;
-  /** refresh and mint obtain tokens from Meta and may revoke them; hand-made never calls Meta's revoke. @default false */
-  readonly revokes?: boolean;
 }
 
 const C = cloudwatch.ComparisonOperator;
@@ -79,10 +77,9 @@ export function alarmCatalog(o: AlarmCatalogOptions): AlarmSpec[] {
     // The pager's own watchdog: health messages travel through the ledger and the bus, so when they keep failing, say so.
     { id: 'NotificationsFailing', metric: Metric.NotificationFailed, statistic: 'Sum', comparison: C.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, threshold: 1, periodMinutes: VERDICT_PERIOD_MINUTES, evaluationPeriods: o.checkFailuresToAlarm * checksPerWindow, datapointsToAlarm: o.checkFailuresToAlarm, missingData: M.NOT_BREACHING, summary: `The last ${o.checkFailuresToAlarm} checks could not update the health ledger or put their events on the default bus: health messages are not being sent. Metrics and the other alarms still work.`, problems: [] },
   );
-  if (o.revokes) {
-    // A token the guard obtained or demoted could not be revoked at Meta; every due check retries, so one page is enough.
-    specs.push({ id: 'RevokeFailed', metric: Metric.RevokeFailed, statistic: 'Sum', comparison: C.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, threshold: 1, periodMinutes: VERDICT_PERIOD_MINUTES, evaluationPeriods: 60 / VERDICT_PERIOD_MINUTES, datapointsToAlarm: 1, missingData: M.NOT_BREACHING, summary: 'A token the guard no longer uses could not be revoked at Meta; it stays labelled in the secret and every check tries again.', problems: [] });
-  }
+  // A token the guard holds outside AWSCURRENT could not be revoked at Meta (every mode: beyond 10 parked tokens the
+  // oldest is revoked); every due check retries, so one page is enough.
+  specs.push({ id: 'RevokeFailed', metric: Metric.RevokeFailed, statistic: 'Sum', comparison: C.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, threshold: 1, periodMinutes: VERDICT_PERIOD_MINUTES, evaluationPeriods: 60 / VERDICT_PERIOD_MINUTES, datapointsToAlarm: 1, missingData: M.NOT_BREACHING, summary: 'A token the guard no longer uses could not be revoked at Meta; it stays labelled in the secret and every check tries again.', problems: [] });
   return specs;
 }
 

@@ -277,7 +277,6 @@ export class WhatsAppTokenGuard extends Construct {
       expiryWarningDays: v.warningDays,
       checkFailuresToAlarm: v.failuresToAlarm,
       assetProbes: Boolean(props.wabaId || props.phoneNumberId),
-      revokes: v.mode !== 'hand-made',
       topic: this.alarmTopic,
     });
     this.alarmsById = alarms.alarms;

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { CANDIDATE_LABEL, EnvVar } from '../../lambda/contract';
+import { CANDIDATE_LABEL, DEMOTED_LABEL_PREFIX, EnvVar } from '../../lambda/contract';
 import { handInVersionId } from '../../lambda/core/plan-rotation';
 import { APP_ID, CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary, PHONE_ID, SYSTEM_USER_ID, WABA_ID } from '../fakes/canary';
 import { LedgerFakes, startLedgerFakes } from '../fakes/dynamodb-local';
@@ -159,6 +159,15 @@ const SCENARIOS: Scenario[] = [
   { name: 'silent checker', token: 'basic', setup: (s) => fresh(s), silentAfter: 2, expected: ['NoCheckReported'] },
   // The table goes away mid-run: verdicts and health metrics carry on, and the pager's watchdog pages instead.
   ...CONFIG.tokens.map((t): Scenario => ({ name: `health ledger unreachable (${t.name})`, token: t.name, setup: (s) => fresh(s), breakState: (s) => s.ledger.ddb.stop(), checks: 5, expected: ['NotificationsFailing'] })),
+  // More than 10 earlier tokens kept (an operator handed in many): the oldest must be revoked, and Meta is down for it.
+  ...CONFIG.tokens.filter((t) => !t.rotation).map((t): Scenario => ({
+    name: `${t.name}: oldest of 11 parked tokens cannot be revoked`,
+    token: t.name,
+    setup: (s) => fresh(s),
+    breakState: (s) => void (park(s, 11), (s.graph.fault = { kind: 'down' }), (s.graph.faultPath = /oauth\/revoke$/)),
+    expected: ['RevokeFailed'],
+    assert: (s) => expect([...s.graph.tokens.values()].filter((r) => r.dead).length).toBe(0),
+  })),
   {
     name: 'hand-made rotation accepted',
     token: 'basic',
@@ -238,6 +247,16 @@ const SCENARIOS: Scenario[] = [
     assert: (s) => expect(current(s)).toMatch(/minted/),
   },
 ];
+
+/** `n` earlier tokens, live at Meta, each kept under its own TOKENGUARD_DEMOTED_AT_ label (as n hand-ins leave them). */
+function park(s: Scene, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const token = `EAAGparkedE2E${String(i).padStart(2, '0')}token`;
+    s.graph.addToken(token);
+    const id = randomUUID();
+    s.tokenSecret.versions.set(id, { id, value: JSON.stringify({ accessToken: token }), stages: new Set([`${DEMOTED_LABEL_PREFIX}${nowS() - (n - i) * DAY}`]), created: nowS() - (n - i) * DAY });
+  }
+}
 
 /** What set-token does: the hand-in is stored under the version id bound to the rotation it then starts. */
 function stage(s: Scene, token: string): void {

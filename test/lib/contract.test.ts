@@ -6,7 +6,7 @@ import { APP_ID_DIMENSION, AppMetric, Metric, METRIC_UNIT } from '../../lambda/c
 import { alarmCatalog, alarmDescription } from '../../lib/token-alarms';
 
 const README = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
-const catalog = alarmCatalog({ tokenName: 't', checkIntervalMinutes: 15, expiryWarningDays: 14, checkFailuresToAlarm: 3, assetProbes: true, revokes: true });
+const catalog = alarmCatalog({ tokenName: 't', checkIntervalMinutes: 15, expiryWarningDays: 14, checkFailuresToAlarm: 3, assetProbes: true });
 
 describe('public contract', () => {
   it.each(Object.values(Metric))('documents metric %s in the README with its unit', (name) => {
