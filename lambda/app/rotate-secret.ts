@@ -5,7 +5,7 @@
 // See README "Rotation" for the diagram.
 import { CANDIDATE_LABEL, CheckReport, ISSUED_LABEL, Metric, REJECTED_LABEL_PREFIX, ReportedProblem, RotationEvent, RotationStep } from '../contract';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../core/labels';
-import { formatTokenSecret, parseTokenSecret } from '../core/parse-secret';
+import { formatTokenSecret, parseAppSecret, parseTokenSecret } from '../core/parse-secret';
 import { classifyGraphFailure, GraphFailure } from '../core/classify-graph-failure';
 import {
   guardRotationStep,
@@ -25,6 +25,7 @@ import { redact } from '../core/redact';
 import { checkToken } from './check-token';
 import { revokeObtained, settleIssued, settleParked } from './settle-tokens';
 import { RotationDeps } from './ports';
+import { GraphClient } from '../adapters/graph-client';
 
 /** A rotation step that must fail. Its message is safe to show: it never holds a token or secret. */
 export class RotationError extends Error {
@@ -126,13 +127,13 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent, dea
         await testSecret(deps, event, deadline, secretsSeen);
         break;
       case 'finishSecret':
-        await finishSecret(deps, event, state.versions);
+        await finishSecret(deps, event, state.versions, deadline, secretsSeen);
         break;
     }
   } catch (e) {
     const outcome: RotationOutcome =
       e instanceof StepEnd ? e.outcome : { kind: 'retry', step, versionId, reason: `${step}: ${(e as Error).name}: ${(e as Error).message}` };
-    if (outcome.kind === 'refused') await settleRefused(deps, secretId, versionId, step, deadline, secretsSeen);
+    if (outcome.kind === 'refused') await settleRefused(deps, secretId, versionId, step, deadline, secretsSeen, outcome.problems);
     await reportRotation(deps, outcome, secretsSeen);
     if (outcome.kind === 'test-passed' || outcome.kind === 'promoted') return;
     const message = redact(outcome.reason, secretsSeen);
@@ -189,8 +190,11 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, versions: 
   if (!settled.ok) throw retry('createSecret', versionId, `createSecret: an earlier token the guard obtained (version ${settled.versionId}) is not revoked yet (${settled.reason}); no new token is obtained until it is.`);
   // Each new token parks one more earlier token: settle the due ones first, and obtain none while the guard already
   // keeps more than it can label.
+  // Room for the labels this rotation adds (Secrets Manager's quota): a verdict, so AWSPENDING does not stay stuck.
   const parked = await settleParked(deps, versions, live.graph, live.token);
-  if (parked > MAX_PARKED) throw retry('createSecret', versionId, `createSecret: ${parked} earlier tokens are kept under TOKENGUARD_DEMOTED_AT_/TOKENGUARD_REJECTED_AT_ labels and Meta did not confirm revoking the oldest; no new token is obtained until it does.`);
+  if (parked > MAX_PARKED + 2) {
+    throw refused('createSecret', versionId, `createSecret: ${parked} earlier tokens are kept under TOKENGUARD_DEMOTED_AT_/TOKENGUARD_REJECTED_AT_ labels and Meta did not confirm revoking them (see the RevokeFailed log lines), so no new token is obtained. Revoke them by hand in Business Settings > System users, remove their labels with \`aws secretsmanager update-secret-version-stage\`, then rotate again.`);
+  }
 
   let candidate: string;
   if (config.rotationMode === 'refresh') {
@@ -217,13 +221,20 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, versions: 
 
   // Written as AWSPENDING and TOKENGUARD_ISSUED before anything else can fail: the new token exists nowhere else.
   let stored: 'stored' | 'already-populated';
+  const value = formatTokenSecret(candidate);
   try {
-    stored = await putCandidate(deps, event, formatTokenSecret(candidate), [AWSPENDING, ISSUED_LABEL]);
+    stored = await putCandidate(deps, event, value, [AWSPENDING, ISSUED_LABEL]);
   } catch (e) {
-    // The write failed: the new token is held nowhere, so revoke it now rather than leave a live token behind.
-    const revoked = await revokeObtained(deps, candidate, live.token, deadline, live.graph);
-    logger.warn(`createSecret: could not store the new token (${(e as Error).name}); ${revoked ? 'revoked it at Meta' : 'its revoke failed too'}`, { versionId });
-    throw e;
+    // The write may have been applied with only its answer lost: look before revoking anything.
+    const there = await store.get(secretId, { versionId }).catch(() => undefined);
+    if (there?.value === value) stored = 'stored';
+    else if (there?.value !== undefined) stored = 'already-populated';
+    else {
+      // The write failed: the new token is held nowhere, so revoke it now rather than leave a live token behind.
+      const revoked = await revokeObtained(deps, candidate, live.token, deadline, live.graph);
+      logger.warn(`createSecret: could not store the new token (${(e as Error).name}); ${revoked ? 'revoked it at Meta' : 'its revoke failed too'}`, { versionId });
+      throw e;
+    }
   }
   if (stored === 'already-populated') {
     // Lambda ran createSecret twice at once for this version and the other invocation stored its token first:
@@ -292,17 +303,50 @@ async function testOnlyRun(deps: RotationDeps, versionId: string, hasCurrent: bo
   throw new StepEnd({ kind: 'test-passed', versionId, note: own.kind === 'retry' ? `the current token could not be validated now: ${reasons(own.reasons)}` : 'the current token is valid' });
 }
 
-async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: Versions): Promise<void> {
+/** Staging labels across all versions of a secret (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html). */
+const MAX_LABELS = 20;
+
+async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: Versions, deadline: number, secretsSeen: string[]): Promise<void> {
   const { store, logger } = deps;
   const { SecretId: secretId, ClientRequestToken: versionId } = event;
   const from = versionWithLabel(versions, AWSCURRENT);
+  // Just before the move, once more: is the candidate still valid at Meta? Something may have revoked it since
+  // testSecret (an operator, or the guard's own revoke of an old copy of the same token).
+  const meta = await metaFor(deps, deadline);
+  const candidate = parseTokenSecret((await store.get(secretId, { versionId }))?.value);
+  if (candidate.ok) secretsSeen.push(candidate.value);
+  if (meta && candidate.ok && (await meta.tokenIsDead(candidate.value)) === true) {
+    throw refused('finishSecret', versionId, 'finishSecret: the candidate is no longer valid at Meta (revoked or expired since testSecret), so it is not promoted; AWSCURRENT is unchanged.');
+  }
   // Before the move: the demotion time on the version leaving AWSCURRENT (the revoke grace starts now), and a label on
   // the version about to lose AWSPREVIOUS, which DescribeSecret stops listing once it has none.
-  const labels = planFinishLabels(versions, versionId, deps.now());
+  let view = versions;
+  let labels = planFinishLabels(view, versionId, deps.now());
+  const labelCount = (v: Versions): number => Object.values(v).reduce((n, stages) => n + stages.length, 0);
+  if (labelCount(view) + labels.add.length - labels.remove.length > MAX_LABELS && meta && candidate.ok) {
+    // No room under the quota: a dead token being demoted needs no label, and the oldest parked tokens are settled
+    // with the validated candidate as the caller.
+    const current = from ? parseTokenSecret((await store.get(secretId, { versionId: from }))?.value) : undefined;
+    const currentDead = current?.ok ? (await meta.tokenIsDead(current.value)) === true : false;
+    if (current?.ok) secretsSeen.push(current.value);
+    if (currentDead) labels = { remove: labels.remove, add: labels.add.filter((a) => a.versionId !== from) };
+    const over = labelCount(view) + labels.add.length - labels.remove.length - MAX_LABELS;
+    if (over > 0) {
+      await settleParked(deps, view, meta, candidate.value, over);
+      view = (await store.describe(secretId)).versions;
+      labels = planFinishLabels(view, versionId, deps.now());
+      if (currentDead) labels = { remove: labels.remove, add: labels.add.filter((a) => a.versionId !== from) };
+    }
+  }
   try {
     for (const r of labels.remove) await store.moveStage(secretId, r.label, undefined, r.versionId);
     for (const a of labels.add) await store.moveStage(secretId, a.label, a.versionId, undefined);
   } catch (e) {
+    // A concurrent finishSecret for the same version may have moved the labels (and AWSCURRENT) first.
+    if (((await store.describe(secretId).catch(() => undefined))?.versions[versionId] ?? []).includes(AWSCURRENT)) {
+      logger.info(`finishSecret: version ${versionId} was promoted by a concurrent invocation; nothing to report twice`, { versionId });
+      return;
+    }
     throw retry('finishSecret', versionId, `finishSecret: could not record the demotion of the current token (${(e as Error).name}); AWSCURRENT is unchanged and the retry tries again.`);
   }
   // Compare-and-swap: the move names the version that holds AWSCURRENT now, so it fails (and the service retries
@@ -310,20 +354,36 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
   try {
     await store.moveStage(secretId, AWSCURRENT, versionId, from);
   } catch (e) {
-    // The move may have been applied with only its answer lost: look before reporting anything.
+    // Refused by the service (the compare-and-swap lost): if AWSCURRENT is ours, a concurrent finishSecret moved it
+    // and reports it. Any other failure may be a lost answer to a move that was applied: look before reporting.
+    const name = (e as Error).name;
+    const conflict = name === 'InvalidParameterException' || name === 'InvalidRequestException';
     const now = await store.describe(secretId).catch(() => undefined);
-    if (!(now?.versions[versionId] ?? []).includes(AWSCURRENT)) {
-      throw retry('finishSecret', versionId, `finishSecret: could not move AWSCURRENT to version ${versionId} (${(e as Error).name}); AWSCURRENT is unchanged and the retry tries again.`);
+    const moved = (now?.versions[versionId] ?? []).includes(AWSCURRENT);
+    if (moved && conflict) {
+      logger.info(`finishSecret: version ${versionId} was promoted by a concurrent invocation; nothing to report twice`, { versionId });
+      return;
     }
+    if (!moved) throw retry('finishSecret', versionId, `finishSecret: could not move AWSCURRENT to version ${versionId} (${name}); AWSCURRENT is unchanged and the retry tries again.`);
     logger.info(`finishSecret: the move of AWSCURRENT to version ${versionId} was applied although its answer was lost`, { versionId });
   }
   // From here on AWSCURRENT has moved: nothing may report this rotation as failed.
   await reportRotation(deps, { kind: 'promoted', versionId, previous: from }, []);
   const after: Record<string, string[]> = {};
-  for (const [id, stages] of Object.entries(versions)) after[id] = stages.filter((s) => s !== AWSCURRENT && s !== AWSPREVIOUS);
+  for (const [id, stages] of Object.entries(view)) after[id] = stages.filter((s) => s !== AWSCURRENT && s !== AWSPREVIOUS);
   after[versionId] = [...(after[versionId] ?? []), AWSCURRENT];
   if (from) after[from] = [...(after[from] ?? []), AWSPREVIOUS];
   await finishCleanup(deps, secretId, versionId, after);
+}
+
+/** A Graph client with the app secret, or undefined when the app secret cannot be read (the step then relies on testSecret). */
+async function metaFor(deps: RotationDeps, deadline: number): Promise<GraphClient | undefined> {
+  try {
+    const app = parseAppSecret((await deps.store.get(deps.config.appSecretArn, { stage: AWSCURRENT }))?.value);
+    return app.ok ? deps.graph(app.value, deadline) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -353,7 +413,7 @@ async function finishCleanup(deps: RotationDeps, secretId: string, versionId: st
  * obtained from Meta is revoked (it was never used), and keeps TOKENGUARD_ISSUED until the revoke succeeds.
  * Best effort: a failure here must not hide the verdict.
  */
-async function settleRefused(deps: RotationDeps, secretId: string, versionId: string, step: RotationStep, deadline: number, secretsSeen: string[]): Promise<void> {
+async function settleRefused(deps: RotationDeps, secretId: string, versionId: string, step: RotationStep, deadline: number, secretsSeen: string[], problems: readonly ReportedProblem[] = []): Promise<void> {
   const { store, logger } = deps;
   try {
     const { versions } = await store.describe(secretId);
@@ -366,13 +426,19 @@ async function settleRefused(deps: RotationDeps, secretId: string, versionId: st
       const token = parseTokenSecret(value?.value);
       const done = current?.token && token.ok ? await revokeObtained(deps, token.value, current.token, deadline) : false;
       if (done) await store.moveStage(secretId, ISSUED_LABEL, undefined, versionId);
-    } else if (value?.value !== undefined && !parkedVersions(versions).some((p) => p.versionId === versionId)) {
-      // Each refused hand-in keeps a label of its own: a second refusal must not leave the first one unlabelled.
-      await store.moveStage(secretId, parkedLabel(REJECTED_LABEL_PREFIX, deps.now(), versions), versionId, undefined);
     }
+    // Each refused hand-in keeps a label of its own (a dead one needs none): a second refusal must not leave the
+    // first one unlabelled. Tried before and, if the label quota was full, once more after the rotation's own labels
+    // are off; a label that cannot be added never keeps AWSPENDING (and so never blocks the next RotateSecret).
+    const keep = !stages.includes(ISSUED_LABEL) && value?.value !== undefined && !problems.some((p) => p.id === 'TokenInvalid') && !parkedVersions(versions).some((p) => p.versionId === versionId);
+    const label = parkedLabel(REJECTED_LABEL_PREFIX, deps.now(), versions);
+    const park = (): Promise<boolean> => store.moveStage(secretId, label, versionId, undefined).then(() => true, () => false);
+    let kept = keep && (await park());
     const handIn = handInVersionId(versionId);
     if (versionWithLabel(versions, CANDIDATE_LABEL) === handIn) await store.moveStage(secretId, CANDIDATE_LABEL, undefined, handIn);
     if (stages.includes(AWSPENDING)) await store.moveStage(secretId, AWSPENDING, undefined, versionId);
+    if (keep && !kept) kept = await park();
+    if (keep && !kept) logger.warn('could not label the refused hand-in (staging label quota); it is not kept in the secret, the operator still has it', { versionId });
   } catch (e) {
     logger.warn('could not settle the refused candidate; AWSPENDING may stay until the next attempt', { versionId, error: (e as Error).name });
   }

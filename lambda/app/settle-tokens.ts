@@ -5,8 +5,8 @@
 //    whatever the setting, the oldest ones beyond MAX_PARKED, so the labels stay within Secrets Manager's quota.
 // Run by the scheduled check with the live token just validated, and by createSecret before it obtains a new token.
 // https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/
-import { ISSUED_LABEL, Metric, REVOKED_LABEL } from '../contract';
-import { AWSCURRENT } from '../core/labels';
+import { CANDIDATE_LABEL, ISSUED_LABEL, Metric, REVOKED_LABEL } from '../contract';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../core/labels';
 import { parseAppSecret, parseTokenSecret } from '../core/parse-secret';
 import { MAX_PARKED, parkedVersions, planIssued, planParked, versionWithLabel, Versions } from '../core/plan-rotation';
 import { GraphClient } from '../adapters/graph-client';
@@ -50,58 +50,87 @@ export async function settleIssued(deps: RotationDeps, versions: Versions, graph
 
 /**
  * Revokes the parked tokens that are due (see planParked), once each: a token Meta already reports invalid counts as
- * revoked without a second call, and the label goes only after Meta answered. Stops at the first revoke Meta does
- * not confirm (RevokeFailed; the next check tries again). Returns how many parked tokens are left.
+ * revoked without a second call, and the label goes only after Meta answered. A parked token whose value AWSCURRENT,
+ * AWSPREVIOUS or a rotation in flight also holds is never revoked (an operator handed an old token in again). A revoke
+ * Meta does not confirm publishes RevokeFailed and the next one is tried. Returns how many parked tokens are left.
  */
-export async function settleParked(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string): Promise<number> {
+export async function settleParked(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string, extraExcess = 0): Promise<number> {
   const { config, store, logger } = deps;
-  const actions = planParked(versions, config.revokePreviousAfterHours, deps.now());
+  const plan = planParked(versions, config.revokePreviousAfterHours, deps.now());
   let left = parkedVersions(versions).length;
+  let excess = plan.excess + extraExcess;
   let revokedHolder = versionWithLabel(versions, REVOKED_LABEL);
-  for (const action of actions) {
+  const inUse = plan.actions.some((a) => a.kind === 'revoke') ? await valuesInUse(deps, versions) : new Map<string, { label: string; versionId: string }[]>();
+  const dropLabel = async (versionId: string, label: string): Promise<boolean> => {
+    try {
+      await store.moveStage(config.tokenSecretArn, label, undefined, versionId);
+      left--;
+      return true;
+    } catch (e) {
+      logger.warn('could not drop a parked label; the next check tries again', { versionId, label, error: (e as Error).name });
+      return false;
+    }
+  };
+  for (const action of plan.actions) {
     const { versionId, label } = action.parked;
-    if (action.kind === 'revoke') {
-      const old = parseTokenSecret((await store.get(config.tokenSecretArn, { versionId }))?.value);
-      let outcome: 'revoked' | 'already-invalid' | 'same-token' = 'same-token';
-      if (old.ok && old.value !== callerToken) {
-        // Already invalid (revoked by an earlier run whose label move failed, or expired): done, no second revoke call.
-        if ((await graph.tokenIsDead(old.value)) === true) outcome = 'already-invalid';
-        else {
-          const r = await graph.revokeToken(old.value, callerToken);
-          if (!r.ok) {
-            deps.metrics.publish(config.tokenName, { [Metric.RevokeFailed]: 1 });
-            logger.warn('could not revoke a parked token; the next check tries again', { versionId, code: r.failure.code, reason: r.failure.message });
-            return left;
-          }
-          outcome = r.outcome;
-        }
-      }
-      // Recorded after Meta answered: TOKENGUARD_REVOKED marks the version, then the parked label goes (done once).
-      try {
-        if (outcome !== 'same-token' && revokedHolder !== versionId) {
-          await store.moveStage(config.tokenSecretArn, REVOKED_LABEL, versionId, revokedHolder);
-          revokedHolder = versionId;
-        }
-        await store.moveStage(config.tokenSecretArn, label, undefined, versionId);
-        left--;
-      } catch (e) {
-        logger.warn('revoked a parked token but could not record it; the next check sees it is invalid and records it', { versionId, error: (e as Error).name });
-      }
-      if (outcome !== 'same-token') {
-        const why = action.why === 'grace' ? `after the ${config.revokePreviousAfterHours} h grace period` : `because more than ${MAX_PARKED} earlier tokens were kept`;
-        logger.info(`parked token (version ${versionId}, ${action.parked.kind}) ${outcome === 'revoked' ? 'revoked' : 'was already invalid'} ${why}`, { versionId, current: versionWithLabel(versions, AWSCURRENT) });
-      }
-    } else {
+    if (action.kind === 'unpark') {
       // An operator rolled back to it: it is live again, the label would only restart a grace that no longer applies.
-      try {
-        await store.moveStage(config.tokenSecretArn, label, undefined, versionId);
-        left--;
-      } catch (e) {
-        logger.warn('could not drop the parked label of the current version; the next check tries again', { versionId, error: (e as Error).name });
+      await dropLabel(versionId, label);
+      continue;
+    }
+    if (action.why === 'over-budget' && excess <= 0) continue;
+    const old = parseTokenSecret((await store.get(config.tokenSecretArn, { versionId }))?.value);
+    // Held by ANOTHER version: a live or in-flight copy of the same token (the version itself may be AWSPREVIOUS).
+    const heldBy = old.ok ? (inUse.get(old.value) ?? []).find((h) => h.versionId !== versionId)?.label : undefined;
+    if (heldBy === AWSPENDING || heldBy === CANDIDATE_LABEL) continue; // a rotation is about to judge this very token
+    let outcome: 'revoked' | 'already-invalid' | 'held' = 'held';
+    if (old.ok && heldBy === undefined && old.value !== callerToken) {
+      // Already invalid (revoked by an earlier run whose label move failed, or expired): done, no second revoke call.
+      if ((await graph.tokenIsDead(old.value)) === true) outcome = 'already-invalid';
+      else {
+        const r = await graph.revokeToken(old.value, callerToken);
+        if (!r.ok) {
+          deps.metrics.publish(config.tokenName, { [Metric.RevokeFailed]: 1 });
+          logger.warn('could not revoke a parked token; the next check tries again', { versionId, code: r.failure.code, reason: r.failure.message });
+          continue;
+        }
+        outcome = r.outcome;
       }
+    }
+    // Recorded after Meta answered: TOKENGUARD_REVOKED marks the version, then the parked label goes (done once).
+    if (action.why === 'over-budget' && outcome !== 'held') excess--; // settled at Meta, whatever the recording does
+    if (outcome !== 'held' && revokedHolder !== versionId) {
+      try {
+        await store.moveStage(config.tokenSecretArn, REVOKED_LABEL, versionId, revokedHolder);
+        revokedHolder = versionId;
+      } catch (e) {
+        // The parked label stays: the next check finds the token invalid (no second revoke call) and records it.
+        // With the label quota full there is no room for the mark: the token is dead, its parked label goes anyway.
+        if ((e as Error).name !== 'LimitExceededException') {
+          logger.warn('revoked a parked token but could not record it; the next check sees it is invalid and records it', { versionId, error: (e as Error).name });
+          continue;
+        }
+      }
+    }
+    if ((await dropLabel(versionId, label)) && action.why === 'over-budget' && outcome === 'held') excess--;
+    if (outcome !== 'held') {
+      const why = action.why === 'grace' ? `after the ${config.revokePreviousAfterHours} h grace period` : `because more than ${MAX_PARKED} earlier tokens were kept`;
+      logger.info(`parked token (version ${versionId}, ${action.parked.kind}) ${outcome === 'revoked' ? 'revoked' : 'was already invalid'} ${why}`, { versionId, current: versionWithLabel(versions, AWSCURRENT) });
     }
   }
   return left;
+}
+
+/** Token value -> the live or in-flight version that holds it (AWSCURRENT, AWSPREVIOUS, AWSPENDING, a hand-in). */
+async function valuesInUse(deps: RotationDeps, versions: Versions): Promise<Map<string, { label: string; versionId: string }[]>> {
+  const out = new Map<string, { label: string; versionId: string }[]>();
+  for (const label of [AWSCURRENT, AWSPREVIOUS, AWSPENDING, CANDIDATE_LABEL]) {
+    const versionId = versionWithLabel(versions, label);
+    if (!versionId) continue;
+    const value = parseTokenSecret((await deps.store.get(deps.config.tokenSecretArn, { versionId }))?.value);
+    if (value.ok) out.set(value.value, [...(out.get(value.value) ?? []), { label, versionId }]);
+  }
+  return out;
 }
 
 /** The scheduled check's part: settle every token the guard holds outside AWSCURRENT, with the live token just validated. */

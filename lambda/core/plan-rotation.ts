@@ -82,8 +82,10 @@ function liveShares(p: ReportedProblem, candidate: CheckReport, live: CheckRepor
     const liveMissing = live.token?.missingScopes ?? [];
     return live.problems.some((q) => q.id === 'MissingScopes') && (candidate.token?.missingScopes ?? []).every((s) => liveMissing.includes(s));
   }
-  // Access denied names the asset; a temporary or non-system-user token is the same kind of problem on both.
-  return live.problems.some((q) => q.id === p.id && (p.id !== 'AssetAccessDenied' || (q.detail ?? '') === (p.detail ?? '')));
+  // Access denied is shared when it is about the same asset (the detail's "<asset>: " prefix; Meta's text after it
+  // carries a per-answer fbtrace_id); a temporary or non-system-user token is the same kind of problem on both.
+  const asset = (d: string | undefined): string => (d ?? '').split(': ')[0];
+  return live.problems.some((q) => q.id === p.id && (p.id !== 'AssetAccessDenied' || asset(q.detail) === asset(p.detail)));
 }
 
 /**
@@ -226,13 +228,22 @@ export type ParkedAction =
   /** Revoke at Meta (or find it already invalid), then drop the label. */
   | { readonly kind: 'revoke'; readonly parked: Parked; readonly why: 'grace' | 'over-budget' };
 
+export interface ParkedPlan {
+  readonly actions: readonly ParkedAction[];
+  /**
+   * How many of the `over-budget` actions must succeed to get back to MAX_PARKED. They are listed oldest first, all
+   * of them, so one token Meta will not revoke (another app's) does not block the others.
+   */
+  readonly excess: number;
+}
+
 /**
  * What the scheduled check does with parked tokens. A demoted token is revoked once `graceHours` (if set) have passed
  * since its demotion. Beyond MAX_PARKED the oldest ones are revoked whatever the setting, so every token stays either
  * labelled or revoked within Secrets Manager's label quota; AWSPREVIOUS is never revoked before its grace (it is
  * what an operator rolls back to) and a version in a rotation is left alone.
  */
-export function planParked(versions: Versions, graceHours: number | undefined, now: Date): ParkedAction[] {
+export function planParked(versions: Versions, graceHours: number | undefined, now: Date): ParkedPlan {
   const actions: ParkedAction[] = [];
   const parked = parkedVersions(versions);
   const has = (p: Parked, label: string): boolean => (versions[p.versionId] ?? []).includes(label);
@@ -247,14 +258,9 @@ export function planParked(versions: Versions, graceHours: number | undefined, n
       settled.add(p);
     }
   }
-  let over = parked.filter((p) => !settled.has(p)).length - MAX_PARKED;
-  for (const p of parked) {
-    if (over <= 0) break;
-    if (settled.has(p) || has(p, AWSPREVIOUS) || has(p, AWSPENDING)) continue;
-    actions.push({ kind: 'revoke', parked: p, why: 'over-budget' });
-    over--;
-  }
-  return actions;
+  const excess = Math.max(0, parked.filter((p) => !settled.has(p)).length - MAX_PARKED);
+  if (excess > 0) for (const p of parked) if (!settled.has(p) && !has(p, AWSPREVIOUS)) actions.push({ kind: 'revoke', parked: p, why: 'over-budget' });
+  return { actions, excess };
 }
 
 /** Whether `graceHours` have passed since `promotedAt`. */

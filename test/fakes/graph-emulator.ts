@@ -90,6 +90,11 @@ export class GraphEmulator {
   mintOverrides?: Partial<TokenRecord>;
   /** Applied to each token fb_exchange_token issues (e.g. fewer scopes than the token it replaces). */
   exchangeOverrides?: Partial<TokenRecord>;
+  /**
+   * Meta refuses to revoke tokens of this app: "the app behind client_id ... and the app installed for revoke_token
+   * ... must all match" (https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/).
+   */
+  revokeRefusal?: { appId: string; code: number; message: string };
   /** Called after a token was minted, before Meta answers (to change the world mid-rotation). */
   onMint?: () => void;
   /**
@@ -172,8 +177,12 @@ export class GraphEmulator {
     res.end(JSON.stringify(body));
   }
 
+  private traces = 0;
   private error(res: ServerResponse, status: number, code: number, message: string, extra: Record<string, unknown> = {}): void {
-    this.send(res, status, graphError(code, message, extra));
+    // Meta gives every answer its own fbtrace_id: nothing may compare two errors by their text.
+    const body = graphError(code, message, extra) as { error: Record<string, unknown> };
+    body.error.fbtrace_id = `AbCdEf${String(++this.traces).padStart(5, '0')}Trace`;
+    this.send(res, status, body);
   }
 
   /** X-App-Usage on every answer; X-Business-Use-Case-Usage on answers about a WABA (or one of its numbers) with usage set. */
@@ -387,6 +396,7 @@ export class GraphEmulator {
     if (callerDead) return this.error(res, 400, 190, callerDead.message, { error_subcode: callerDead.subcode });
     const target = this.tokens.get(p.revoke_token ?? '');
     if (!target) return this.error(res, 400, 190, 'Invalid OAuth access token - Cannot parse access token');
+    if (this.revokeRefusal && target.appId === this.revokeRefusal.appId) return this.error(res, 400, this.revokeRefusal.code, this.revokeRefusal.message);
     // A token that is already dead cannot be revoked again: Meta answers OAuthException 190 about it.
     if (target.dead) return this.error(res, 400, 190, target.dead.message, { error_subcode: target.dead.subcode });
     target.dead = { code: 190, subcode: 466, message: 'Error validating access token: The session was invalidated explicitly using an API call.' };

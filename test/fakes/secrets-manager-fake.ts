@@ -69,6 +69,7 @@ class ServiceError extends Error {
   }
 }
 
+/** Staging labels across all versions of a secret (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html). */
 const MAX_LABELS = 20;
 /** Tag rules (https://docs.aws.amazon.com/secretsmanager/latest/userguide/managing-secrets_tagging.html): 50 tags, key 128, value 256 characters, letters, digits, spaces and _ . : / = + - @. */
 const MAX_TAGS = 50;
@@ -154,10 +155,12 @@ export class SecretsManagerFake extends LoopbackJsonServer {
   private attach(s: FakeSecret, to: Version, stage: string): void {
     const holder = [...s.versions.values()].find((v) => v.stages.has(stage));
     if (holder === to) return;
+    // The quota is checked before anything changes: the service rejects the call, it does not apply part of it.
+    const grows = (holder ? 0 : 1) + (stage === 'AWSCURRENT' && holder && ![...s.versions.values()].some((v) => v.stages.has('AWSPREVIOUS')) ? 1 : 0);
+    if (this.labelCount(s) + grows > MAX_LABELS) throw new ServiceError('LimitExceededException', 'You have exceeded the maximum number of staging labels for this secret.');
     if (holder) holder.stages.delete(stage);
     if (stage === 'AWSCURRENT' && holder) this.attach(s, holder, 'AWSPREVIOUS');
     to.stages.add(stage);
-    if (this.labelCount(s) > MAX_LABELS) throw new ServiceError('LimitExceededException', 'You have exceeded the maximum number of staging labels for this secret.');
   }
 
   /** The version a rotation in progress works on: AWSPENDING on a version that is not AWSCURRENT. */

@@ -71,17 +71,26 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   let handler: Handler | undefined;
   const output: string[] = [];
 
+  // Invocations may overlap (Lambda runs a step twice at once): the environment and the output capture are set up by
+  // the first and restored by the last one, so an overlapping invocation never runs without them.
+  let active = 0;
+  let restore: (() => void) | undefined;
   const invoke = async (event: unknown, remainingMs = 20_000): Promise<unknown> => {
-    process.env = { ...SAVED, ...env };
+    if (active++ === 0) {
+      process.env = { ...SAVED, ...env };
+      const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true));
+      const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true));
+      restore = () => {
+        out.mockRestore();
+        err.mockRestore();
+        process.env = { ...SAVED };
+      };
+    }
     if (!handler) jest.isolateModules(() => (handler = require('../../lambda/entrypoints/router').handler));
-    const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true));
-    const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true));
     try {
       return await handler!(event, { getRemainingTimeInMillis: () => remainingMs });
     } finally {
-      out.mockRestore();
-      err.mockRestore();
-      process.env = { ...SAVED };
+      if (--active === 0) restore?.();
     }
   };
 

@@ -121,7 +121,8 @@ describe('hand-made rotation', () => {
     expect(labels(w)[CANDIDATE_LABEL]).toBeUndefined();
     expect(labels(w)[`${DEMOTED_LABEL_PREFIX}${Math.floor(Date.now() / 1000)}`] ?? Object.keys(labels(w)).find((l) => l.startsWith(DEMOTED_LABEL_PREFIX))).toBeDefined();
     expect(metricValues(w, 'RotationSucceeded')).toEqual([1]);
-    expect(calls(w, /debug_token$/)).toBe(1);
+    // testSecret validates the candidate; finishSecret asks once more just before the move.
+    expect(calls(w, /debug_token$/)).toBe(2);
     // One Rotated event, and the ledger's rotation fields and history line.
     expect(w.bus.events.map((e) => e['detail-type'])).toEqual(['WhatsApp Token Rotated']);
     expect(w.bus.events[0].detail).toMatchObject({ version: '1', tokenName: 'primary', ledgerKey: 'guard/primary', rotationMode: 'hand-made', versionId });
@@ -131,21 +132,22 @@ describe('hand-made rotation', () => {
   });
 
   it.each([
-    ['expired', { dead: { code: 190, subcode: 463, message: 'Session has expired' } }, /Token invalid/],
-    ['a USER token', { type: 'USER' as const, expiresAt: nowS() + 50 * DAY }, /Not a system-user token/],
-    ['from another app', { appId: '999999999' }, /another app/],
-    ['missing whatsapp_business_management', { scopes: ['whatsapp_business_messaging'] }, /missing: whatsapp_business_management/],
-  ])('refuses a candidate that is %s, keeping it under a TOKENGUARD_REJECTED_AT_ label and AWSCURRENT as it was', async (_n, rec, reason) => {
+    // A dead token needs no label: it is as good as revoked.
+    ['expired', { dead: { code: 190, subcode: 463, message: 'Session has expired' } }, /Token invalid/, false],
+    ['a USER token', { type: 'USER' as const, expiresAt: nowS() + 50 * DAY }, /Not a system-user token/, true],
+    ['from another app', { appId: '999999999' }, /another app/, true],
+    ['missing whatsapp_business_management', { scopes: ['whatsapp_business_messaging'] }, /missing: whatsapp_business_management/, true],
+  ])('refuses a candidate that is %s, keeping it (when live) under a TOKENGUARD_REJECTED_AT_ label and AWSCURRENT as it was', async (_n, rec, reason, kept) => {
     const { w, oldVersion } = await oldWorld();
     w.graph.addToken(NEW_TOKEN, rec);
     const { error, versionId } = await setToken(w, NEW_TOKEN);
     expect(error?.message).toMatch(/testSecret: the candidate is refused/);
     expect(error?.message).toMatch(reason);
     expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion });
-    expect(rejected(w).map(([, v]) => v)).toEqual([versionId]);
+    expect(rejected(w).map(([, v]) => v)).toEqual(kept ? [versionId] : []);
     expect(labels(w).AWSPENDING).toBeUndefined();
     expect(labels(w)[CANDIDATE_LABEL]).toBeUndefined();
-    expect(tokenOf(w.sm.valueAt(w.tokenSecret.arn, rejected(w)[0][0]))).toBe(NEW_TOKEN);
+    if (kept) expect(tokenOf(w.sm.valueAt(w.tokenSecret.arn, rejected(w)[0][0]))).toBe(NEW_TOKEN);
     expect(metricValues(w, 'RotationFailed')).toEqual([1]);
     // One Rotation Failed event with the step, the reason and each problem's fix; never a token.
     expect(w.bus.events.map((e) => e['detail-type'])).toEqual(['WhatsApp Token Rotation Failed']);
@@ -733,6 +735,123 @@ describe('every token the guard held stays findable or is revoked (review of rou
     expect(dead(w, minted)).toBe(false);
     expect(labels(w)[ISSUED_LABEL]).toBeDefined();
     expect(metricValues(w, 'RevokeFailed')).toEqual([1]);
+  });
+});
+
+describe('a second review: sequences found by a fresh read of the state machine', () => {
+  const shiftParked = (w: World, hours: number, only?: string): void => {
+    for (const v of w.sm.find(w.tokenSecret.arn).versions.values()) {
+      if (only && v.id !== only) continue;
+      for (const l of [...v.stages]) {
+        const prefix = [DEMOTED_LABEL_PREFIX, REJECTED_LABEL_PREFIX].find((p) => l.startsWith(p));
+        if (!prefix) continue;
+        v.stages.delete(l);
+        v.stages.add(`${prefix}${Number(l.slice(prefix.length)) - hours * 3600}`);
+      }
+    }
+  };
+  const dead = (w: World, token: string): boolean => w.graph.tokens.get(token)!.dead !== undefined;
+
+  it('refreshes while the system user lost access to the WABA for both tokens, although Meta gives each answer its own fbtrace_id', async () => {
+    const { w } = await oldWorld({ ...REFRESH, ...ASSETS }, { expiresAt: nowS() + 20 * DAY });
+    w.graph.addWaba(WABA_ID, { id: PHONE_ID, canSendMessage: 'AVAILABLE' }, [APP_ID]);
+    w.graph.tokens.get(CANARY_TOKEN)!.wabas = [];
+    const { error } = await w.rotate();
+    expect(error?.message).toBeUndefined();
+    expect(currentToken(w)).toMatch(/refreshed/);
+  });
+
+  it('keeps the refreshed token when PutSecretValue was applied but its answer lost, and promotes it', async () => {
+    const { w, oldVersion } = await oldWorld(REFRESH, { expiresAt: nowS() + 20 * DAY });
+    w.sm.failWhen.push({ op: 'PutSecretValue', match: (i) => (i.VersionStages as string[] | undefined)?.includes(ISSUED_LABEL) === true, type: 'InternalServiceError', message: 'timeout', times: 1, afterApply: true });
+    const { error } = await w.rotate();
+    const [refreshed] = issuedTokens(w);
+    expect(error).toBeUndefined();
+    expect(dead(w, refreshed)).toBe(false);
+    expect(currentToken(w)).toBe(refreshed);
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+  });
+
+  it('keeps refreshing when the oldest parked token is a refused hand-in of another app that Meta will not revoke', async () => {
+    const { w } = await oldWorld(REFRESH, { expiresAt: nowS() + 50 * DAY });
+    const FOREIGN = 'EAAGforeignAPPcanaryTOKEN0004';
+    w.graph.addToken(FOREIGN, { appId: '999999999' });
+    w.graph.revokeRefusal = { appId: '999999999', code: 100, message: '(#100) Invalid parameter' };
+    const refused = await setToken(w, FOREIGN);
+    expect(refused.error?.message).toMatch(/another app/);
+    shiftParked(w, 1, refused.versionId);
+    const outcomes: (string | undefined)[] = [];
+    for (let i = 0; i < MAX_PARKED + 4; i++) outcomes.push((await w.rotate()).error?.message);
+    expect(outcomes.filter((o) => o !== undefined)).toEqual([]);
+    // The foreign token stays findable; the next oldest was revoked instead.
+    expect(rejected(w).map(([, v]) => v)).toEqual([refused.versionId]);
+    expect(metricValues(w, 'RevokeFailed').length).toBeGreaterThan(0);
+    expectNoCanary(w.output.join(''), [FOREIGN]);
+  });
+
+  it('never promotes a token the guard revoked between testSecret and finishSecret, and never revokes a token a rotation is judging', async () => {
+    const { w, oldVersion } = await oldWorld({ ...REFRESH, [EnvVar.RevokePreviousAfterHours]: '1' }, { expiresAt: nowS() + 50 * DAY });
+    expect((await w.rotate()).error).toBeUndefined();
+    const [refreshed] = issuedTokens(w);
+    shiftParked(w, 2);
+    // The operator hands the previous token in again while the scheduled check runs.
+    const id = await handIn(w, CANARY_TOKEN);
+    w.sm.lambda = undefined;
+    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+    for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
+    await w.invoke(SCHEDULED);
+    expect(dead(w, CANARY_TOKEN)).toBe(false);
+    // Left alone, label and all, until that rotation ends.
+    expect(demoted(w).map(([, v]) => v)).toContain(oldVersion);
+    await step(w, 'finishSecret', id);
+    expect(labels(w).AWSCURRENT).toBe(id);
+    expect(dead(w, refreshed)).toBe(false);
+    // And if something else revokes the candidate after testSecret, finishSecret refuses it.
+    w.graph.addToken(NEW_TOKEN);
+    const id2 = await handIn(w, NEW_TOKEN);
+    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id2 }));
+    for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id2);
+    w.graph.tokens.get(NEW_TOKEN)!.dead = { code: 190, subcode: 466, message: 'Error validating access token: The session was invalidated explicitly using an API call.' };
+    await expect(step(w, 'finishSecret', id2)).rejects.toThrow(/no longer valid at Meta/);
+    expect(labels(w).AWSCURRENT).toBe(id);
+    expect(labels(w).AWSPENDING).toBeUndefined();
+  });
+
+  it('promotes a good hand-in over a dead live token with the label quota nearly full', async () => {
+    const { w } = await oldWorld();
+    const good = Array.from({ length: MAX_PARKED }, (_, i) => `EAAGgoodHANDIN${String(i).padStart(2, '0')}canaryTOKEN`);
+    const bad = Array.from({ length: 7 }, (_, i) => `EAAGuserHANDIN${String(i).padStart(2, '0')}canaryTOKEN`);
+    const FINAL = 'EAAGfinalHANDINcanaryTOKEN0099';
+    for (const t of good) {
+      w.graph.addToken(t);
+      expect((await setToken(w, t)).error).toBeUndefined();
+    }
+    await w.invoke(SCHEDULED);
+    // The live token dies; the scheduled check settles nothing any more; valid but refused hand-ins pile up.
+    w.graph.tokens.get(currentToken(w)!)!.dead = { code: 190, subcode: 463, message: 'Error validating access token: Session has expired' };
+    for (const t of bad) {
+      w.graph.addToken(t, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+      expect((await setToken(w, t)).error?.message).toMatch(/Not a system-user token/);
+      await w.invoke(SCHEDULED);
+    }
+    w.graph.addToken(FINAL);
+    const r = await setToken(w, FINAL);
+    expect(r.error).toBeUndefined();
+    expect(currentToken(w)).toBe(FINAL);
+    expectNoCanary(w.output.join(''), [...good, ...bad, FINAL]);
+  });
+
+  it('reports a promotion once when two finishSecret run at the same time', async () => {
+    const { w } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    const id = await handIn(w, NEW_TOKEN);
+    w.sm.lambda = undefined;
+    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+    for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
+    await Promise.all([step(w, 'finishSecret', id), step(w, 'finishSecret', id)]);
+    expect(labels(w).AWSCURRENT).toBe(id);
+    expect(w.bus.events.map((e) => e['detail-type'])).toEqual(['WhatsApp Token Rotated']);
+    expect(metricValues(w, 'RotationSucceeded')).toEqual([1]);
   });
 });
 

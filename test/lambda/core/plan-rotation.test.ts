@@ -89,14 +89,18 @@ describe('bindings and plans', () => {
     const label = (s: number): string => `${DEMOTED_LABEL_PREFIX}${t + s}`;
     const now = (h: number): Date => new Date((t + h * 3600) * 1000);
     const versions = { n: ['AWSCURRENT'], o: ['AWSPREVIOUS', label(0)], g: [label(-10)] };
-    expect(planParked(versions, 24, now(23))).toEqual([]);
-    expect(planParked(versions, 24, now(25)).map((a) => [a.kind, a.parked.versionId])).toEqual([['revoke', 'g'], ['revoke', 'o']]);
-    expect(planParked(versions, undefined, now(25))).toEqual([]);
+    expect(planParked(versions, 24, now(23))).toEqual({ actions: [], excess: 0 });
+    expect(planParked(versions, 24, now(25)).actions.map((a) => [a.kind, a.parked.versionId])).toEqual([['revoke', 'g'], ['revoke', 'o']]);
+    expect(planParked(versions, undefined, now(25))).toEqual({ actions: [], excess: 0 });
     // An operator rolled back to a demoted version: only its label goes.
-    expect(planParked({ n: ['AWSPREVIOUS'], o: ['AWSCURRENT', label(0)] }, 24, now(25)).map((a) => a.kind)).toEqual(['unpark']);
-    // Over budget: the oldest that is neither AWSPREVIOUS nor in a rotation, and never more than needed.
-    const many: Record<string, string[]> = { cur: ['AWSCURRENT'], prev: ['AWSPREVIOUS', label(-1000)] };
+    expect(planParked({ n: ['AWSPREVIOUS'], o: ['AWSCURRENT', label(0)] }, 24, now(25)).actions.map((a) => a.kind)).toEqual(['unpark']);
+    // Over budget: every candidate oldest first (one Meta will not revoke must not block the next), never AWSPREVIOUS
+    // or a version in a rotation, and how many must go.
+    const many: Record<string, string[]> = { cur: ['AWSCURRENT'], prev: ['AWSPREVIOUS', label(-1000)], pend: ['AWSPENDING', label(-999)] };
     for (let i = 0; i < MAX_PARKED + 1; i++) many[`v${i}`] = [i % 2 ? label(i) : `${REJECTED_LABEL_PREFIX}${t + i}`];
-    expect(planParked(many, undefined, now(0)).map((a) => [a.parked.versionId, a.kind === 'revoke' && a.why])).toEqual([['v0', 'over-budget'], ['v1', 'over-budget']]);
+    const plan = planParked(many, undefined, now(0));
+    expect(plan.excess).toBe(2);
+    expect(plan.actions.map((a) => a.parked.versionId)).toEqual(Array.from({ length: MAX_PARKED + 1 }, (_, i) => `v${i}`));
+    expect(plan.actions.every((a) => a.kind === 'revoke' && a.why === 'over-budget')).toBe(true);
   });
 });
