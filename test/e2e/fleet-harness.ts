@@ -10,6 +10,7 @@ import { DynamoDbLocal, GUARD_TABLE } from '../fakes/dynamodb-local';
 import { EventBridgeRecorder } from '../fakes/eventbridge-recorder';
 import { GraphEmulator } from '../fakes/graph-emulator';
 import { LoopbackJsonServer, readBody } from '../fakes/loopback-json-server';
+import { invocationSandbox } from '../fakes/invocation-sandbox';
 import { SecretsManagerFake } from '../fakes/secrets-manager-fake';
 import { FakeQueue, SqsFake } from '../fakes/sqs-fake';
 
@@ -93,8 +94,6 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-const SAVED = { ...process.env };
-
 export async function startFleet(opts: { name?: string; maxReceiveCount?: number; extraEnv?: Record<string, string>; remainingMs?: number } = {}): Promise<Fleet> {
   const name = opts.name ?? 'clients';
   const graph = await new GraphEmulator({ appId: APP_ID, appSecret: CANARY_APP_SECRET }).start();
@@ -135,32 +134,16 @@ export async function startFleet(opts: { name?: string; maxReceiveCount?: number
   const output: string[] = [];
   let modules: { planner: Planner; worker: Worker; router: Router } | undefined;
 
-  // Invocations overlap (the event source runs batches concurrently), so the environment and the output capture are
-  // installed by the first invocation in flight and removed by the last.
-  let inFlight = 0;
-  let restore: (() => void) | undefined;
-  const run = async <T>(fn: (m: { planner: Planner; worker: Worker; router: Router }) => Promise<T>): Promise<T> => {
-    if (inFlight++ === 0) {
-      process.env = { ...SAVED, ...env };
-      const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true));
-      const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true));
-      restore = () => {
-        out.mockRestore();
-        err.mockRestore();
-        process.env = { ...SAVED };
-      };
-    }
-    if (!modules) {
-      jest.isolateModules(() => {
-        modules = { planner: require('../../lambda/entrypoints/fleet-planner'), worker: require('../../lambda/entrypoints/fleet-worker'), router: require('../../lambda/entrypoints/fleet-router') };
-      });
-    }
-    try {
-      return await fn(modules!);
-    } finally {
-      if (--inFlight === 0) restore?.();
-    }
-  };
+  const sandbox = invocationSandbox(env, output);
+  const run = <T>(fn: (m: { planner: Planner; worker: Worker; router: Router }) => Promise<T>): Promise<T> =>
+    sandbox(() => {
+      if (!modules) {
+        jest.isolateModules(() => {
+          modules = { planner: require('../../lambda/entrypoints/fleet-planner'), worker: require('../../lambda/entrypoints/fleet-worker'), router: require('../../lambda/entrypoints/fleet-router') };
+        });
+      }
+      return fn(modules!);
+    });
   // A short budget keeps the Graph client's own backoff (bounded by the deadline) from dominating the test's run time.
   const context = (): Context => ({ getRemainingTimeInMillis: () => opts.remainingMs ?? 7_000, functionName: 'fleet-worker', awsRequestId: 'req' }) as unknown as Context;
 

@@ -179,7 +179,8 @@ export class GraphEmulator {
 
   private traces = 0;
   private error(res: ServerResponse, status: number, code: number, message: string, extra: Record<string, unknown> = {}): void {
-    // Meta gives every answer its own fbtrace_id: nothing may compare two errors by their text.
+    // Meta gives every answer its own fbtrace_id ("fbtrace_id: Internal support identifier", per answer, in
+    // https://developers.facebook.com/docs/graph-api/guides/error-handling): nothing may compare two errors by their text.
     const body = graphError(code, message, extra) as { error: Record<string, unknown> };
     body.error.fbtrace_id = `AbCdEf${String(++this.traces).padStart(5, '0')}Trace`;
     this.send(res, status, body);

@@ -6,6 +6,7 @@ import { APP_ID, CANARY_APP_SECRET } from './canary';
 import { DynamoDbLocal, GUARD_TABLE } from './dynamodb-local';
 import { EventBridgeRecorder } from './eventbridge-recorder';
 import { GraphEmulator } from './graph-emulator';
+import { invocationSandbox } from './invocation-sandbox';
 import { FakeSecret, SecretsManagerFake } from './secrets-manager-fake';
 
 type Handler = typeof import('../../lambda/entrypoints/router').handler;
@@ -37,7 +38,6 @@ export interface WorldOptions {
   rotationEnabled?: boolean;
 }
 
-const SAVED = { ...process.env };
 
 export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const graph = await new GraphEmulator({ appId: APP_ID, appSecret: CANARY_APP_SECRET }).start();
@@ -71,28 +71,12 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   let handler: Handler | undefined;
   const output: string[] = [];
 
-  // Invocations may overlap (Lambda runs a step twice at once): the environment and the output capture are set up by
-  // the first and restored by the last one, so an overlapping invocation never runs without them.
-  let active = 0;
-  let restore: (() => void) | undefined;
-  const invoke = async (event: unknown, remainingMs = 20_000): Promise<unknown> => {
-    if (active++ === 0) {
-      process.env = { ...SAVED, ...env };
-      const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true));
-      const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true));
-      restore = () => {
-        out.mockRestore();
-        err.mockRestore();
-        process.env = { ...SAVED };
-      };
-    }
-    if (!handler) jest.isolateModules(() => (handler = require('../../lambda/entrypoints/router').handler));
-    try {
-      return await handler!(event, { getRemainingTimeInMillis: () => remainingMs });
-    } finally {
-      if (--active === 0) restore?.();
-    }
-  };
+  const sandbox = invocationSandbox(env, output);
+  const invoke = (event: unknown, remainingMs = 20_000): Promise<unknown> =>
+    sandbox(async () => {
+      if (!handler) jest.isolateModules(() => (handler = require('../../lambda/entrypoints/router').handler));
+      return handler!(event, { getRemainingTimeInMillis: () => remainingMs });
+    });
 
   const autoRotate = (): { lastError(): Error | undefined; lastVersionId(): string } => {
     let versionId = '';

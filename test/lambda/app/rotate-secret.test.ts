@@ -82,6 +82,14 @@ async function handIn(w: World, token: string): Promise<string> {
   return rotationId;
 }
 
+/** A hand-in and its RotateSecret, with the steps left for the test to invoke one by one. */
+async function startRotation(w: World, token: string): Promise<string> {
+  const id = await handIn(w, token);
+  w.sm.lambda = undefined;
+  await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+  return id;
+}
+
 async function setToken(w: World, token: string): Promise<{ versionId: string; error?: Error }> {
   return w.rotate({ ClientRequestToken: await handIn(w, token) });
 }
@@ -91,6 +99,20 @@ function metricValues(w: World, name: string): number[] {
 }
 
 const step = (w: World, Step: string, versionId: string): Promise<unknown> => w.invoke({ Step, SecretId: w.tokenSecret.arn, ClientRequestToken: versionId });
+const dead = (w: World, token: string): boolean => w.graph.tokens.get(token)!.dead !== undefined;
+
+/** Moves every recorded demotion/refusal time (of one version, or all) back, as if `hours` had passed. */
+function shiftParked(w: World, hours: number, only?: string): void {
+  for (const v of w.sm.find(w.tokenSecret.arn).versions.values()) {
+    if (only && v.id !== only) continue;
+    for (const l of [...v.stages]) {
+      const prefix = [DEMOTED_LABEL_PREFIX, REJECTED_LABEL_PREFIX].find((p) => l.startsWith(p));
+      if (!prefix) continue;
+      v.stages.delete(l);
+      v.stages.add(`${prefix}${Number(l.slice(prefix.length)) - hours * 3600}`);
+    }
+  }
+}
 
 let initial: string | undefined;
 async function oldWorld(env: Record<string, string> = {}, old: Parameters<World['graph']['addToken']>[1] = {}): Promise<{ w: World; oldVersion: string }> {
@@ -423,9 +445,7 @@ describe('concurrent createSecret for one version (defect 8)', () => {
   it('treats the loser of a hand-in race as already populated and keeps AWSPENDING on the candidate', async () => {
     const { w } = await oldWorld();
     w.graph.addToken(NEW_TOKEN);
-    const id = await handIn(w, NEW_TOKEN);
-    w.sm.lambda = undefined;
-    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+    const id = await startRotation(w, NEW_TOKEN);
     await Promise.all([step(w, 'createSecret', id), step(w, 'createSecret', id)]);
     expect(labels(w).AWSPENDING).toBe(id);
     for (const s of ['setSecret', 'testSecret', 'finishSecret']) await step(w, s, id);
@@ -447,9 +467,7 @@ describe('concurrent createSecret for one version (defect 8)', () => {
   it('runs every step twice safely and treats a repeated finishSecret as done', async () => {
     const { w, oldVersion } = await oldWorld();
     w.graph.addToken(NEW_TOKEN);
-    const id = await handIn(w, NEW_TOKEN);
-    w.sm.lambda = undefined;
-    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+    const id = await startRotation(w, NEW_TOKEN);
     for (const s of ['createSecret', 'createSecret', 'setSecret', 'setSecret', 'testSecret', 'testSecret', 'finishSecret', 'finishSecret', 'testSecret', 'createSecret']) await step(w, s, id);
     expect(labels(w)).toMatchObject({ AWSCURRENT: id, AWSPREVIOUS: oldVersion });
     expect(metricValues(w, 'RotationSucceeded')).toEqual([1]);
@@ -533,16 +551,8 @@ describe('refresh and mint', () => {
 });
 
 describe('revoking the previous token (defect 9)', () => {
-  const graceOver = (w: World): void => {
-    // Move the recorded promotion time back past the grace period.
-    const s = w.sm.find(w.tokenSecret.arn);
-    for (const v of s.versions.values()) {
-      for (const l of [...v.stages]) if (l.startsWith(DEMOTED_LABEL_PREFIX)) {
-        v.stages.delete(l);
-        v.stages.add(`${DEMOTED_LABEL_PREFIX}${Number(l.slice(DEMOTED_LABEL_PREFIX.length)) - 2 * 3600}`);
-      }
-    }
-  };
+  // Past the 1 h grace period of these tests.
+  const graceOver = (w: World): void => shiftParked(w, 2);
 
   it('revokes the demoted token once, after the grace period measured from the promotion', async () => {
     const { w, oldVersion } = await oldWorld({ ...REFRESH, [EnvVar.RevokePreviousAfterHours]: '1' }, { expiresAt: nowS() + 20 * DAY });
@@ -602,18 +612,6 @@ describe('revoking the previous token (defect 9)', () => {
 });
 
 describe('every token the guard held stays findable or is revoked (review of round 2)', () => {
-  const shiftParked = (w: World, hours: number): void => {
-    // Move every recorded demotion/refusal time back, as if `hours` had passed.
-    for (const v of w.sm.find(w.tokenSecret.arn).versions.values()) {
-      for (const l of [...v.stages]) {
-        const prefix = [DEMOTED_LABEL_PREFIX, REJECTED_LABEL_PREFIX].find((p) => l.startsWith(p));
-        if (!prefix) continue;
-        v.stages.delete(l);
-        v.stages.add(`${prefix}${Number(l.slice(prefix.length)) - hours * 3600}`);
-      }
-    }
-  };
-  const dead = (w: World, token: string): boolean => w.graph.tokens.get(token)!.dead !== undefined;
 
   it('restarts the grace when a rotation demotes a token an operator had rolled back to (finding 1)', async () => {
     const { w, oldVersion } = await oldWorld({ ...REFRESH, [EnvVar.RevokePreviousAfterHours]: '1' }, { expiresAt: nowS() + 20 * DAY });
@@ -739,18 +737,6 @@ describe('every token the guard held stays findable or is revoked (review of rou
 });
 
 describe('a second review: sequences found by a fresh read of the state machine', () => {
-  const shiftParked = (w: World, hours: number, only?: string): void => {
-    for (const v of w.sm.find(w.tokenSecret.arn).versions.values()) {
-      if (only && v.id !== only) continue;
-      for (const l of [...v.stages]) {
-        const prefix = [DEMOTED_LABEL_PREFIX, REJECTED_LABEL_PREFIX].find((p) => l.startsWith(p));
-        if (!prefix) continue;
-        v.stages.delete(l);
-        v.stages.add(`${prefix}${Number(l.slice(prefix.length)) - hours * 3600}`);
-      }
-    }
-  };
-  const dead = (w: World, token: string): boolean => w.graph.tokens.get(token)!.dead !== undefined;
 
   it('refreshes while the system user lost access to the WABA for both tokens, although Meta gives each answer its own fbtrace_id', async () => {
     const { w } = await oldWorld({ ...REFRESH, ...ASSETS }, { expiresAt: nowS() + 20 * DAY });
@@ -795,9 +781,7 @@ describe('a second review: sequences found by a fresh read of the state machine'
     const [refreshed] = issuedTokens(w);
     shiftParked(w, 2);
     // The operator hands the previous token in again while the scheduled check runs.
-    const id = await handIn(w, CANARY_TOKEN);
-    w.sm.lambda = undefined;
-    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+    const id = await startRotation(w, CANARY_TOKEN);
     for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
     await w.invoke(SCHEDULED);
     expect(dead(w, CANARY_TOKEN)).toBe(false);
@@ -844,9 +828,7 @@ describe('a second review: sequences found by a fresh read of the state machine'
   it('reports a promotion once when two finishSecret run at the same time', async () => {
     const { w } = await oldWorld();
     w.graph.addToken(NEW_TOKEN);
-    const id = await handIn(w, NEW_TOKEN);
-    w.sm.lambda = undefined;
-    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+    const id = await startRotation(w, NEW_TOKEN);
     for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
     await Promise.all([step(w, 'finishSecret', id), step(w, 'finishSecret', id)]);
     expect(labels(w).AWSCURRENT).toBe(id);

@@ -15,6 +15,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { CheckReport, EnvVar, EVENT_SOURCE, EventDetailType, FleetEnvVar, FleetTag, HealthStatus, ProblemId } from '../../../lambda/contract';
 import { fleetSecretName } from '../../../lambda/core/token-settings';
 import { CANARY_TOKEN, expectNoCanary, PHONE_ID, WABA_ID } from '../../fakes/canary';
+import { invocationSandbox } from '../../fakes/invocation-sandbox';
 import { FakeQueue, SqsFake } from '../../fakes/sqs-fake';
 import { startWorld, World } from '../../fakes/world';
 
@@ -34,7 +35,6 @@ const EXPIRED_AT = Math.floor(Date.now() / 1000) - DAY;
  */
 const SINGLE_BUDGET_MS = 4_500;
 const FLEET_BUDGET_MS = 5_500;
-const SAVED = { ...process.env };
 
 interface Case {
   readonly name: string;
@@ -218,20 +218,13 @@ async function fleetCheck(c: Case): Promise<{ observation: Observation; response
   jest.isolateModules(() => (worker = require('../../../lambda/entrypoints/fleet-worker')));
   const context = { getRemainingTimeInMillis: () => FLEET_BUDGET_MS, functionName: 'fleet-worker', awsRequestId: 'req' } as unknown as Context;
   const responses: SQSBatchResponse[] = [];
-  const invoke = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    process.env = { ...SAVED, ...env };
-    const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (w.output.push(String(chunk)), true));
-    const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (w.output.push(String(chunk)), true));
-    try {
+  const sandbox = invocationSandbox(env, w.output);
+  const invoke = (event: SQSEvent): Promise<SQSBatchResponse> =>
+    sandbox(async () => {
       const response = await worker!.handler(event, context);
       responses.push(response);
       return response;
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-      process.env = { ...SAVED };
-    }
-  };
+    });
   await sqs.drain(queue, invoke, { concurrency: 1 });
   return { observation: await observe(w, `${FLEET}/${TOKEN}`, secret.arn), responses, queue, dlq };
 }
