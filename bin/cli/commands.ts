@@ -24,20 +24,25 @@ export async function check(s: Session, target: Target): Promise<number> {
   return report.outcome === 'healthy' ? 0 : report.outcome === 'unhealthy' ? 1 : 2;
 }
 
-async function explainFailedRotation(s: Session, target: Target, outcome: Extract<RotationOutcome, { kind: 'failed' }>, currentBefore: string | undefined): Promise<number> {
-  // The function judged this rotation's candidate; a refused hand-in is kept under TOKENGUARD_REJECTED_AT_<unix> on this
-  // rotation's own version, so ask the function again about exactly that version.
+async function explainFailedRotation(s: Session, target: Target, outcome: Extract<RotationOutcome, { kind: 'failed' }>, currentBefore: string | undefined, handedIn?: string): Promise<number> {
+  // The function judged this rotation's candidate. A refused live hand-in is kept under TOKENGUARD_REJECTED_AT_<unix>
+  // on this rotation's own version, so ask the function again about exactly that version; a dead one is not kept, so
+  // set-token asks about the value it still has in hand (never logged). Otherwise the reason the function recorded in
+  // the health ledger for this rotation says why (a refused refresh or mint, a step without a verdict).
   const versions = await describeVersions(s, target.tokenSecretArn);
   const keptAs = (versions[outcome.versionId] ?? []).find((l) => l.startsWith(REJECTED_LABEL_PREFIX));
   const kept = keptAs !== undefined;
-  const report = kept ? await invokeCheck(s, target, { versionId: outcome.versionId }) : undefined;
+  const report = kept ? await invokeCheck(s, target, { versionId: outcome.versionId }) : handedIn !== undefined ? await invokeCheck(s, target, { value: handedIn }) : undefined;
+  const recorded = report && report.problems.length ? undefined : (await readLedger(s, target).catch(() => undefined))?.state;
+  const reason = recorded?.lastRotationOutcome === 'failed' ? recorded.lastRotationReason : undefined;
   const unchanged = outcome.current === currentBefore;
   if (s.json) {
-    s.out(JSON.stringify({ outcome: 'rotation-failed', versionId: outcome.versionId, currentUnchanged: unchanged, currentVersionId: outcome.current, candidate: report }, null, 2));
+    s.out(JSON.stringify({ outcome: 'rotation-failed', versionId: outcome.versionId, currentUnchanged: unchanged, currentVersionId: outcome.current, candidate: report, reason }, null, 2));
   } else {
     s.out(s.style.bad(`✗ Rotation refused: the new token was not promoted.`));
     if (report && report.problems.length) s.out([s.style.bold('Why'), ...renderProblems(report.problems, s.style)].join('\n'));
-    else s.out("  The rotation ended before a verdict on a kept candidate; the function's log group has the reason (RotationFailed).");
+    else if (reason) s.out([s.style.bold('Why'), `  ${reason}`].join('\n'));
+    else s.out("  The rotation ended without a recorded reason; the function's log group has it (RotationFailed).");
     if (kept) s.out(`  The refused token is kept as version ${outcome.versionId} (${keptAs}); it was never AWSCURRENT.`);
     s.out(
       unchanged
@@ -124,7 +129,7 @@ export async function setToken(s: Session, target: Target, token: string, timeou
   const outcome = await waitForRotation(s, target, rotationId, timeoutSeconds * 1000);
   if (outcome.kind === 'promoted') return reportPromotion(s, target, outcome);
   if (outcome.kind === 'timeout') return timeoutExit(s, target, outcome.versionId, timeoutSeconds);
-  const code = await explainFailedRotation(s, target, outcome, currentBefore);
+  const code = await explainFailedRotation(s, target, outcome, currentBefore, token);
   if (target.rotationMode === 'refresh' || target.rotationMode === 'mint') {
     // Secrets Manager may count the refused hand-in as a rotation when it computes the next automatic one (documented
     // for AutomaticallyAfterDays, unconfirmed for rate()), pushing the next refresh towards the live token's expiry.

@@ -11,6 +11,9 @@ import {
   guardRotationStep,
   handInVersionId,
   judgeCandidate,
+  LABEL_HEADROOM,
+  labelCount,
+  MAX_LABELS,
   MAX_PARKED,
   mintScopes,
   needsLiveComparison,
@@ -281,7 +284,9 @@ async function testSecret(deps: RotationDeps, event: RotationEvent, deadline: nu
     secretsSeen.push(...l.secrets);
     live = l.report;
   }
-  const judgement = judgeCandidate(candidate.report, live);
+  // A token the guard obtained (TOKENGUARD_ISSUED) was refreshed or minted from the live one: the same grants.
+  const derivedFromLive = (await store.describe(secretId)).versions[versionId]?.includes(ISSUED_LABEL) === true;
+  const judgement = judgeCandidate(candidate.report, live, { derivedFromLive });
   if (judgement.kind === 'refuse') throw refused('testSecret', versionId, `testSecret: the candidate is refused: ${reasons(judgement.reasons, true)}`, judgement.reasons);
   if (judgement.kind === 'retry') throw retry('testSecret', versionId, `testSecret: could not validate the candidate, so it is not promoted yet: ${reasons(judgement.reasons)}`, judgement.reasons);
   deps.logger.info(`testSecret: version ${versionId} passed validation`, {
@@ -303,9 +308,6 @@ async function testOnlyRun(deps: RotationDeps, versionId: string, hasCurrent: bo
   throw new StepEnd({ kind: 'test-passed', versionId, note: own.kind === 'retry' ? `the current token could not be validated now: ${reasons(own.reasons)}` : 'the current token is valid' });
 }
 
-/** Staging labels across all versions of a secret (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html). */
-const MAX_LABELS = 20;
-
 async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: Versions, deadline: number, secretsSeen: string[]): Promise<void> {
   const { store, logger } = deps;
   const { SecretId: secretId, ClientRequestToken: versionId } = event;
@@ -322,7 +324,6 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
   // the version about to lose AWSPREVIOUS, which DescribeSecret stops listing once it has none.
   let view = versions;
   let labels = planFinishLabels(view, versionId, deps.now());
-  const labelCount = (v: Versions): number => Object.values(v).reduce((n, stages) => n + stages.length, 0);
   if (labelCount(view) + labels.add.length - labels.remove.length > MAX_LABELS && meta && candidate.ok) {
     // No room under the quota: a dead token being demoted needs no label, and the oldest parked tokens are settled
     // with the validated candidate as the caller.
@@ -428,17 +429,28 @@ async function settleRefused(deps: RotationDeps, secretId: string, versionId: st
       if (done) await store.moveStage(secretId, ISSUED_LABEL, undefined, versionId);
     }
     // Each refused hand-in keeps a label of its own (a dead one needs none): a second refusal must not leave the
-    // first one unlabelled. Tried before and, if the label quota was full, once more after the rotation's own labels
-    // are off; a label that cannot be added never keeps AWSPENDING (and so never blocks the next RotateSecret).
+    // first one unlabelled. But never at the cost of the next hand-in: with fewer than LABEL_HEADROOM labels left
+    // (the live token is dead, so the check settles nothing, and refusals pile up), it is revoked at Meta instead.
+    // A label that cannot be added never keeps AWSPENDING, so it never blocks the next RotateSecret.
     const keep = !stages.includes(ISSUED_LABEL) && value?.value !== undefined && !problems.some((p) => p.id === 'TokenInvalid') && !parkedVersions(versions).some((p) => p.versionId === versionId);
+    const handIn = handInVersionId(versionId);
+    const ownLabels = (versionWithLabel(versions, CANDIDATE_LABEL) === handIn ? 1 : 0) + (stages.includes(AWSPENDING) ? 1 : 0);
+    const roomy = labelCount(versions) - ownLabels + 1 <= MAX_LABELS - LABEL_HEADROOM;
     const label = parkedLabel(REJECTED_LABEL_PREFIX, deps.now(), versions);
     const park = (): Promise<boolean> => store.moveStage(secretId, label, versionId, undefined).then(() => true, () => false);
-    let kept = keep && (await park());
-    const handIn = handInVersionId(versionId);
-    if (versionWithLabel(versions, CANDIDATE_LABEL) === handIn) await store.moveStage(secretId, CANDIDATE_LABEL, undefined, handIn);
+    let kept = keep && roomy && (await park());
+    if (ownLabels && versionWithLabel(versions, CANDIDATE_LABEL) === handIn) await store.moveStage(secretId, CANDIDATE_LABEL, undefined, handIn);
     if (stages.includes(AWSPENDING)) await store.moveStage(secretId, AWSPENDING, undefined, versionId);
-    if (keep && !kept) kept = await park();
-    if (keep && !kept) logger.warn('could not label the refused hand-in (staging label quota); it is not kept in the secret, the operator still has it', { versionId });
+    if (keep && !kept) {
+      const token = parseTokenSecret(value?.value);
+      const current = await currentToken(deps, secretId);
+      // The live token as the caller; if that fails (the live token is dead), the refused token itself.
+      const revoked =
+        token.ok && ((current?.token !== undefined && (await revokeObtained(deps, token.value, current.token, deadline))) || (await revokeObtained(deps, token.value, token.value, deadline)));
+      if (revoked) logger.info('revoked the refused hand-in at Meta: the secret keeps the staging labels free for the next hand-in', { versionId });
+      else kept = await park();
+      if (!revoked && !kept) logger.warn('could not label or revoke the refused hand-in; it is not kept in the secret, the operator still has it', { versionId });
+    }
   } catch (e) {
     logger.warn('could not settle the refused candidate; AWSPENDING may stay until the next attempt', { versionId, error: (e as Error).name });
   }

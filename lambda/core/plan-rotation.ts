@@ -73,6 +73,9 @@ export type Judgement =
 const critical = (p: ReportedProblem): boolean => p.severity === 'critical';
 const isOwn = (p: ReportedProblem): boolean => critical(p) && OWN_TOKEN_PROBLEMS.includes(p.id);
 
+/** When a token expires, for comparison: 'never' (or unknown) is the latest. */
+const expiryMs = (expiresAt: string | undefined): number => (expiresAt === undefined || expiresAt === 'never' ? Infinity : Date.parse(expiresAt));
+
 /**
  * Whether the live token has the candidate's own token problem `p` at least as badly: the same problem (on the same
  * asset for access denied), or (missing scopes) every scope the candidate lacks is missing from the live token too.
@@ -82,10 +85,13 @@ function liveShares(p: ReportedProblem, candidate: CheckReport, live: CheckRepor
     const liveMissing = live.token?.missingScopes ?? [];
     return live.problems.some((q) => q.id === 'MissingScopes') && (candidate.token?.missingScopes ?? []).every((s) => liveMissing.includes(s));
   }
+  if (!live.problems.some((q) => q.id === p.id)) return false;
   // Access denied is shared when it is about the same asset (the detail's "<asset>: " prefix; Meta's text after it
-  // carries a per-answer fbtrace_id); a temporary or non-system-user token is the same kind of problem on both.
+  // carries a per-answer fbtrace_id).
   const asset = (d: string | undefined): string => (d ?? '').split(': ')[0];
-  return live.problems.some((q) => q.id === p.id && (p.id !== 'AssetAccessDenied' || asset(q.detail) === asset(p.detail)));
+  if (p.id === 'AssetAccessDenied') return live.problems.some((q) => q.id === p.id && asset(q.detail) === asset(p.detail));
+  // A temporary or personal token is no worse than the live one of the same kind only if it lives at least as long.
+  return expiryMs(candidate.token?.expiresAt) >= expiryMs(live.token?.expiresAt);
 }
 
 /**
@@ -93,9 +99,10 @@ function liveShares(p: ReportedProblem, candidate: CheckReport, live: CheckRepor
  * refused. Otherwise it is refused only if it is worse than the live token: a token problem (missing scopes, not a
  * system user, temporary, asset access denied) or a critical problem the live token does not have. Problems both
  * share are warnings: a billing block on the number, or a scope both lack after an exchange, must not stop a valid
- * replacement while the live token ages to expiry. `live` is undefined when there is no live token.
+ * replacement while the live token ages to expiry. `live` is undefined when there is no live token;
+ * `derivedFromLive` says the candidate was refreshed or minted from it (the same grants).
  */
-export function judgeCandidate(candidate: CheckReport, live: CheckReport | undefined): Judgement {
+export function judgeCandidate(candidate: CheckReport, live: CheckReport | undefined, opts: { readonly derivedFromLive?: boolean } = {}): Judgement {
   const unusable = candidate.problems.filter((p) => critical(p) && UNUSABLE.includes(p.id));
   if (unusable.length) return { kind: 'refuse', reasons: unusable };
   const noVerdict = candidate.problems.filter((p) => NO_VERDICT.includes(p.id));
@@ -120,13 +127,13 @@ export function judgeCandidate(candidate: CheckReport, live: CheckReport | undef
   }
   const ownWorse = own.filter((p) => !liveShares(p, candidate, live));
   if (ownWorse.length) return { kind: 'refuse', reasons: ownWorse };
-  // The candidate cures a token problem of the live one (temporary, scopes, access): it is better, its probes aside.
-  const cures = live.problems.some((q) => isOwn(q) && !own.some((p) => p.id === q.id));
-  if (cures) return { kind: 'promote', warnings: [...own, ...others, ...noVerdict] };
   const shared = (p: ReportedProblem): boolean => live.problems.some((q) => q.id === p.id);
   const worse = others.filter((p) => !shared(p));
   if (worse.length) return { kind: 'refuse', reasons: worse };
-  const unanswered = noVerdict.filter((p) => !shared(p));
+  // A probe neither token got an answer to says nothing about the candidate's own access. Shared, it does not block a
+  // token Meta derived from the live one (refreshed or minted for the same system user: the same asset grants), so a
+  // long WABA throttle never lets a 60-day token age to expiry; a hand-in may come from anyone, so it waits.
+  const unanswered = noVerdict.filter((p) => !shared(p) || !opts.derivedFromLive);
   if (unanswered.length) return { kind: 'retry', reasons: unanswered };
   return { kind: 'promote', warnings: [...own, ...others, ...noVerdict] };
 }
@@ -172,6 +179,13 @@ export interface Parked {
  * https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html
  */
 export const MAX_PARKED = 10;
+/** Staging labels across all versions of a secret (same page). */
+export const MAX_LABELS = 20;
+/** Labels kept free for the next hand-in: its TOKENGUARD_CANDIDATE, its rotation's AWSPENDING and a demotion label. */
+export const LABEL_HEADROOM = 3;
+
+/** How many staging labels the versions carry. */
+export const labelCount = (versions: Versions): number => Object.values(versions).reduce((n, stages) => n + stages.length, 0);
 
 /** Every parked token, oldest first: versions carrying `TOKENGUARD_DEMOTED_AT_<unix>` or `TOKENGUARD_REJECTED_AT_<unix>`. */
 export function parkedVersions(versions: Versions): Parked[] {

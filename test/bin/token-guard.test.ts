@@ -263,6 +263,18 @@ describe('set-token', () => {
     expectNoCanary(out + err, [current(world)!]);
   });
 
+  it('says why an expired hand-in was refused, although a dead token is not kept in the secret', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.addToken(NEW_TOKEN, { dead: { code: 190, subcode: 463, message: 'Error validating access token: Session has expired' } });
+    expect(await cli(['set-token'], NEW_TOKEN)).toBe(1);
+    expect(out).toContain('Rotation refused');
+    expect(out).toMatch(/Token invalid/);
+    expect(out).not.toMatch(/without a recorded reason|kept as version/);
+    expect(await cli(['set-token', '--json'], NEW_TOKEN)).toBe(1);
+    expect(JSON.parse(out).candidate.problems.map((p: { id: string }) => p.id)).toContain('TokenInvalid');
+  });
+
   it('refuses to start while a rotation is in progress', async () => {
     await setup({ token: CANARY_TOKEN });
     world.sm.onRotate = undefined;
@@ -342,6 +354,8 @@ describe('rotate', () => {
     world.graph.addToken(CANARY_TOKEN, { expiresAt: 0 });
     const code = await cli(['rotate']);
     expect(code).toBe(1);
+    // Nothing is kept (no token was obtained): the reason comes from the rotation the function recorded.
+    expect(out).toMatch(/Why\n.*Refusing to refresh a token that never expires/);
     expect(out).toMatch(/AWSCURRENT is unchanged/);
     expect(current(world)).toBe(CANARY_TOKEN);
   });

@@ -177,6 +177,10 @@ export class SecretsManagerFake extends LoopbackJsonServer {
     // API_PutSecretValue: "If this operation creates the first version for the secret, then Secrets Manager
     // automatically attaches the staging label AWSCURRENT to the new version."
     const first = ![...s.versions.values()].some((v) => v.value !== undefined);
+    // The label quota is checked before anything is stored: a refused call leaves no value behind.
+    const all = first && !stages.includes('AWSCURRENT') ? [...stages, 'AWSCURRENT'] : stages;
+    const added = all.filter((l) => ![...s.versions.values()].some((v) => v.stages.has(l))).length;
+    if (this.labelCount(s) + added > MAX_LABELS) throw new ServiceError('LimitExceededException', 'You have exceeded the maximum number of staging labels for this secret.');
     // A new version (not the rotation's own pending one) abandons a rotation in progress.
     const inProgress = this.rotating(s);
     if (!existing && inProgress) {
@@ -186,7 +190,7 @@ export class SecretsManagerFake extends LoopbackJsonServer {
     const v = existing ?? { id: token, stages: new Set<string>(), created: this.clock(), hiddenFor: this.describeLag };
     v.value = value;
     s.versions.set(token, v);
-    for (const stage of first && !stages.includes('AWSCURRENT') ? [...stages, 'AWSCURRENT'] : stages) this.attach(s, v, stage);
+    for (const stage of all) this.attach(s, v, stage);
     s.lastChanged = this.clock();
     return v;
   }

@@ -837,6 +837,63 @@ describe('a second review: sequences found by a fresh read of the state machine'
   });
 });
 
+describe('a third review: worse tokens through shared problems, and the label quota with a dead live token', () => {
+  it('does not promote a candidate whose asset probes got no answer over a working live token it would otherwise cure', async () => {
+    // The live token is a 60-day USER token that reaches the WABA; the hand-in is a system-user token nobody assigned
+    // to the WABA, judged while Meta's WABA and number endpoints are down.
+    const { w } = await oldWorld(ASSETS, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+    withAssets(w);
+    w.graph.addToken(NEW_TOKEN, { wabas: [] });
+    w.graph.fault = { kind: 'down' };
+    w.graph.faultPath = /\/v25\.0\/\d+(\/(phone_numbers|subscribed_apps))?$/;
+    const id = await startRotation(w, NEW_TOKEN);
+    for (const s of ['createSecret', 'setSecret']) await step(w, s, id);
+    await expect(step(w, 'testSecret', id)).rejects.toThrow(/could not validate the candidate/);
+    expect(labels(w).AWSPENDING).toBe(id);
+    // Meta is back: the same candidate gets its verdict, and it is worse.
+    w.graph.fault = undefined;
+    await expect(step(w, 'testSecret', id)).rejects.toThrow(/No access to the WhatsApp asset|denied/i);
+    expect(currentToken(w)).toBe(CANARY_TOKEN);
+    expect(labels(w).AWSPENDING).toBeUndefined();
+  });
+
+  it.each([
+    ['a temporary token that expires sooner than the temporary live token', { issuedAt: nowS() - 3600, expiresAt: nowS() + 23 * 3600 }, { issuedAt: nowS() - 23 * 3600, expiresAt: nowS() + 600 }],
+    ['a USER token with 3 days left over a USER token with 50', { type: 'USER' as const, expiresAt: nowS() + 50 * DAY }, { type: 'USER' as const, issuedAt: nowS() - 57 * DAY, expiresAt: nowS() + 3 * DAY }],
+  ])('refuses %s', async (_n, live, candidate) => {
+    const { w } = await oldWorld({}, live);
+    w.graph.addToken(NEW_TOKEN, candidate);
+    expect((await setToken(w, NEW_TOKEN)).error?.message).toMatch(/candidate is refused/);
+    expect(currentToken(w)).toBe(CANARY_TOKEN);
+  });
+
+  it('keeps room for the next hand-in: refused live hand-ins beyond the headroom are revoked, never left unlabelled', async () => {
+    const { w } = await oldWorld();
+    const good = Array.from({ length: MAX_PARKED }, (_, i) => `EAAGgoodHANDIN${String(i).padStart(2, '0')}canaryTOKEN`);
+    const bad = Array.from({ length: 10 }, (_, i) => `EAAGuserHANDIN${String(i).padStart(2, '0')}canaryTOKEN`);
+    const FINAL = 'EAAGfinalHANDINcanaryTOKEN0099';
+    for (const t of good) {
+      w.graph.addToken(t);
+      expect((await setToken(w, t)).error).toBeUndefined();
+    }
+    await w.invoke(SCHEDULED);
+    // The live token dies; the check settles nothing; the operator pastes Graph Explorer USER tokens ten times.
+    w.graph.tokens.get(currentToken(w)!)!.dead = { code: 190, subcode: 460, message: 'Error validating access token: The session has been invalidated because the user changed their password.' };
+    for (const t of bad) {
+      w.graph.addToken(t, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+      expect((await setToken(w, t)).error?.message).toMatch(/Not a system-user token/);
+      await w.invoke(SCHEDULED);
+    }
+    expect(Object.keys(labels(w)).length).toBeLessThanOrEqual(20 - 3);
+    expect(bad.filter((t) => dead(w, t)).length).toBeGreaterThan(0);
+    // The replacement still fits, and is promoted.
+    w.graph.addToken(FINAL);
+    expect((await setToken(w, FINAL)).error).toBeUndefined();
+    expect(currentToken(w)).toBe(FINAL);
+    expectNoCanary(w.output.join(''), [...good, ...bad, FINAL]);
+  });
+});
+
 describe('the Secrets Manager model', () => {
   it('makes the first value written to an empty secret AWSCURRENT whatever VersionStages says', async () => {
     world = await startWorld({});

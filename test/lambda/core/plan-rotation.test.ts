@@ -14,7 +14,7 @@ describe('judgeCandidate', () => {
     ['its own token problem', report(['MissingScopes']), report([]), 'refuse'],
     ['a problem the live token shares', report(['MessagingBlocked']), report(['MessagingBlocked']), 'promote'],
     ['a problem the live token does not have (worse)', report(['AppNotSubscribed']), report([]), 'refuse'],
-    ['a shared throttled probe', report(['GraphUnavailable']), report(['GraphUnavailable']), 'promote'],
+    ['a shared unanswered probe, for a hand-in', report(['GraphUnavailable']), report(['GraphUnavailable']), 'retry'],
     ['an unanswered probe the live token answered', report(['GraphUnavailable']), report([]), 'retry'],
     ['no debug_token verdict', report(['GraphUnavailable'], null), report([]), 'retry'],
     ['a non-token problem when the live token is dead', report(['AppNotSubscribed']), report(['TokenInvalid'], { ...TOKEN, valid: false }), 'promote'],
@@ -23,15 +23,25 @@ describe('judgeCandidate', () => {
     // Shared token problems (review finding 4): an exchanged token lacks what the live one lacks.
     ['a missing scope the live token lacks too', report(['MissingScopes'], { ...TOKEN, missingScopes: ['a'] }), report(['MissingScopes'], { ...TOKEN, missingScopes: ['a', 'b'] }), 'promote'],
     ['more missing scopes than the live token', report(['MissingScopes'], { ...TOKEN, missingScopes: ['a', 'b'] }), report(['MissingScopes'], { ...TOKEN, missingScopes: ['a'] }), 'refuse'],
-    ['a temporary token replacing a temporary token', report(['TemporaryToken']), report(['TemporaryToken']), 'promote'],
+    ['a temporary token replacing a temporary token of the same life', report(['TemporaryToken']), report(['TemporaryToken']), 'promote'],
     ['an unusable candidate, whatever the live token', report(['WrongApp']), report(['WrongApp']), 'refuse'],
     ['its own token problem while the live check got no verdict', report(['MissingScopes']), report(['GraphUnavailable'], null), 'retry'],
     ['a token problem when the live token is dead', report(['MissingScopes']), report(['TokenInvalid'], { ...TOKEN, valid: false }), 'refuse'],
     // A malformed live secret (review finding 3) is a live token with a problem of its own, not "no verdict".
     ['a shared-looking probe problem when the live secret is malformed', report(['MessagingBlocked']), report(['SecretMalformed'], null), 'promote'],
-    ['a candidate that cures the live token problem despite its own probe problem', report(['AppNotSubscribed']), report(['TemporaryToken']), 'promote'],
+    // Curing a token problem of a working live token is no licence for unanswered or new problems (second review).
+    ['a candidate without the live token problem but with a problem of its own probes', report(['AppNotSubscribed']), report(['TemporaryToken']), 'refuse'],
+    ['a candidate without the live token problem whose probes got no answer', report(['GraphUnavailable']), report(['NotSystemUserToken']), 'retry'],
+    ['a temporary token that expires sooner than the temporary live token', report(['TemporaryToken'], { ...TOKEN, expiresAt: '2026-12-02T10:00:00Z' }), report(['TemporaryToken'], { ...TOKEN, expiresAt: '2026-12-02T20:00:00Z' }), 'refuse'],
+    ['a USER token that lives longer than the USER live token', report(['NotSystemUserToken'], { ...TOKEN, expiresAt: '2027-01-30T00:00:00Z' }), report(['NotSystemUserToken'], { ...TOKEN, expiresAt: '2027-01-02T00:00:00Z' }), 'promote'],
   ])('%s', (_n, candidate, live, kind) => {
     expect(judgeCandidate(candidate, live).kind).toBe(kind);
+  });
+
+  it('lets a shared unanswered probe pass for a token refreshed or minted from the live one (the same grants)', () => {
+    expect(judgeCandidate(report(['GraphUnavailable']), report(['GraphUnavailable']), { derivedFromLive: true }).kind).toBe('promote');
+    expect(judgeCandidate(report(['GraphRateLimited']), report(['GraphRateLimited']), { derivedFromLive: true }).kind).toBe('promote');
+    expect(judgeCandidate(report(['GraphUnavailable']), report([]), { derivedFromLive: true }).kind).toBe('retry');
   });
 });
 
