@@ -26,15 +26,14 @@ export async function check(s: Session, target: Target): Promise<number> {
 
 async function explainFailedRotation(s: Session, target: Target, outcome: Extract<RotationOutcome, { kind: 'failed' }>, currentBefore: string | undefined, handedIn?: string): Promise<number> {
   // The function judged this rotation's candidate. A refused live hand-in is kept under TOKENGUARD_REJECTED_AT_<unix>
-  // on this rotation's own version, so ask the function again about exactly that version; a dead one is not kept, so
-  // set-token asks about the value it still has in hand (never logged). Otherwise the reason the function recorded in
-  // the health ledger for this rotation says why (a refused refresh or mint, a step without a verdict).
+  // on this rotation's own version, so ask the function again about exactly that version. Otherwise the reason the
+  // function recorded in the health ledger for THIS rotation (its version id) says why: a refused refresh or mint, a
+  // hand-in revoked for label room. Without one, set-token asks about the value it still has in hand (never logged).
   const versions = await describeVersions(s, target.tokenSecretArn);
   const keptAs = (versions[outcome.versionId] ?? []).find((l) => l.startsWith(REJECTED_LABEL_PREFIX));
   const kept = keptAs !== undefined;
-  const report = kept ? await invokeCheck(s, target, { versionId: outcome.versionId }) : handedIn !== undefined ? await invokeCheck(s, target, { value: handedIn }) : undefined;
-  const recorded = report && report.problems.length ? undefined : (await readLedger(s, target).catch(() => undefined))?.state;
-  const reason = recorded?.lastRotationOutcome === 'failed' ? recorded.lastRotationReason : undefined;
+  const reason = kept ? undefined : await recordedReason(s, target, outcome.versionId);
+  const report = kept ? await invokeCheck(s, target, { versionId: outcome.versionId }) : !reason && handedIn !== undefined ? await invokeCheck(s, target, { value: handedIn }) : undefined;
   const unchanged = outcome.current === currentBefore;
   if (s.json) {
     s.out(JSON.stringify({ outcome: 'rotation-failed', versionId: outcome.versionId, currentUnchanged: unchanged, currentVersionId: outcome.current, candidate: report, reason }, null, 2));
@@ -53,6 +52,23 @@ async function explainFailedRotation(s: Session, target: Target, outcome: Extrac
   }
   return 1;
 }
+
+/**
+ * The reason the function recorded in the health ledger for the rotation `versionId`. The function records it just
+ * after it takes AWSPENDING off (which is how the command saw the rotation end), so wait a few seconds for it.
+ */
+async function recordedReason(s: Session, target: Target, versionId: string): Promise<string | undefined> {
+  if (!target.ledgerTableName) return undefined;
+  const t0 = s.now();
+  for (;;) {
+    const state = (await readLedger(s, target).catch(() => undefined))?.state;
+    if (state?.lastRotationVersionId === versionId) return state.lastRotationOutcome === 'failed' ? state.lastRotationReason : undefined;
+    if (s.now() - t0 >= LEDGER_WAIT_MS) return undefined;
+    await s.sleep(s.pollIntervalMs);
+  }
+}
+/** How long the command waits for the function's record of a rotation that just ended. */
+const LEDGER_WAIT_MS = 10_000;
 
 async function reportPromotion(s: Session, target: Target, outcome: Extract<RotationOutcome, { kind: 'promoted' }>, first = false): Promise<number> {
   const report = await invokeCheck(s, target);

@@ -36,6 +36,8 @@ export interface LedgerState {
   readonly lastRotationAt?: string;
   readonly lastRotationOutcome?: 'rotated' | 'failed';
   readonly lastRotationReason?: string;
+  /** The version (ClientRequestToken) of the last rotation recorded, so a reader can tell whose reason it is. */
+  readonly lastRotationVersionId?: string;
 }
 
 /** One line of history: a change the ledger announced, or a rotation. */
@@ -122,14 +124,14 @@ export class HealthLedger {
   }
 
   /** Records a rotation's outcome on the state item and in the history. */
-  async saveRotation(key: string, tokenName: string, r: { at: string; outcome: 'rotated' | 'failed'; reason: string }): Promise<Outcome<void>> {
+  async saveRotation(key: string, tokenName: string, r: { at: string; outcome: 'rotated' | 'failed'; reason: string; versionId?: string }): Promise<Outcome<void>> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { [LedgerAttribute.PartitionKey]: key, [LedgerAttribute.SortKey]: STATE_SK },
-          UpdateExpression: 'SET tokenName = :name, lastRotationAt = :at, lastRotationOutcome = :outcome, lastRotationReason = :reason',
-          ExpressionAttributeValues: { ':name': tokenName, ':at': r.at, ':outcome': r.outcome, ':reason': r.reason },
+          UpdateExpression: 'SET tokenName = :name, lastRotationAt = :at, lastRotationOutcome = :outcome, lastRotationReason = :reason, lastRotationVersionId = :version',
+          ExpressionAttributeValues: { ':name': tokenName, ':at': r.at, ':outcome': r.outcome, ':reason': r.reason, ':version': r.versionId ?? '' },
         }),
       );
     } catch (e) {

@@ -66,6 +66,11 @@ export interface CheckOptions {
    * version, no for a token in hand: a candidate is validated completely before it can be promoted).
    */
   readonly skipProbesWhenBusy?: boolean;
+  /**
+   * Ask Meta through this client (with what it knows: a throttle stops every later call) instead of a new one: a
+   * rotation compares the live token with the candidate without calling again into a throttle the candidate met.
+   */
+  readonly graph?: GraphClient;
 }
 
 export async function checkToken(deps: CheckDeps, source: TokenSource, deadline: number, options: CheckOptions = {}): Promise<CheckResult> {
@@ -100,7 +105,7 @@ export async function checkToken(deps: CheckDeps, source: TokenSource, deadline:
   if (!app.ok) return failed(deps, 'SecretMalformed', `app secret: ${app.reason}`, [token, rawAppSecret.value.trim()]);
   const secrets = [token, app.value, `${config.appId}|${app.value}`];
 
-  const graph = deps.graph(app.value, deadline);
+  const graph = options.graph ?? deps.graph(app.value, deadline);
   const debug = await graph.debugToken(token);
   if (!debug.ok) {
     // A token of another app is a verdict on the token (wrong app), not a failed call.

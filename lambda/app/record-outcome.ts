@@ -74,7 +74,7 @@ export async function recordRotation(d: OutcomeDeps, token: { readonly name: str
   const key = d.ledgerKey(token.name);
   let failure: string | undefined;
   try {
-    const saved = await d.ledger.saveRotation(key, token.name, { at: d.now().toISOString(), outcome: r.outcome, reason: r.reason });
+    const saved = await d.ledger.saveRotation(key, token.name, { at: d.now().toISOString(), outcome: r.outcome, reason: r.reason, versionId: r.versionId });
     if (!saved.ok) failure = saved.error;
     const put = await d.events.put([rotationEvent(key, token.name, token.rotationMode, r)]);
     if (!put.ok) failure = put.error;

@@ -26,7 +26,7 @@ import {
 } from '../core/plan-rotation';
 import { redact } from '../core/redact';
 import { checkToken } from './check-token';
-import { revokeObtained, settleIssued, settleParked } from './settle-tokens';
+import { heldElsewhere, revokeObtained, settleIssued, settleParked } from './settle-tokens';
 import { RotationDeps } from './ports';
 import { GraphClient } from '../adapters/graph-client';
 
@@ -66,6 +66,10 @@ function reasons(problems: readonly ReportedProblem[], withFix = false): string 
 }
 
 const failureText = (f: GraphFailure): string => `${f.code !== undefined ? `code ${f.code}: ` : ''}${f.message}`;
+/** Meta down or throttling: no verdict on the token (decided on Meta's code, see classifyGraphFailure). */
+const noVerdictFrom = (f: GraphFailure): boolean => ['transient', 'rate-limited'].includes(classifyGraphFailure(f));
+/** What Meta did, for the message: failed (down), is rate-limiting, or refused (a verdict). */
+const metaDid = (f: GraphFailure): string => ({ transient: 'failed', 'rate-limited': 'is rate-limiting' })[classifyGraphFailure(f) as string] ?? 'refused';
 
 /**
  * The one place a rotation's outcome is decided and reported: metrics, the log line, the health ledger and the
@@ -134,9 +138,14 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent, dea
         break;
     }
   } catch (e) {
-    const outcome: RotationOutcome =
+    const ended: RotationOutcome =
       e instanceof StepEnd ? e.outcome : { kind: 'retry', step, versionId, reason: `${step}: ${(e as Error).name}: ${(e as Error).message}` };
-    if (outcome.kind === 'refused') await settleRefused(deps, secretId, versionId, step, deadline, secretsSeen, outcome.problems);
+    let outcome: RotationOutcome = ended;
+    if (outcome.kind === 'refused') {
+      // What happened to the refused token is part of the verdict the operator reads (CLI, ledger, event).
+      const note = await settleRefused(deps, secretId, versionId, step, deadline, secretsSeen, outcome.problems);
+      if (note) outcome = { ...outcome, reason: `${outcome.reason} ${note}` };
+    }
     await reportRotation(deps, outcome, secretsSeen);
     if (outcome.kind === 'test-passed' || outcome.kind === 'promoted') return;
     const message = redact(outcome.reason, secretsSeen);
@@ -189,6 +198,8 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, versions: 
   if (!live.report.token.valid) {
     throw refused('createSecret', versionId, `createSecret: the current token is invalid (${live.report.token.invalidReason ?? 'unknown reason'}); Meta cannot ${config.rotationMode === 'refresh' ? 'exchange' : 'mint with'} a dead token. Generate a new token by hand and run \`npx --no-install whatsapp-token-guard set-token\`.`);
   }
+  // Meta is throttling the app or WABA: no more calls now (no settling, no new token); Secrets Manager retries.
+  if (live.graph.rateLimited) throw retry('createSecret', versionId, `createSecret: Meta is rate-limiting the app or WhatsApp Business Account (${failureText(live.graph.rateLimited)}); no new token is obtained until it stops.`);
   const settled = await settleIssued(deps, versions, live.graph, live.token);
   if (!settled.ok) throw retry('createSecret', versionId, `createSecret: an earlier token the guard obtained (version ${settled.versionId}) is not revoked yet (${settled.reason}); no new token is obtained until it is.`);
   // Each new token parks one more earlier token: settle the due ones first, and obtain none while the guard already
@@ -206,8 +217,8 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, versions: 
     const r = await live.graph.exchangeToken(live.token);
     if (!r.ok) {
       // Not retried (see exchangeToken). No answer may still mean Meta issued a token: nothing holds it, it expires in 60 days.
-      const transient = classifyGraphFailure(r.failure) === 'transient';
-      throw (transient ? retry : refused)('createSecret', versionId, `createSecret: Meta ${transient ? 'failed' : 'refused'} the token exchange (${failureText(r.failure)}); the current token stays in use.`);
+      const transient = noVerdictFrom(r.failure);
+      throw (transient ? retry : refused)('createSecret', versionId, `createSecret: Meta ${metaDid(r.failure)} the token exchange (${failureText(r.failure)}); the current token stays in use.`);
     }
     candidate = r.token;
   } else {
@@ -215,8 +226,8 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, versions: 
     const scopes = mintScopes(config.requiredScopes, live.report.token.scopes);
     const r = await live.graph.mintSystemUserToken(config.systemUserId, live.token, scopes, config.mintSixtyDayTokens);
     if (!r.ok) {
-      const transient = classifyGraphFailure(r.failure) === 'transient';
-      throw (transient ? retry : refused)('createSecret', versionId, `createSecret: Meta ${transient ? 'failed' : 'refused'} to mint a token for system user ${config.systemUserId} (${failureText(r.failure)}); the current token stays in use.`);
+      const transient = noVerdictFrom(r.failure);
+      throw (transient ? retry : refused)('createSecret', versionId, `createSecret: Meta ${metaDid(r.failure)} ${transient ? 'minting' : 'to mint'} a token for system user ${config.systemUserId} (${failureText(r.failure)}); the current token stays in use.`);
     }
     candidate = r.token;
   }
@@ -280,7 +291,8 @@ async function testSecret(deps: RotationDeps, event: RotationEvent, deadline: nu
   secretsSeen.push(...candidate.secrets);
   let live: CheckReport | undefined;
   if (needsLiveComparison(candidate.report) && current?.value !== undefined) {
-    const l = await checkToken(deps, { stage: AWSCURRENT }, deadline);
+    // Through the candidate's client: after a throttle it sends nothing more, and the live check reports the same throttle.
+    const l = await checkToken(deps, { stage: AWSCURRENT }, deadline, { graph: candidate.graph });
     secretsSeen.push(...l.secrets);
     live = l.report;
   }
@@ -377,6 +389,22 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
   await finishCleanup(deps, secretId, versionId, after);
 }
 
+/**
+ * Revokes a refused hand-in for want of label room: with the live token as the caller, or, when Meta says the 190 is
+ * about that caller (the live token is dead), with the refused token itself. One client, so a throttle stops both.
+ */
+async function revokeForRoom(deps: RotationDeps, secretId: string, token: string, deadline: number): Promise<boolean> {
+  const meta = await metaFor(deps, deadline);
+  if (!meta) return false;
+  const live = (await currentToken(deps, secretId))?.token;
+  let r = live !== undefined && live !== token ? await meta.revokeToken(token, live) : undefined;
+  if (!r || (!r.ok && r.failure.code === 190 && !r.failure.notSent)) r = await meta.revokeToken(token, token);
+  if (r.ok) return true;
+  if (!r.failure.notSent) deps.metrics.publish(deps.config.tokenName, { [Metric.RevokeFailed]: 1 });
+  deps.logger.warn('could not revoke the refused hand-in', { code: r.failure.code, reason: r.failure.message });
+  return false;
+}
+
 /** A Graph client with the app secret, or undefined when the app secret cannot be read (the step then relies on testSecret). */
 async function metaFor(deps: RotationDeps, deadline: number): Promise<GraphClient | undefined> {
   try {
@@ -414,12 +442,12 @@ async function finishCleanup(deps: RotationDeps, secretId: string, versionId: st
  * obtained from Meta is revoked (it was never used), and keeps TOKENGUARD_ISSUED until the revoke succeeds.
  * Best effort: a failure here must not hide the verdict.
  */
-async function settleRefused(deps: RotationDeps, secretId: string, versionId: string, step: RotationStep, deadline: number, secretsSeen: string[], problems: readonly ReportedProblem[] = []): Promise<void> {
+async function settleRefused(deps: RotationDeps, secretId: string, versionId: string, step: RotationStep, deadline: number, secretsSeen: string[], problems: readonly ReportedProblem[] = []): Promise<string | undefined> {
   const { store, logger } = deps;
   try {
     const { versions } = await store.describe(secretId);
     const stages = versions[versionId] ?? [];
-    if (stages.includes(AWSCURRENT)) return;
+    if (stages.includes(AWSCURRENT)) return undefined;
     const value = step === 'createSecret' ? undefined : await store.get(secretId, { versionId });
     if (value?.value !== undefined) secretsSeen.push(value.value.trim());
     if (stages.includes(ISSUED_LABEL)) {
@@ -443,15 +471,19 @@ async function settleRefused(deps: RotationDeps, secretId: string, versionId: st
     if (stages.includes(AWSPENDING)) await store.moveStage(secretId, AWSPENDING, undefined, versionId);
     if (keep && !kept) {
       const token = parseTokenSecret(value?.value);
-      const current = await currentToken(deps, secretId);
-      // The live token as the caller; if that fails (the live token is dead), the refused token itself.
-      const revoked =
-        token.ok && ((current?.token !== undefined && (await revokeObtained(deps, token.value, current.token, deadline))) || (await revokeObtained(deps, token.value, token.value, deadline)));
-      if (revoked) logger.info('revoked the refused hand-in at Meta: the secret keeps the staging labels free for the next hand-in', { versionId });
-      else kept = await park();
-      if (!revoked && !kept) logger.warn('could not label or revoke the refused hand-in; it is not kept in the secret, the operator still has it', { versionId });
+      // The same token under another label (an operator handed AWSPREVIOUS in again): it is findable there, never revoked.
+      // (Not this rotation's own versions: their labels just came off.)
+      if (token.ok && (await heldElsewhere(deps, versions, token.value, [versionId, handIn]))) return 'The same token is kept in another version of the secret.';
+      const revoked = token.ok && (await revokeForRoom(deps, secretId, token.value, deadline));
+      if (revoked) {
+        logger.info('revoked the refused hand-in at Meta: the secret keeps the staging labels free for the next hand-in', { versionId });
+        return 'The refused token was revoked at Meta: the secret keeps its last staging labels free for the next hand-in.';
+      }
+      kept = await park();
+      if (!kept) logger.warn('could not label or revoke the refused hand-in; it is not kept in the secret, the operator still has it', { versionId });
     }
   } catch (e) {
     logger.warn('could not settle the refused candidate; AWSPENDING may stay until the next attempt', { versionId, error: (e as Error).name });
   }
+  return undefined;
 }

@@ -10,6 +10,7 @@ import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../core/labels';
 import { parseAppSecret, parseTokenSecret } from '../core/parse-secret';
 import { MAX_PARKED, parkedVersions, planIssued, planParked, versionWithLabel, Versions } from '../core/plan-rotation';
 import { GraphClient } from '../adapters/graph-client';
+import { classifyGraphFailure } from '../core/classify-graph-failure';
 import { RotationDeps } from './ports';
 
 /** Revokes a token the guard holds and nobody uses. True when Meta confirmed the revoke or the token is already invalid. */
@@ -22,7 +23,8 @@ export async function revokeObtained(deps: RotationDeps, token: string, callerTo
   }
   const r = await client.revokeToken(token, callerToken);
   if (!r.ok) {
-    deps.metrics.publish(deps.config.tokenName, { [Metric.RevokeFailed]: 1 });
+    // Not sent (Meta throttled an earlier call): nothing failed at Meta, the next attempt sends it.
+    if (!r.failure.notSent) deps.metrics.publish(deps.config.tokenName, { [Metric.RevokeFailed]: 1 });
     deps.logger.warn('could not revoke a token the guard holds; it stays labelled and is revoked at the next attempt', { code: r.failure.code, reason: r.failure.message });
     return false;
   }
@@ -90,8 +92,11 @@ export async function settleParked(deps: RotationDeps, versions: Versions, graph
       else {
         const r = await graph.revokeToken(old.value, callerToken);
         if (!r.ok) {
-          deps.metrics.publish(config.tokenName, { [Metric.RevokeFailed]: 1 });
+          // Throttled: stop calling Meta (the next check goes on). Any other failure: the next token may still go.
+          const throttled = r.failure.notSent === true || classifyGraphFailure(r.failure) === 'rate-limited';
+          if (!r.failure.notSent) deps.metrics.publish(config.tokenName, { [Metric.RevokeFailed]: 1 });
           logger.warn('could not revoke a parked token; the next check tries again', { versionId, code: r.failure.code, reason: r.failure.message });
+          if (throttled) return left;
           continue;
         }
         outcome = r.outcome;
@@ -119,6 +124,16 @@ export async function settleParked(deps: RotationDeps, versions: Versions, graph
     }
   }
   return left;
+}
+
+/** Whether a labelled version outside `except` holds `token` (read one by one; stops at the first match). */
+export async function heldElsewhere(deps: RotationDeps, versions: Versions, token: string, except: readonly string[]): Promise<boolean> {
+  for (const [versionId, stages] of Object.entries(versions)) {
+    if (except.includes(versionId) || stages.length === 0) continue;
+    const value = parseTokenSecret((await deps.store.get(deps.config.tokenSecretArn, { versionId }))?.value);
+    if (value.ok && value.value === token) return true;
+  }
+  return false;
 }
 
 /** Token value -> the live or in-flight version that holds it (AWSCURRENT, AWSPREVIOUS, AWSPENDING, a hand-in). */

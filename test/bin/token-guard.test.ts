@@ -1,6 +1,7 @@
 // The operator command, in-process: Secrets Manager is the stateful loopback fake (real SDK over HTTP),
 // Lambda invocations run the real handler against the Graph emulator, and CloudFormation/CloudWatch are
 // aws-sdk-client-mock. Every test also proves the canary never reaches the command's output.
+import { randomUUID } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -13,7 +14,7 @@ import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/cl
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runCli } from '../../bin/cli/main';
-import { CANDIDATE_LABEL, EnvVar } from '../../lambda/contract';
+import { CANDIDATE_LABEL, EnvVar, REJECTED_LABEL_PREFIX } from '../../lambda/contract';
 import { GuardTag } from '../../lib/guard-tags';
 import { CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary } from '../fakes/canary';
 import { startWorld, World } from '../fakes/world';
@@ -272,7 +273,24 @@ describe('set-token', () => {
     expect(out).toMatch(/Token invalid/);
     expect(out).not.toMatch(/without a recorded reason|kept as version/);
     expect(await cli(['set-token', '--json'], NEW_TOKEN)).toBe(1);
-    expect(JSON.parse(out).candidate.problems.map((p: { id: string }) => p.id)).toContain('TokenInvalid');
+    expect(JSON.parse(out).reason).toMatch(/Token invalid/);
+  });
+
+  it('says both why a hand-in was refused and that the guard revoked it for label room', async () => {
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    const sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: world.sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    for (let i = 0; i < 16; i++) {
+      const t = `EAAGparkedCLI${String(i).padStart(2, '0')}canaryTOKEN`;
+      world.graph.addToken(t, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+      await sm.send(new PutSecretValueCommand({ SecretId: world.tokenSecret.arn, ClientRequestToken: randomUUID(), SecretString: JSON.stringify({ accessToken: t }), VersionStages: [`${REJECTED_LABEL_PREFIX}${nowS() - 10_000 + i}`] }));
+    }
+    world.graph.addToken(NEW_TOKEN, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+    expect(await cli(['set-token'], NEW_TOKEN)).toBe(1);
+    expect(world.graph.tokens.get(NEW_TOKEN)!.dead?.subcode).toBe(466);
+    expect(out).toContain('Not a system-user token');
+    expect(out).toMatch(/revoked at Meta: the secret keeps its last staging labels free/);
+    expect(out).not.toMatch(/invalidated explicitly/);
   });
 
   it('refuses to start while a rotation is in progress', async () => {
@@ -358,6 +376,23 @@ describe('rotate', () => {
     expect(out).toMatch(/Why\n.*Refusing to refresh a token that never expires/);
     expect(out).toMatch(/AWSCURRENT is unchanged/);
     expect(current(world)).toBe(CANARY_TOKEN);
+  });
+
+  it("never shows an earlier rotation's reason for a rotation that recorded none", async () => {
+    await setup({ token: CANARY_TOKEN, env: { [EnvVar.RotationMode]: 'refresh' } });
+    world.graph.addToken(CANARY_TOKEN, { expiresAt: 0 });
+    expect(await cli(['rotate'])).toBe(1);
+    expect(out).toMatch(/never expires/);
+    // The token now expires; the next rotation is abandoned after createSecret (AWSPENDING removed, nothing recorded).
+    world.graph.tokens.get(CANARY_TOKEN)!.expiresAt = nowS() + 20 * DAY;
+    const inner = world.sm.lambda!;
+    world.sm.lambda = async (event) => {
+      const r = await inner(event);
+      if (event.Step === 'createSecret') world.sm.find(world.tokenSecret.arn).versions.get(event.ClientRequestToken)!.stages.delete('AWSPENDING');
+      return r;
+    };
+    expect(await cli(['rotate', '--json'])).toBe(1);
+    expect(JSON.parse(out).reason ?? '').not.toMatch(/never expires/);
   });
 
   it('points hand-made tokens to set-token', async () => {

@@ -894,6 +894,82 @@ describe('a third review: worse tokens through shared problems, and the label qu
   });
 });
 
+describe('a fourth review: throttles during a rotation, and revokes for label room', () => {
+  /** Parks `n` live tokens directly under TOKENGUARD_REJECTED_AT_ labels (as earlier refused hand-ins would be). */
+  async function fillParked(w: World, n: number): Promise<string[]> {
+    const tokens: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = `EAAGparkedHANDIN${String(i).padStart(2, '0')}canaryTOKEN`;
+      w.graph.addToken(t, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+      await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: randomUUID(), SecretString: JSON.stringify({ accessToken: t }), VersionStages: [`${REJECTED_LABEL_PREFIX}${nowS() - 10_000 + i}`] }));
+      tokens.push(t);
+    }
+    return tokens;
+  }
+
+  it("ends createSecret without a verdict, and without any further call, when Meta throttles the live token's probes", async () => {
+    const { w } = await oldWorld({ ...REFRESH, ...ASSETS }, { expiresAt: nowS() + 20 * DAY });
+    withAssets(w);
+    w.graph.fault = { kind: 'throttle', code: 80008 };
+    w.graph.faultPath = /phone_numbers$/;
+    const id = randomUUID();
+    w.sm.lambda = undefined;
+    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+    await expect(step(w, 'createSecret', id)).rejects.toThrow(/rate-limiting.*no verdict/);
+    expect(calls(w, /oauth\/access_token$/)).toBe(0);
+    expect(labels(w).AWSPENDING).toBe(id);
+    // The throttle is over: the service's retry refreshes.
+    w.graph.fault = undefined;
+    for (const s of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await step(w, s, id);
+    expect(currentToken(w)).toMatch(/refreshed/);
+  });
+
+  it('compares the live token through the candidate check that met a throttle, so nothing more is sent into it', async () => {
+    const { w } = await oldWorld(ASSETS);
+    withAssets(w);
+    w.graph.addToken(NEW_TOKEN, { wabas: [WABA_ID] });
+    const id = await startRotation(w, NEW_TOKEN);
+    for (const s of ['createSecret', 'setSecret']) await step(w, s, id);
+    w.graph.fault = { kind: 'throttle', code: 80008 };
+    w.graph.faultPath = /phone_numbers$/;
+    const before = w.graph.requests.length;
+    await expect(step(w, 'testSecret', id)).rejects.toThrow(/could not validate/);
+    expect(calls(w, /phone_numbers$/)).toBe(1);
+    expect(w.graph.requests.slice(before).map((r) => r.path)).toEqual(['/v25.0/debug_token', `/v25.0/${PHONE_ID}`, `/v25.0/${WABA_ID}/phone_numbers`]);
+    w.graph.fault = undefined;
+    await step(w, 'testSecret', id);
+    await step(w, 'finishSecret', id);
+    expect(currentToken(w)).toBe(NEW_TOKEN);
+  });
+
+  it('sends a revoke for label room once when Meta throttles it, and publishes no RevokeFailed for calls not sent', async () => {
+    const { w } = await oldWorld();
+    await fillParked(w, 16);
+    w.graph.addToken(NEW_TOKEN, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+    w.graph.fault = { kind: 'throttle', code: 4 };
+    w.graph.faultPath = /oauth\/revoke$/;
+    const r = await setToken(w, NEW_TOKEN);
+    w.graph.fault = undefined;
+    expect(r.error?.message).toMatch(/Not a system-user token/);
+    expect(calls(w, /oauth\/revoke$/)).toBe(1);
+    expect(metricValues(w, 'RevokeFailed')).toEqual([1]);
+  });
+
+  it('never revokes a refused hand-in that is the AWSPREVIOUS token handed in again, however short the labels', async () => {
+    const { w, oldVersion } = await oldWorld({}, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+    w.graph.addToken(NEW_TOKEN);
+    expect((await setToken(w, NEW_TOKEN)).error).toBeUndefined();
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    w.graph.tokens.get(NEW_TOKEN)!.dead = { code: 190, subcode: 460, message: 'Error validating access token: The session has been invalidated because the user changed their password.' };
+    await fillParked(w, 15);
+    const r = await setToken(w, CANARY_TOKEN);
+    expect(r.error?.message).toMatch(/Not a system-user token/);
+    expect(r.error?.message).toMatch(/kept in another version/);
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    expect(dead(w, CANARY_TOKEN)).toBe(false);
+  });
+});
+
 describe('the Secrets Manager model', () => {
   it('makes the first value written to an empty secret AWSCURRENT whatever VersionStages says', async () => {
     world = await startWorld({});
