@@ -206,6 +206,7 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, versions: 
   // keeps more than it can label.
   // Room for the labels this rotation adds (Secrets Manager's quota): a verdict, so AWSPENDING does not stay stuck.
   const parked = await settleParked(deps, versions, live.graph, live.token);
+  if (live.graph.rateLimited) throw retry('createSecret', versionId, `createSecret: Meta is rate-limiting the app (${failureText(live.graph.rateLimited)}) while the guard settled earlier tokens; no new token is obtained until it stops.`);
   if (parked > MAX_PARKED + 2) {
     throw refused('createSecret', versionId, `createSecret: ${parked} earlier tokens are kept under TOKENGUARD_DEMOTED_AT_/TOKENGUARD_REJECTED_AT_ labels and Meta did not confirm revoking them (see the RevokeFailed log lines), so no new token is obtained. Revoke them by hand in Business Settings > System users, remove their labels with \`aws secretsmanager update-secret-version-stage\`, then rotate again.`);
   }
@@ -292,7 +293,7 @@ async function testSecret(deps: RotationDeps, event: RotationEvent, deadline: nu
   let live: CheckReport | undefined;
   if (needsLiveComparison(candidate.report) && current?.value !== undefined) {
     // Through the candidate's client: after a throttle it sends nothing more, and the live check reports the same throttle.
-    const l = await checkToken(deps, { stage: AWSCURRENT }, deadline, { graph: candidate.graph });
+    const l = await checkToken(deps, { stage: AWSCURRENT }, deadline, { graph: candidate.graph, skipProbesWhenBusy: false });
     secretsSeen.push(...l.secrets);
     live = l.report;
   }
@@ -473,7 +474,9 @@ async function settleRefused(deps: RotationDeps, secretId: string, versionId: st
       const token = parseTokenSecret(value?.value);
       // The same token under another label (an operator handed AWSPREVIOUS in again): it is findable there, never revoked.
       // (Not this rotation's own versions: their labels just came off.)
-      if (token.ok && (await heldElsewhere(deps, versions, token.value, [versionId, handIn]))) return 'The same token is kept in another version of the secret.';
+      // A read that fails counts as "not held elsewhere": the token is then revoked or parked, never left unlabelled.
+      const elsewhere = token.ok && (await heldElsewhere(deps, versions, token.value, [versionId, handIn]).catch(() => false));
+      if (elsewhere) return 'The same token is kept in another version of the secret.';
       const revoked = token.ok && (await revokeForRoom(deps, secretId, token.value, deadline));
       if (revoked) {
         logger.info('revoked the refused hand-in at Meta: the secret keeps the staging labels free for the next hand-in', { versionId });

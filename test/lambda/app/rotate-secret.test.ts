@@ -101,6 +101,27 @@ function metricValues(w: World, name: string): number[] {
 const step = (w: World, Step: string, versionId: string): Promise<unknown> => w.invoke({ Step, SecretId: w.tokenSecret.arn, ClientRequestToken: versionId });
 const dead = (w: World, token: string): boolean => w.graph.tokens.get(token)!.dead !== undefined;
 
+/**
+ * The label quota under pressure: MAX_PARKED good hand-ins (so as many parked tokens), then the live token dies (the
+ * scheduled check settles nothing any more) and `refusals` valid but refused hand-ins (USER tokens) follow.
+ */
+async function deadLiveAfterRefusals(w: World, refusals: number): Promise<{ good: string[]; bad: string[] }> {
+  const good = Array.from({ length: MAX_PARKED }, (_, i) => `EAAGgoodHANDIN${String(i).padStart(2, '0')}canaryTOKEN`);
+  const bad = Array.from({ length: refusals }, (_, i) => `EAAGuserHANDIN${String(i).padStart(2, '0')}canaryTOKEN`);
+  for (const t of good) {
+    w.graph.addToken(t);
+    expect((await setToken(w, t)).error).toBeUndefined();
+  }
+  await w.invoke(SCHEDULED);
+  w.graph.tokens.get(currentToken(w)!)!.dead = { code: 190, subcode: 463, message: 'Error validating access token: Session has expired' };
+  for (const t of bad) {
+    w.graph.addToken(t, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+    expect((await setToken(w, t)).error?.message).toMatch(/Not a system-user token/);
+    await w.invoke(SCHEDULED);
+  }
+  return { good, bad };
+}
+
 /** Moves every recorded demotion/refusal time (of one version, or all) back, as if `hours` had passed. */
 function shiftParked(w: World, hours: number, only?: string): void {
   for (const v of w.sm.find(w.tokenSecret.arn).versions.values()) {
@@ -803,21 +824,8 @@ describe('a second review: sequences found by a fresh read of the state machine'
 
   it('promotes a good hand-in over a dead live token with the label quota nearly full', async () => {
     const { w } = await oldWorld();
-    const good = Array.from({ length: MAX_PARKED }, (_, i) => `EAAGgoodHANDIN${String(i).padStart(2, '0')}canaryTOKEN`);
-    const bad = Array.from({ length: 7 }, (_, i) => `EAAGuserHANDIN${String(i).padStart(2, '0')}canaryTOKEN`);
     const FINAL = 'EAAGfinalHANDINcanaryTOKEN0099';
-    for (const t of good) {
-      w.graph.addToken(t);
-      expect((await setToken(w, t)).error).toBeUndefined();
-    }
-    await w.invoke(SCHEDULED);
-    // The live token dies; the scheduled check settles nothing any more; valid but refused hand-ins pile up.
-    w.graph.tokens.get(currentToken(w)!)!.dead = { code: 190, subcode: 463, message: 'Error validating access token: Session has expired' };
-    for (const t of bad) {
-      w.graph.addToken(t, { type: 'USER', expiresAt: nowS() + 50 * DAY });
-      expect((await setToken(w, t)).error?.message).toMatch(/Not a system-user token/);
-      await w.invoke(SCHEDULED);
-    }
+    const { good, bad } = await deadLiveAfterRefusals(w, 7);
     w.graph.addToken(FINAL);
     const r = await setToken(w, FINAL);
     expect(r.error).toBeUndefined();
@@ -869,21 +877,9 @@ describe('a third review: worse tokens through shared problems, and the label qu
 
   it('keeps room for the next hand-in: refused live hand-ins beyond the headroom are revoked, never left unlabelled', async () => {
     const { w } = await oldWorld();
-    const good = Array.from({ length: MAX_PARKED }, (_, i) => `EAAGgoodHANDIN${String(i).padStart(2, '0')}canaryTOKEN`);
-    const bad = Array.from({ length: 10 }, (_, i) => `EAAGuserHANDIN${String(i).padStart(2, '0')}canaryTOKEN`);
     const FINAL = 'EAAGfinalHANDINcanaryTOKEN0099';
-    for (const t of good) {
-      w.graph.addToken(t);
-      expect((await setToken(w, t)).error).toBeUndefined();
-    }
-    await w.invoke(SCHEDULED);
-    // The live token dies; the check settles nothing; the operator pastes Graph Explorer USER tokens ten times.
-    w.graph.tokens.get(currentToken(w)!)!.dead = { code: 190, subcode: 460, message: 'Error validating access token: The session has been invalidated because the user changed their password.' };
-    for (const t of bad) {
-      w.graph.addToken(t, { type: 'USER', expiresAt: nowS() + 50 * DAY });
-      expect((await setToken(w, t)).error?.message).toMatch(/Not a system-user token/);
-      await w.invoke(SCHEDULED);
-    }
+    // The operator pastes Graph Explorer USER tokens ten times.
+    const { good, bad } = await deadLiveAfterRefusals(w, 10);
     expect(Object.keys(labels(w)).length).toBeLessThanOrEqual(20 - 3);
     expect(bad.filter((t) => dead(w, t)).length).toBeGreaterThan(0);
     // The replacement still fits, and is promoted.
@@ -953,6 +949,45 @@ describe('a fourth review: throttles during a rotation, and revokes for label ro
     expect(r.error?.message).toMatch(/Not a system-user token/);
     expect(calls(w, /oauth\/revoke$/)).toBe(1);
     expect(metricValues(w, 'RevokeFailed')).toEqual([1]);
+  });
+
+  it('compares like with like on a busy WABA: a problem both tokens share stays shared when usage is high', async () => {
+    // The app is not subscribed to the WABA, for both tokens; the WABA's usage is at 85% (no throttle).
+    const { w } = await oldWorld(ASSETS);
+    withAssets(w, 'AVAILABLE', false);
+    w.graph.addToken(NEW_TOKEN, { wabas: [WABA_ID] });
+    w.graph.wabaUsage.set(WABA_ID, { percent: 85 });
+    expect((await setToken(w, NEW_TOKEN)).error).toBeUndefined();
+    expect(currentToken(w)).toBe(NEW_TOKEN);
+  });
+
+  it('ends createSecret without a verdict when a revoke of a parked token meets a throttle', async () => {
+    const { w } = await oldWorld(REFRESH, { expiresAt: nowS() + 20 * DAY });
+    await fillParked(w, 14);
+    w.graph.fault = { kind: 'throttle', code: 4 };
+    w.graph.faultPath = /oauth\/revoke$/;
+    const id = randomUUID();
+    w.sm.lambda = undefined;
+    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+    await expect(step(w, 'createSecret', id)).rejects.toThrow(/rate-limiting.*no verdict/);
+    w.graph.fault = undefined;
+    expect(calls(w, /oauth\/revoke$/)).toBe(1);
+    expect(calls(w, /oauth\/access_token$/)).toBe(0);
+    expect(labels(w).AWSPENDING).toBe(id);
+    // The throttle is over: the service's retry settles the oldest parked tokens, then refreshes.
+    for (const s of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await step(w, s, id);
+    expect(currentToken(w)).toMatch(/refreshed/);
+  });
+
+  it('revokes or parks a refused live hand-in even when a read fails while looking for another copy of it', async () => {
+    const { w } = await oldWorld();
+    await fillParked(w, 16);
+    w.graph.addToken(NEW_TOKEN, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+    const cur = labels(w).AWSCURRENT;
+    w.sm.failWhen.push({ op: 'GetSecretValue', match: (i) => i.VersionId === cur, type: 'InternalServiceError', message: 'boom', times: 1 });
+    expect((await setToken(w, NEW_TOKEN)).error?.message).toMatch(/Not a system-user token/);
+    const held = w.sm.allValues(w.tokenSecret.arn).some((v) => v.value !== undefined && tokenOf(v.value) === NEW_TOKEN && v.stages.length > 0);
+    expect(held || dead(w, NEW_TOKEN)).toBe(true);
   });
 
   it('never revokes a refused hand-in that is the AWSPREVIOUS token handed in again, however short the labels', async () => {
