@@ -16,7 +16,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, EnvVar, EVENT_SOURCE, FLEET_SECRET_PREFIX, FleetEnvVar } from '../lambda/contract';
+import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, EnvVar, FLEET_SECRET_PREFIX, FleetEnvVar } from '../lambda/contract';
 import { AlarmTopic, allowGuardPublishers } from './alarm-topic';
 import { emptyAppSecret } from './empty-secret';
 import { FleetAlarmId, FleetAlarms, fleetMetric } from './private/fleet-alarms';
@@ -24,7 +24,7 @@ import { FleetFunction } from './private/fleet-function';
 import { GuardEntry } from './private/guard-function';
 import { FleetMetric } from './guard-contract';
 import { fleetMetricNameWire } from './private/wire';
-import { grantLedgerItems, HealthLedgerTable } from './private/health-ledger-table';
+import { grantHealthOutcomes, HealthLedgerTable } from './private/health-ledger-table';
 import { HealthNotifications, NotificationFormat } from './private/health-notifications';
 
 /** Sweep intervals the planner can keep: multiples of its 15-minute run (SQS delays reach 15 minutes). */
@@ -337,15 +337,7 @@ export class WhatsAppTokenFleet extends Construct {
 
   /** The ledger items of this fleet only (`dynamodb:LeadingKeys` `<fleet>/*`) and events of the guard's own source. */
   private grantOutcomes(role: iam.Role): void {
-    grantLedgerItems(this.healthLedger, role, `${this.fleetName}/*`, true);
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'PutOwnEventsOnDefaultBus',
-        actions: ['events:PutEvents'],
-        resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
-        conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
-      }),
-    );
+    grantHealthOutcomes(this.healthLedger, role, `${this.fleetName}/*`, true);
   }
 
   /**

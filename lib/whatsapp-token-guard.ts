@@ -16,7 +16,6 @@ import {
   DEFAULT_GRAPH_API_VERSION,
   DEFAULT_REQUIRED_SCOPES,
   EnvVar,
-  EVENT_SOURCE,
   GUARD_LEDGER_SCOPE,
   RotationMode,
 } from '../lambda/contract';
@@ -30,7 +29,7 @@ import { guardMetric } from './guard-metrics';
 import { metricNameWire, rotationModeFromWire, rotationModeWire } from './private/wire';
 import { addTokenWidgets } from './token-dashboard';
 import { AlarmId, TokenAlarms } from './token-alarms';
-import { grantLedgerItems, HealthLedgerTable } from './private/health-ledger-table';
+import { grantHealthOutcomes, HealthLedgerTable } from './private/health-ledger-table';
 import { HealthNotifications, NotificationFormat } from './private/health-notifications';
 
 export { NotificationFormat } from './private/health-notifications';
@@ -331,15 +330,7 @@ export class WhatsAppTokenGuard extends Construct {
     );
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadAppSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.appSecret.secretFullArn ?? `${this.appSecret.secretArn}-??????`] }));
     // The ledger: only this token's items. The bus: only events of the guard's own source.
-    grantLedgerItems(this.healthLedger, role, this.ledgerKey);
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'PutOwnEventsOnDefaultBus',
-        actions: ['events:PutEvents'],
-        resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
-        conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
-      }),
-    );
+    grantHealthOutcomes(this.healthLedger, role, this.ledgerKey);
     if (key) grantKeyViaSecretsManager(role, key, 'rotate');
     if (this.appSecret.encryptionKey && this.appSecret.encryptionKey !== key) grantKeyViaSecretsManager(role, this.appSecret.encryptionKey, 'read');
   }

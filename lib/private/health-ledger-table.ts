@@ -2,11 +2,11 @@
 // writes per token per hour cost far less than any provisioned minimum), encrypted with the AWS managed
 // key, point-in-time recovery on, history items removed by TTL. It holds statuses, problem ids, times and
 // reasons, never a token or a secret.
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { LedgerAttribute } from '../../lambda/contract';
+import { EVENT_SOURCE, LedgerAttribute } from '../../lambda/contract';
 
 export class HealthLedgerTable extends Construct {
   readonly table: dynamodb.Table;
@@ -39,6 +39,22 @@ export function grantLedgerItems(table: dynamodb.ITable, grantee: iam.IGrantable
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
       resources: [table.tableArn],
       conditions: { [like ? 'ForAllValues:StringLike' : 'ForAllValues:StringEquals']: { 'dynamodb:LeadingKeys': [leadingKey] } },
+    }),
+  );
+}
+
+/**
+ * What recording a check's outcome needs (lambda/app/record-outcome.ts): the ledger items of `leadingKey` (see
+ * grantLedgerItems) and PutEvents on the default bus for the guard's own source only (`events:source`).
+ */
+export function grantHealthOutcomes(table: dynamodb.ITable, role: iam.Role, leadingKey: string, like = false): void {
+  grantLedgerItems(table, role, leadingKey, like);
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'PutOwnEventsOnDefaultBus',
+      actions: ['events:PutEvents'],
+      resources: [Stack.of(role).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+      conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
     }),
   );
 }
