@@ -5,7 +5,7 @@
 // See README "Rotation" for the diagram.
 import { CANDIDATE_LABEL, CheckReport, ISSUED_LABEL, Metric, REJECTED_LABEL_PREFIX, ReportedProblem, RotationEvent, RotationStep } from '../contract';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../core/labels';
-import { formatTokenSecret, parseAppSecret, parseTokenSecret } from '../core/parse-secret';
+import { formatTokenSecret, parseTokenSecret } from '../core/parse-secret';
 import { classifyGraphFailure, GraphFailure } from '../core/classify-graph-failure';
 import {
   guardRotationStep,
@@ -26,9 +26,8 @@ import {
 } from '../core/plan-rotation';
 import { redact } from '../core/redact';
 import { checkToken } from './check-token';
-import { heldElsewhere, revokeObtained, settleIssued, settleParked } from './settle-tokens';
+import { graphFor, heldElsewhere, revokeObtained, settleIssued, settleParked } from './settle-tokens';
 import { RotationDeps } from './ports';
-import { GraphClient } from '../adapters/graph-client';
 
 /** A rotation step that must fail. Its message is safe to show: it never holds a token or secret. */
 export class RotationError extends Error {
@@ -203,8 +202,7 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, versions: 
   const settled = await settleIssued(deps, versions, live.graph, live.token);
   if (!settled.ok) throw retry('createSecret', versionId, `createSecret: an earlier token the guard obtained (version ${settled.versionId}) is not revoked yet (${settled.reason}); no new token is obtained until it is.`);
   // Each new token parks one more earlier token: settle the due ones first, and obtain none while the guard already
-  // keeps more than it can label.
-  // Room for the labels this rotation adds (Secrets Manager's quota): a verdict, so AWSPENDING does not stay stuck.
+  // keeps more than the label quota has room for (a verdict, so AWSPENDING does not stay stuck).
   const parked = await settleParked(deps, versions, live.graph, live.token);
   if (live.graph.rateLimited) throw retry('createSecret', versionId, `createSecret: Meta is rate-limiting the app (${failureText(live.graph.rateLimited)}) while the guard settled earlier tokens; no new token is obtained until it stops.`);
   if (parked > MAX_PARKED + 2) {
@@ -327,7 +325,8 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
   const from = versionWithLabel(versions, AWSCURRENT);
   // Just before the move, once more: is the candidate still valid at Meta? Something may have revoked it since
   // testSecret (an operator, or the guard's own revoke of an old copy of the same token).
-  const meta = await metaFor(deps, deadline);
+  // Without the app secret the step relies on testSecret's verdict.
+  const meta = await graphFor(deps, deadline);
   const candidate = parseTokenSecret((await store.get(secretId, { versionId }))?.value);
   if (candidate.ok) secretsSeen.push(candidate.value);
   if (meta && candidate.ok && (await meta.tokenIsDead(candidate.value)) === true) {
@@ -395,7 +394,7 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
  * about that caller (the live token is dead), with the refused token itself. One client, so a throttle stops both.
  */
 async function revokeForRoom(deps: RotationDeps, secretId: string, token: string, deadline: number): Promise<boolean> {
-  const meta = await metaFor(deps, deadline);
+  const meta = await graphFor(deps, deadline);
   if (!meta) return false;
   const live = (await currentToken(deps, secretId))?.token;
   let r = live !== undefined && live !== token ? await meta.revokeToken(token, live) : undefined;
@@ -404,16 +403,6 @@ async function revokeForRoom(deps: RotationDeps, secretId: string, token: string
   if (!r.failure.notSent) deps.metrics.publish(deps.config.tokenName, { [Metric.RevokeFailed]: 1 });
   deps.logger.warn('could not revoke the refused hand-in', { code: r.failure.code, reason: r.failure.message });
   return false;
-}
-
-/** A Graph client with the app secret, or undefined when the app secret cannot be read (the step then relies on testSecret). */
-async function metaFor(deps: RotationDeps, deadline: number): Promise<GraphClient | undefined> {
-  try {
-    const app = parseAppSecret((await deps.store.get(deps.config.appSecretArn, { stage: AWSCURRENT }))?.value);
-    return app.ok ? deps.graph(app.value, deadline) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -13,14 +13,20 @@ import { GraphClient } from '../adapters/graph-client';
 import { classifyGraphFailure } from '../core/classify-graph-failure';
 import { RotationDeps } from './ports';
 
+/** A Graph client with the app secret, or undefined when the app secret cannot be read. */
+export async function graphFor(deps: RotationDeps, deadline: number): Promise<GraphClient | undefined> {
+  try {
+    const app = parseAppSecret((await deps.store.get(deps.config.appSecretArn, { stage: AWSCURRENT }))?.value);
+    return app.ok ? deps.graph(app.value, deadline) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Revokes a token the guard holds and nobody uses. True when Meta confirmed the revoke or the token is already invalid. */
 export async function revokeObtained(deps: RotationDeps, token: string, callerToken: string, deadline: number, graph?: GraphClient): Promise<boolean> {
-  let client = graph;
-  if (!client) {
-    const app = parseAppSecret((await deps.store.get(deps.config.appSecretArn, { stage: AWSCURRENT }))?.value);
-    if (!app.ok) return false;
-    client = deps.graph(app.value, deadline);
-  }
+  const client = graph ?? (await graphFor(deps, deadline));
+  if (!client) return false;
   const r = await client.revokeToken(token, callerToken);
   if (!r.ok) {
     // Not sent (Meta throttled an earlier call): nothing failed at Meta, the next attempt sends it.
