@@ -104,9 +104,16 @@ export const TOKEN_SECRET_FIELD = 'accessToken';
 export const APP_SECRET_FIELD = 'appSecret';
 
 /**
- * Staging label of a token handed in with `set-token`, while its own rotation runs. The hand-in's version id is
- * derived from that rotation's ClientRequestToken (see `handInVersionId`), so a rotation only ever uses its own
- * hand-in; the label is for finding it, and is removed when that rotation ends.
+ * Prefix of the label on each token handed in with `set-token`, followed by the hand-in time in unix seconds and the
+ * first 8 characters of its rotation's ClientRequestToken: `TOKENGUARD_HANDIN_AT_<unix>_<rotation>`. The hand-in's
+ * version id is derived from that rotation's ClientRequestToken (see `handInVersionId`), so a rotation only ever uses
+ * its own hand-in; the label keeps the token findable whatever happens to the rotation (promoted: the label goes;
+ * refused, abandoned or never started: it stays, and the token is parked like a refused one).
+ */
+export const HANDIN_LABEL_PREFIX = 'TOKENGUARD_HANDIN_AT_';
+/**
+ * The single hand-in label of versions before 0.4 (one label for every hand-in: a second hand-in took it off the
+ * first). Still recognised on a secret written by an older command; never written any more.
  */
 export const CANDIDATE_LABEL = 'TOKENGUARD_CANDIDATE';
 /** Marks the version whose token the guard revoked at Meta last (a parked token, after its grace or beyond the budget). */

@@ -3,14 +3,15 @@ import { HealthLedger, HistoryEntry, LedgerState } from '../../lambda/adapters/h
 import { randomUUID } from 'node:crypto';
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { CANDIDATE_LABEL, Metric, NAMESPACE, Problem, REJECTED_LABEL_PREFIX, TOKEN_NAME_DIMENSION } from '../../lambda/contract';
+import { Metric, NAMESPACE, Problem, REJECTED_LABEL_PREFIX, TOKEN_NAME_DIMENSION } from '../../lambda/contract';
 import { AWSCURRENT } from '../../lambda/core/labels';
-import { formatAppSecret, formatTokenSecret } from '../../lambda/core/parse-secret';
-import { handInVersionId, judgeCandidate, versionWithLabel } from '../../lambda/core/plan-rotation';
+import { formatAppSecret } from '../../lambda/core/parse-secret';
+import { versionWithLabel } from '../../lambda/core/plan-rotation';
 import { Target } from './aws';
 import { CliError } from './errors';
 import { renderProblems, renderReport } from './render';
-import { describeVersions, invokeCheck, refuseIfRotating, rotateAndWait, RotationOutcome, Session, startRotation, waitForRotation } from './session';
+import { handInToken } from './hand-in';
+import { describeVersions, invokeCheck, refuseIfRotating, rotateAndWait, RotationOutcome, Session, waitForRotation } from './session';
 
 /** check: 0 healthy, 1 unhealthy, 2 could not check. */
 export async function check(s: Session, target: Target): Promise<number> {
@@ -91,57 +92,24 @@ function timeoutExit(s: Session, target: Target, versionId: string, seconds: num
   return 2;
 }
 
-/** Takes the hand-in label off our own hand-in, if it is still there (compare-and-swap on the version id). */
-async function unstage(s: Session, target: Target, handIn: string): Promise<void> {
-  try {
-    await s.clients.secrets.send(new UpdateSecretVersionStageCommand({ SecretId: target.tokenSecretArn, VersionStage: CANDIDATE_LABEL, RemoveFromVersionId: handIn }));
-  } catch (e) {
-    if ((e as Error).name !== 'InvalidParameterException') throw e; // not (or no longer) on our version: nothing to undo
-  }
-}
-
 /**
  * set-token. The hand-in is bound to its own rotation: the command picks the rotation's ClientRequestToken first,
  * stores the token as version `handInVersionId(rotation)`, starts RotateSecret with that token and reports only on it.
  */
 export async function setToken(s: Session, target: Target, token: string, timeoutSeconds: number): Promise<number> {
-  const versions = await refuseIfRotating(s, target);
-  const currentBefore = versionWithLabel(versions, AWSCURRENT);
-  const rotationId = randomUUID();
-  const handIn = handInVersionId(rotationId);
-
-  if (!currentBefore) {
-    // The first value written to a secret becomes AWSCURRENT whatever VersionStages says (PutSecretValue reference),
-    // so the very first token is validated by the function BEFORE anything is written.
-    const report = await invokeCheck(s, target, { value: token });
-    const judgement = judgeCandidate(report, undefined);
-    if (judgement.kind !== 'promote') {
-      if (s.json) s.out(JSON.stringify({ outcome: judgement.kind === 'refuse' ? 'refused' : 'not-validated', stored: false, report }, null, 2));
-      else {
-        s.out(s.style.bad(judgement.kind === 'refuse' ? '✗ The token failed validation. Nothing was stored.' : '✗ The token could not be validated now. Nothing was stored.'));
-        s.out(renderProblems(judgement.reasons, s.style).join('\n'));
-        s.out(judgement.kind === 'refuse' ? 'Fix the cause above and run set-token again.' : "Meta or the function's configuration was in the way; run set-token again later.");
-      }
-      return judgement.kind === 'refuse' ? 1 : 2;
+  const h = await handInToken(s, target, token);
+  if (h.kind === 'first') return reportPromotion(s, target, { kind: 'promoted', versionId: h.versionId }, true);
+  if (h.kind === 'not-stored') {
+    const { judgement, report } = h;
+    if (s.json) s.out(JSON.stringify({ outcome: judgement.kind === 'refuse' ? 'refused' : 'not-validated', stored: false, report }, null, 2));
+    else {
+      s.out(s.style.bad(judgement.kind === 'refuse' ? '✗ The token failed validation. Nothing was stored.' : '✗ The token could not be validated now. Nothing was stored.'));
+      s.out(renderProblems(judgement.reasons, s.style).join('\n'));
+      s.out(judgement.kind === 'refuse' ? 'Fix the cause above and run set-token again.' : "Meta or the function's configuration was in the way; run set-token again later.");
     }
-    const put = await s.clients.secrets.send(new PutSecretValueCommand({ SecretId: target.tokenSecretArn, ClientRequestToken: handIn, SecretString: formatTokenSecret(token), VersionStages: [CANDIDATE_LABEL] }));
-    if ((put.VersionStages ?? []).includes(AWSCURRENT)) {
-      await unstage(s, target, handIn);
-      return reportPromotion(s, target, { kind: 'promoted', versionId: handIn }, true);
-    }
-    // Another operator stored a first token meanwhile: ours is now an ordinary hand-in, validated by a rotation.
-  } else {
-    await s.clients.secrets.send(new PutSecretValueCommand({ SecretId: target.tokenSecretArn, ClientRequestToken: handIn, SecretString: formatTokenSecret(token), VersionStages: [CANDIDATE_LABEL] }));
+    return judgement.kind === 'refuse' ? 1 : 2;
   }
-
-  try {
-    await startRotation(s, target, rotationId);
-  } catch (e) {
-    // The rotation cannot start, so nothing will ever use this hand-in: take it off again rather than leave it staged.
-    await unstage(s, target, handIn);
-    if (e instanceof CliError) throw new CliError(`${e.message} Your token was not used and is not staged; run set-token again then.`);
-    throw e;
-  }
+  const { rotationId, currentBefore } = h;
   const outcome = await waitForRotation(s, target, rotationId, timeoutSeconds * 1000);
   if (outcome.kind === 'promoted') return reportPromotion(s, target, outcome);
   if (outcome.kind === 'timeout') return timeoutExit(s, target, outcome.versionId, timeoutSeconds);

@@ -10,7 +10,8 @@ import { recordOutcome } from '../app/record-outcome';
 import { parseTokenSecret } from '../core/parse-secret';
 import { settleHeldTokens } from '../app/settle-tokens';
 import { rotateSecret } from '../app/rotate-secret';
-import { deps, logger } from '../wiring';
+import { OutcomeDeps, RotationDeps } from '../app/ports';
+import { deps } from '../wiring';
 
 /** Time kept back from the Lambda timeout so the function reports instead of being killed. */
 const SAFETY_MARGIN_MS = 2_000;
@@ -20,14 +21,19 @@ export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
 }
 
-export async function handler(event: unknown, context?: LambdaContextLike): Promise<CheckReport | void> {
+export function handler(event: unknown, context?: LambdaContextLike): Promise<CheckReport | void> {
+  return route(deps(), event, context);
+}
+
+/** What the function does with one event, given its adapters (built once per cold start by wiring.ts). */
+export async function route(d: RotationDeps & OutcomeDeps, event: unknown, context?: LambdaContextLike): Promise<CheckReport | void> {
+  const { logger } = d;
   const deadline = Date.now() + (context?.getRemainingTimeInMillis() ?? DEFAULT_BUDGET_MS) - SAFETY_MARGIN_MS;
   const recognised = recogniseEvent(event);
   if (recognised.kind === 'unknown') {
     logger.error('refused an unrecognised event', { reason: recognised.reason });
     throw new Error(`Unrecognised event: ${recognised.reason}.`);
   }
-  const d = deps();
   if (recognised.kind === 'rotation') return rotateSecret(d, recognised.event, deadline);
 
   const check = recognised.kind === 'check' ? recognised.event : undefined;
@@ -59,9 +65,10 @@ export async function handler(event: unknown, context?: LambdaContextLike): Prom
   if (report.outcome === 'healthy') logger.info('token checked', line);
   else logger.warn('token checked', line);
 
-  // Not after a throttle: Meta asks for no calls until usage drops (the next check tries again).
-  if (live && recognised.kind === 'scheduled' && report.token?.valid && result.graph && result.token && !result.graph.rateLimited) {
-    await settleHeldTokens(d, result.graph, result.token).catch((e: Error) => logger.warn('settling held tokens skipped', { error: e.name }));
+  // Not after a throttle: Meta asks for no calls until usage drops (the next check tries again). With a dead live
+  // token, each kept token revokes itself.
+  if (live && recognised.kind === 'scheduled' && report.token && result.graph && !result.graph.rateLimited) {
+    await settleHeldTokens(d, result.graph, report.token.valid ? result.token : undefined).catch((e: Error) => logger.warn('settling held tokens skipped', { error: e.name }));
   }
   return report;
 }
