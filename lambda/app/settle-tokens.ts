@@ -168,15 +168,15 @@ interface InUse {
 async function valuesInUse(deps: RotationDeps, versions: Versions): Promise<Map<string, InUse[]>> {
   const out = new Map<string, InUse[]>();
   const pending = rotationInFlight(versions);
-  const reads: [string, string][] = [];
+  const reads: [string, string[]][] = [];
   for (const [versionId, stages] of Object.entries(versions)) {
-    const label = stages.find(inUseLabel) ?? (versionId === pending ? AWSPENDING : undefined);
-    if (label) reads.push([versionId, label]);
+    const labels = [...stages.filter(inUseLabel), ...(versionId === pending ? [AWSPENDING] : [])];
+    if (labels.length) reads.push([versionId, labels]);
   }
-  if (pending) reads.push([handInVersionId(pending), 'the hand-in of the rotation in flight']);
-  for (const [versionId, label] of reads) {
+  if (pending) reads.push([handInVersionId(pending), ['the hand-in of the rotation in flight']]);
+  for (const [versionId, labels] of reads) {
     const value = parseTokenSecret((await deps.store.get(deps.config.tokenSecretArn, { versionId }))?.value);
-    if (value.ok) out.set(value.value, [...(out.get(value.value) ?? []), { label, versionId }]);
+    if (value.ok) out.set(value.value, [...(out.get(value.value) ?? []), ...labels.map((label) => ({ label, versionId }))]);
   }
   return out;
 }

@@ -366,8 +366,15 @@ class Drain extends Base {
 const how = fc.constantFrom<How>('now', 'now', 'background');
 const tokenKind = fc.constantFrom<TokenKind>('good', 'good', 'good60', 'user', 'temporary', 'foreign', 'scope', 'dead');
 
-/** Every command, weighted towards hand-ins, rotations and their steps. */
-export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
+/**
+ * Every command, weighted towards hand-ins, rotations and their steps. `exclude` (command names, e.g. clearPending)
+ * leaves some out, to look past a counterexample already known.
+ */
+export function commandArbitraries(exclude: readonly string[] = []): fc.Arbitrary<Cmd>[] {
+  return allCommands().map((a) => (exclude.length ? a.filter((c) => !exclude.some((x) => c.toString().startsWith(x))) : a));
+}
+
+function allCommands(): fc.Arbitrary<Cmd>[] {
   const setToken = fc.record({ kind: fc.oneof(tokenKind, fc.constantFrom<'current' | 'previous'>('current', 'previous')), how }).map(({ kind, how: h }) => new SetToken(kind, h));
   const step = fc.record({ how, twice: fc.boolean(), drop: fc.option(fc.nat(14), { freq: 3 }) }).map(({ how: h, twice, drop }) => new ServiceStep(h, twice, drop ?? undefined));
   const plainStep = fc.constant(new ServiceStep('now', false));
@@ -419,8 +426,8 @@ export const systemOptions: fc.Arbitrary<SystemOptions> = fc.record({
 }).map((o) => ({ ...o, emptySecret: o.emptySecret && o.mode === 'hand-made' }));
 
 /** The property: any sequence of commands keeps every invariant after every step and ends live. */
-export function rotationProperty(maxCommands = 30, replayPath?: string): fc.IAsyncPropertyWithHooks<[SystemOptions, fc.Scheduler, Iterable<Cmd>]> {
-  return fc.asyncProperty(systemOptions, fc.scheduler(), fc.commands(commandArbitraries(), { maxCommands, ...(replayPath ? { replayPath } : {}) }), async (opts, s, cmds) => {
+export function rotationProperty(maxCommands = 30, replayPath?: string, exclude: readonly string[] = []): fc.IAsyncPropertyWithHooks<[SystemOptions, fc.Scheduler, Iterable<Cmd>]> {
+  return fc.asyncProperty(systemOptions, fc.scheduler(), fc.commands(commandArbitraries(exclude), { maxCommands, ...(replayPath ? { replayPath } : {}) }), async (opts, s, cmds) => {
     const sys = new RotationSystem(s, opts);
     await fc.asyncModelRun(() => ({ model: {} as Model, real: sys }), cmds);
     await assertLiveness(sys);

@@ -1018,6 +1018,218 @@ describe('a fourth review: throttles during a rotation, and revokes for label ro
   });
 });
 
+describe('a fifth review and the model-based test (issue 19): each sequence they found', () => {
+  /** Parks `n` live USER tokens under refusal labels of an earlier version of the command, oldest first. */
+  async function parkOld(w: World, n: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const t = `EAAGoldPARKED${String(i).padStart(2, '0')}canaryTOKEN`;
+      w.graph.addToken(t, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+      await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: randomUUID(), SecretString: JSON.stringify({ accessToken: t }), VersionStages: [`${REJECTED_LABEL_PREFIX}${nowS() - 10_000 + i}`] }));
+    }
+  }
+
+  it('never promotes a candidate testSecret could not read: a real rotation ends without a verdict, and finishSecret judges what it promotes (1)', async () => {
+    const { w, oldVersion } = await oldWorld();
+    const USER = 'EAAGuserHANDINunreadCANARY0010';
+    w.graph.addToken(USER, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+    const id = await startRotation(w, USER);
+    for (const s of ['createSecret', 'setSecret']) await step(w, s, id);
+    // A transient ResourceNotFoundException on the candidate's read (or a read racing the write).
+    w.sm.failWhen.push({ op: 'GetSecretValue', match: (i) => i.VersionId === id, type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret value for VersionId", times: 1 });
+    await expect(step(w, 'testSecret', id)).rejects.toThrow(/could not be read now.*no verdict/);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion, AWSPENDING: id });
+    // Even a finishSecret reached past a testSecret that judged nothing refuses the USER token itself.
+    await expect(step(w, 'finishSecret', id)).rejects.toThrow(/finishSecret: the candidate is refused: Not a system-user token/);
+    expect(labels(w).AWSCURRENT).toBe(oldVersion);
+  });
+
+  it('promotes a good hand-in on a secret that has no AWSPREVIOUS yet and a full label quota, counting the AWSPREVIOUS the move creates (2)', async () => {
+    const { w, oldVersion } = await oldWorld();
+    expect(labels(w).AWSPREVIOUS).toBeUndefined();
+    await parkOld(w, 16);
+    w.graph.addToken(NEW_TOKEN);
+    // 1 + 16 + the hand-in's label + AWSPENDING = 19; the demotion label and the implicit AWSPREVIOUS would make 21.
+    const { error, versionId } = await setToken(w, NEW_TOKEN);
+    expect(error).toBeUndefined();
+    expect(labels(w)).toMatchObject({ AWSCURRENT: versionId, AWSPREVIOUS: oldVersion });
+    expect(w.output.join('')).not.toMatch(/LimitExceededException/);
+  });
+
+  it('keeps the first hand-in labelled when a second operator hands in during its rotation (4)', async () => {
+    const { w } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    w.graph.addToken(OTHER_TOKEN);
+    const first = await startRotation(w, NEW_TOKEN);
+    await step(w, 'createSecret', first);
+    // The second operator's put lands between the first one's check and act: the service abandons the first rotation.
+    const second = await handIn(w, OTHER_TOKEN);
+    expect(w.sm.events.map((e) => e.eventName)).toContain('RotationAbandoned');
+    await expect(step(w, 'testSecret', first)).rejects.toThrow(/not set as AWSPENDING/);
+    // The first token is still under its own label; the second rotation runs on its own hand-in.
+    expect(rejected(w).some(([, v]) => tokenOf(w.sm.allValues(w.tokenSecret.arn).find((x) => x.id === v)?.value) === NEW_TOKEN)).toBe(true);
+    expect((await w.rotate({ ClientRequestToken: second })).error).toBeUndefined();
+    expect(currentToken(w)).toBe(OTHER_TOKEN);
+  });
+
+  it('keeps a hand-in labelled when the operator follows the printed advice and hands in again (5)', async () => {
+    const { w, oldVersion } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    w.graph.addToken(OTHER_TOKEN);
+    w.graph.fault = { kind: 'down' };
+    const { versionId } = await setToken(w, NEW_TOKEN);
+    expect(labels(w).AWSPENDING).toBe(versionId);
+    // The advice the command prints for a rotation stuck on AWSPENDING.
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: versionId }));
+    w.graph.fault = undefined;
+    expect((await setToken(w, OTHER_TOKEN)).error).toBeUndefined();
+    expect(currentToken(w)).toBe(OTHER_TOKEN);
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    expect(rejected(w).map(([, v]) => tokenOf(w.sm.allValues(w.tokenSecret.arn).find((x) => x.id === v)?.value))).toContain(NEW_TOKEN);
+  });
+
+  it('never obtains a second token when the first can be neither stored nor revoked, and says so (7)', async () => {
+    const { w, oldVersion } = await oldWorld(MINT);
+    w.sm.rotationAttempts = 2;
+    // The key policy denies this caller kms:GenerateDataKey: every write of a value fails, and Meta is down for revokes.
+    w.sm.failWhen.push({ op: 'PutSecretValue', match: () => true, type: 'AccessDeniedException', message: 'Access to KMS is not allowed', times: 1_000 });
+    w.graph.fault = { kind: 'down' };
+    w.graph.faultPath = /oauth\/revoke$/;
+    const { error } = await w.rotate();
+    expect(error?.message).toMatch(/could not store the new token \(AccessDeniedException.*kms:GenerateDataKey.*neither stored nor revoked/);
+    // A verdict: the service's second attempt found no AWSPENDING and obtained nothing more.
+    expect(issuedTokens(w)).toHaveLength(1);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion });
+    expect(labels(w).AWSPENDING).toBeUndefined();
+    expect(metricValues(w, 'RevokeFailed').length).toBeGreaterThan(0);
+    // The model test's I1 exempts nothing here: the stranded token is revoked by hand (the message says how).
+    w.graph.tokens.get(issuedTokens(w)[0])!.dead = { code: 190, subcode: 466, message: 'revoked by the operator' };
+    w.sm.failWhen.length = 0;
+  });
+
+  it('stores a minted token after a write refused once, without obtaining another (7)', async () => {
+    const { w } = await oldWorld(MINT);
+    w.sm.failWhen.push({ op: 'PutSecretValue', match: () => true, type: 'AccessDeniedException', message: 'Access to KMS is not allowed', times: 1 });
+    const { error, versionId } = await w.rotate();
+    expect(error).toBeUndefined();
+    expect(issuedTokens(w)).toHaveLength(1);
+    expect(labels(w).AWSCURRENT).toBe(versionId);
+    expect(currentToken(w)).toBe(issuedTokens(w)[0]);
+  });
+
+  it('ends a promotion with AWSPENDING gone, so an operator\'s rollback is never undone (8)', async () => {
+    const { w, oldVersion } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    const id = await startRotation(w, NEW_TOKEN);
+    for (const s of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await step(w, s, id);
+    // The service may leave AWSPENDING on the promoted version; the function takes it off itself.
+    expect(w.sm.find(w.tokenSecret.arn).versions.get(id)!.stages.has('AWSPENDING')).toBe(false);
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSCURRENT', MoveToVersionId: oldVersion, RemoveFromVersionId: id }));
+    const next = await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn }));
+    expect(next.VersionId).not.toBe(id);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion, AWSPENDING: next.VersionId });
+    // (That new rotation has no hand-in; it is cleared here so the invariants' own RotateSecret can start.)
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: next.VersionId }));
+  });
+
+  it('never promotes again a version an operator rolled back from, when its AWSPENDING was left behind (8)', async () => {
+    const { w, oldVersion } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    const id = await startRotation(w, NEW_TOKEN);
+    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSPENDING' && i.RemoveFromVersionId === id, type: 'InternalServiceError', message: 'boom', times: 1 });
+    for (const s of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await step(w, s, id);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: id, AWSPENDING: id });
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSCURRENT', MoveToVersionId: oldVersion, RemoveFromVersionId: id }));
+    // Secrets Manager reattempts the "incomplete" rotation: it is refused, and the label goes.
+    await expect(step(w, 'createSecret', id)).rejects.toThrow(/was AWSCURRENT before and an operator rolled it back; it is not promoted again/);
+    await expect(step(w, 'finishSecret', id)).rejects.toThrow(/has no stage|not set as AWSPENDING/);
+    expect(labels(w).AWSCURRENT).toBe(oldVersion);
+    expect(labels(w).AWSPENDING).toBeUndefined();
+  });
+
+  it('keeps the demotion label a finishSecret wrote when a scheduled check runs before its move (9)', async () => {
+    const { w, oldVersion } = await oldWorld({ [EnvVar.RevokePreviousAfterHours]: '1' });
+    w.graph.addToken(NEW_TOKEN);
+    const id = await startRotation(w, NEW_TOKEN);
+    for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
+    // finishSecret writes the demotion label, then its move fails once (the service retries it).
+    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InternalServiceError', message: 'boom', times: 1 });
+    await expect(step(w, 'finishSecret', id)).rejects.toThrow(/could not move AWSCURRENT/);
+    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
+    // The check sees a demotion label on what is still AWSCURRENT, while the rotation is in flight: left alone.
+    await w.invoke(SCHEDULED);
+    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
+    await step(w, 'finishSecret', id);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: id, AWSPREVIOUS: oldVersion });
+    // The grace counts from that demotion: revoked once it has passed.
+    shiftParked(w, 2);
+    await w.invoke(SCHEDULED);
+    expect(dead(w, CANARY_TOKEN)).toBe(true);
+  });
+
+  it('never revokes a kept token while an operator\'s own label holds the same token (9)', async () => {
+    const { w, oldVersion } = await oldWorld({ [EnvVar.RevokePreviousAfterHours]: '1' });
+    w.graph.addToken(NEW_TOKEN);
+    expect((await setToken(w, NEW_TOKEN)).error).toBeUndefined();
+    // An operator pins the old token for a consumer of their own, under a label of their own.
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'BILLING_PINNED', MoveToVersionId: oldVersion }));
+    shiftParked(w, 2);
+    await w.invoke(SCHEDULED);
+    expect(dead(w, CANARY_TOKEN)).toBe(false);
+  });
+
+  it('refuses to refresh or mint from another app\'s token with a verdict, instead of no verdict for ever (model: manualPut(foreign))', async () => {
+    const { w } = await oldWorld(MINT);
+    const FOREIGN = 'EAAGforeignLIVEcanaryTOKEN0011';
+    w.graph.addToken(FOREIGN, { appId: '999999999' });
+    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: FOREIGN }) }));
+    const { error } = await w.rotate();
+    expect(error?.message).toMatch(/current token cannot be used to obtain a new one \(Token belongs to another app/);
+    expect(labels(w).AWSPENDING).toBeUndefined();
+    expect(issuedTokens(w)).toEqual([]);
+  });
+
+  it('takes AWSPENDING off a refused refreshed token before it revokes it (model: metaChange(exchange-loses-scope))', async () => {
+    const { w } = await oldWorld(REFRESH, { expiresAt: nowS() + 20 * DAY });
+    // The exchanged token lacks a scope the live token carries: it is worse, refused, and revoked.
+    w.graph.exchangeOverrides = { scopes: ['whatsapp_business_management'] };
+    const pendingAtRevoke: (string | undefined)[] = [];
+    const emulator = w.graph as unknown as { revoke: (...a: unknown[]) => void };
+    const revoke = emulator.revoke.bind(w.graph);
+    emulator.revoke = (...a: unknown[]) => {
+      pendingAtRevoke.push(labels(w).AWSPENDING);
+      revoke(...a);
+    };
+    const { error } = await w.rotate();
+    expect(error?.message).toMatch(/candidate is refused/);
+    expect(dead(w, issuedTokens(w)[0])).toBe(true);
+    // When Meta revoked it, no rotation had it in flight any more.
+    expect(pendingAtRevoke).toEqual([undefined]);
+  });
+
+  it('never takes AWSPENDING back for a rotation that was abandoned while its createSecret ran (model: a late createSecret)', async () => {
+    const { w } = await oldWorld(MINT);
+    w.sm.lambda = undefined;
+    const { VersionId: first } = await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn }));
+    // While the first rotation mints, an operator's put abandons it and a new rotation starts.
+    let second: string | undefined;
+    w.graph.onMint = (): void => {
+      w.graph.onMint = undefined;
+      void (async () => {
+        await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: CANARY_TOKEN }), VersionStages: ['OPERATOR_COPY'] }));
+        second = (await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn }))).VersionId;
+      })();
+    };
+    await step(w, 'createSecret', first!);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(second).toBeDefined();
+    // The late write of the first rotation's token took no label from the second rotation.
+    expect(labels(w).AWSPENDING).toBe(second);
+    expect(labels(w)[ISSUED_LABEL]).toBe(first);
+    await w.invoke(SCHEDULED); // the check settles what no rotation will promote
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: second }));
+  });
+});
+
 describe('the Secrets Manager model', () => {
   it('makes the first value written to an empty secret AWSCURRENT whatever VersionStages says', async () => {
     world = await startWorld({});
