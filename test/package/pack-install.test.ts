@@ -32,7 +32,9 @@ const ALLOWED = [
 /** The first TypeScript block of the README's "Use it in your CDK app" section, exactly as written. */
 function readmeExample(): string {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Use it in your CDK app'));
+  const heading = /^#{2,3} Use it in your CDK app$/m.exec(readme);
+  if (!heading) throw new Error('README: no "Use it in your CDK app" heading');
+  const section = readme.slice(heading.index);
   const block = /```ts\n([\s\S]*?)\n```/.exec(section);
   if (!block) throw new Error('README: no ```ts block under "Use it in your CDK app"');
   return `${block[1]}\n`;
