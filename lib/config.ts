@@ -177,9 +177,11 @@ const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 /** Tag keys the guard sets itself (lib/guard-tags.ts). */
 export const RESERVED_TAG_PREFIX = 'whatsapp-token-guard:';
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$/;
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-const VERSION = /^v\d{1,3}\.\d$/;
-const SCOPE = /^[a-z_]{3,64}$/;
+/** The rules below are shared with the construct's prop checks (lib/props-error.ts). */
+export const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+export const GRAPH_API_VERSION = /^v\d{1,3}\.\d$/;
+export const SCOPE = /^[a-z_]{3,64}$/;
+export const HTTPS_URL = /^https:\/\/[^\s]+$/;
 
 function scopes(v: unknown, field: string): readonly string[] {
   if (v === undefined || v === null) return [...DEFAULT_REQUIRED_SCOPES];
@@ -355,8 +357,8 @@ function parse(raw: unknown): GuardAppConfig {
   return {
     stackName: str(r, 'stackName', `${CONTEXT_KEY}.stackName`, { pattern: /^[A-Za-z][A-Za-z0-9-]{0,127}$/, hint: 'a CloudFormation stack name such as "WhatsAppTokenGuard"' }) ?? 'WhatsAppTokenGuard',
     appId: str(r, 'appId', `${CONTEXT_KEY}.appId`, { required: true, pattern: NUMERIC_ID, hint: "your Meta app's numeric id (App Dashboard > App settings > Basic)" })!,
-    graphApiVersion: str(r, 'graphApiVersion', `${CONTEXT_KEY}.graphApiVersion`, { pattern: VERSION, hint: `a pinned Graph API version such as "${DEFAULT_GRAPH_API_VERSION}"` }) ?? DEFAULT_GRAPH_API_VERSION,
-    graphApiBaseUrl: str(r, 'graphApiBaseUrl', `${CONTEXT_KEY}.graphApiBaseUrl`, { pattern: /^https:\/\/[^\s]+$/, hint: 'an https URL; leave it unset for https://graph.facebook.com' }),
+    graphApiVersion: str(r, 'graphApiVersion', `${CONTEXT_KEY}.graphApiVersion`, { pattern: GRAPH_API_VERSION, hint: `a pinned Graph API version such as "${DEFAULT_GRAPH_API_VERSION}"` }) ?? DEFAULT_GRAPH_API_VERSION,
+    graphApiBaseUrl: str(r, 'graphApiBaseUrl', `${CONTEXT_KEY}.graphApiBaseUrl`, { pattern: HTTPS_URL, hint: 'an https URL; leave it unset for https://graph.facebook.com' }),
     appSecretArn: str(r, 'appSecretArn', `${CONTEXT_KEY}.appSecretArn`, { pattern: SECRET_ARN, hint: SECRET_ARN_HINT }),
     alarmEmail,
     alarmTopicArn,
