@@ -1,0 +1,44 @@
+// `cdk synth -c ...` through the real CDK CLI, as a user types it: the dotted form is honoured (it used to be
+// ignored silently, leaving the example app id in place), and a misspelt context key is refused with the right one.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.join(__dirname, '..', '..');
+const OFFLINE_ENV = {
+  PATH: process.env.PATH,
+  HOME: os.tmpdir(),
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_CONFIG_FILE: '/nonexistent',
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+  AWS_REGION: 'us-east-1',
+  CI: 'true',
+};
+
+function synth(...context: string[]): { status: number | null; stderr: string; outdir: string } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'token-guard-ctx-'));
+  const r = spawnSync('npx', ['cdk', 'synth', '--quiet', ...context.flatMap((c) => ['-c', c]), '--output', outdir], { cwd: ROOT, env: OFFLINE_ENV, encoding: 'utf8', timeout: 180_000 });
+  return { status: r.status, stderr: r.stderr, outdir };
+}
+
+describe('cdk synth -c', () => {
+  it('honours tokenGuard.appId=... on top of cdk.json: the stack carries that app id and no example-app-id refusal', () => {
+    // WHEN
+    const { status, stderr, outdir } = synth('tokenGuard.appId=102030405060708');
+    // THEN
+    expect(stderr).not.toMatch(/Configuration error|example app id/);
+    expect(status).toBe(0);
+    const template = JSON.parse(fs.readFileSync(path.join(outdir, 'WhatsAppTokenGuard.template.json'), 'utf8'));
+    const fn = Object.values<{ Type: string; Properties: { Environment?: { Variables: Record<string, unknown> } } }>(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function');
+    expect(fn?.Properties.Environment?.Variables.META_APP_ID).toBe('102030405060708');
+    expect(template.Parameters?.TokenGuardAppIdIsTheExampleSetYourOwn).toBeUndefined();
+  }, 200_000);
+
+  it('refuses tokenGaurd.appId=... with "did you mean", instead of ignoring it', () => {
+    const { status, stderr } = synth('tokenGaurd.appId=102030405060708');
+    expect(stderr).toMatch(/Configuration error: the CDK context "tokenGaurd\.appId" is not a context key of this app\. Did you mean "tokenGuard\.appId"\?/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(status).not.toBe(0);
+  }, 200_000);
+});
