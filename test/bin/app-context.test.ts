@@ -4,17 +4,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { OFFLINE_ENV } from '../offline-env';
 
 const ROOT = path.join(__dirname, '..', '..');
-const OFFLINE_ENV = {
-  PATH: process.env.PATH,
-  HOME: os.tmpdir(),
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_CONFIG_FILE: '/nonexistent',
-  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-  AWS_REGION: 'us-east-1',
-  CI: 'true',
-};
 
 function synth(...context: string[]): { status: number | null; stderr: string; outdir: string } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'token-guard-ctx-'));
