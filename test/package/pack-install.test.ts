@@ -217,7 +217,7 @@ describe.each([
     expect(r.status).toBe(0);
   }, 240_000);
 
-  it('synthesizes the README example as written: the guard, the reader\'s grant, the alarm and the event rule', () => {
+  it('synthesizes the README example as written: the guard, the reader\'s grant, the user\'s alarm action, the alarm and the event rule', () => {
     // GIVEN the README block as the type check above compiled it
     const app = apps[cdkVersion];
     const outdir = path.join(app, 'cdk.out.readme');
@@ -229,6 +229,9 @@ describe.each([
     expect(template).toContain('"source":["whatsapp-token-guard"],"detail-type":["WhatsApp Token Health Changed"]');
     expect(template).toContain('"MetricName":"DaysUntilExpiry"');
     expect(template).toMatch(/"Action":"secretsmanager:GetSecretValue"|"secretsmanager:GetSecretValue"/);
+    // the user's own action on the TokenInvalid alarm
+    const alarms = Object.values(JSON.parse(template).Resources as Record<string, { Type: string; Properties: { AlarmName?: string; AlarmActions?: unknown[] } }>).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(JSON.stringify(alarms.find((a) => a.Properties.AlarmName === 'Messaging-primary-TokenInvalid')?.Properties.AlarmActions)).toMatch(/"Ref":"Pager/);
   });
 
   it('refuses each prop mistake naming the construct path and the prop, and trims the app id', () => {
