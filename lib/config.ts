@@ -236,7 +236,7 @@ function rotation(v: unknown, field: string): RotationConfig {
   const r = v === undefined || v === null ? {} : obj(v, field);
   rejectUnknownKeys(r, ROTATION_KEYS, field, only(TOKEN_KEYS, ROTATION_KEYS, (k) => `${field.replace(/\.rotation$/, '')}.${k}`));
   const mode = (str(r, 'mode', `${field}.mode`) ?? 'hand-made') as RotationMode;
-  if (!ROTATION_MODES.includes(mode)) throw new ConfigError(`${field}.mode`, `must be one of ${ROTATION_MODES.join(', ')}, got ${describe(r.mode)}`, 'Use "hand-made" unless the README\'s rotation section says otherwise.');
+  if (!ROTATION_MODES.includes(mode)) throw new ConfigError(`${field}.mode`, `must be one of ${ROTATION_MODES.join(', ')}, got ${describe(r.mode)}`, 'Use "hand-made" unless docs/rotation.md says otherwise.');
   const automatic = mode !== 'hand-made';
   if (!automatic && r.scheduleDays !== undefined) {
     throw new ConfigError(`${field}.scheduleDays`, 'is only used by the "refresh" and "mint" modes', 'Remove it: a hand-made token is rotated when an operator hands one in with `npx --no-install whatsapp-token-guard set-token`.');

@@ -69,7 +69,7 @@ export class FleetAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `Fleet "${f}": at least one token expires within its warning window. What to do: run \`${LIST} ${f} --sort expiry\`; rotate those tokens (refresh/mint: \`aws secretsmanager rotate-secret --secret-id ${FLEET_SECRET_PREFIX}${f}/NAME\`; hand-made: generate a new token in Business Manager and replace it as the README section "Fleet mode" describes).`,
+      alarmDescription: `Fleet "${f}": at least one token expires within its warning window. What to do: run \`${LIST} ${f} --sort expiry\`; rotate those tokens (refresh/mint: \`aws secretsmanager rotate-secret --secret-id ${FLEET_SECRET_PREFIX}${f}/NAME\`; hand-made: generate a new token in Business Manager and replace it as docs/fleet.md, "Remove, list, check", describes).`,
     });
     // Planned vs checked over two intervals: checks delayed past an interval boundary even out across the two.
     const completion = new cloudwatch.MathExpression({
