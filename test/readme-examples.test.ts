@@ -12,6 +12,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { PUBLISHER_SIDS } from '../lib/alarm-topic';
 import { parseGuardConfig } from '../lib/config';
 import { WhatsAppTokenGuardStack } from '../lib/whatsapp-token-guard-stack';
+import { OFFLINE_ENV } from './offline-env';
 
 const ROOT = path.join(__dirname, '..');
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -71,15 +72,6 @@ function run(command: string, env: NodeJS.ProcessEnv, cwd = ROOT): { status: num
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const OFFLINE_ENV = {
-  PATH: process.env.PATH,
-  HOME: os.tmpdir(),
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_CONFIG_FILE: '/nonexistent',
-  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-  AWS_REGION: 'us-east-1',
-  CI: 'true',
-};
 
 describe('README and docs/ commands', () => {
   const all = commands().flatMap((c) => c.split(/\s+&&\s+/));

@@ -33,7 +33,8 @@ export interface FleetAlarmsProps {
   readonly deadLetterQueue: sqs.IQueue;
   readonly topic: sns.ITopic;
   readonly workerLogGroup?: logs.ILogGroup;
-  readonly dashboard: boolean;
+  /** A dashboard to add the widgets to, true for a new one, false for none. */
+  readonly dashboard: boolean | cloudwatch.Dashboard;
   readonly dashboardName?: string;
 }
 
@@ -107,7 +108,7 @@ export class FleetAlarms extends Construct {
     this.alarms = { [FleetAlarmId.Unhealthy]: unhealthy, [FleetAlarmId.Expiring]: expiring, [FleetAlarmId.SweepIncomplete]: sweepIncomplete, [FleetAlarmId.NoSweep]: noSweep, [FleetAlarmId.DeadLetters]: deadLetters };
 
     if (!props.dashboard) return;
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName });
+    const dashboard = props.dashboard instanceof cloudwatch.Dashboard ? props.dashboard : new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName });
     dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: `Fleet ${f}: alarms`, alarms: Object.values(this.alarms), width: 24, height: 3 }),
       new cloudwatch.GraphWidget({

@@ -46,6 +46,40 @@ function readmeExample(): string {
   return `${block[1]}\n`;
 }
 
+/**
+ * What a CDK user does beyond the README example, compiled and run in the same consumer app: hang an action on a
+ * guard's alarm (it did not compile while alarms were typed IAlarm), and make each prop mistake of issue 22; every
+ * one must throw naming the construct path and the prop, recognisably in every language (`GuardErrors`) and as the
+ * exported class for TypeScript (`whatsapp-token-guard/errors`).
+ */
+const CONSUMER_CHECKS = `import { App, Stack } from 'aws-cdk-lib';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { GuardAlarm, GuardErrors, TokenRotationMode, WhatsAppTokenGuard, WhatsAppTokenGuardProps } from '${PKG.name}';
+import { GuardPropsError } from '${PKG.name}/errors';
+
+const app = new App();
+const stack = new Stack(app, 'Checks');
+const guard = new WhatsAppTokenGuard(stack, 'Guard', { tokenName: 'primary', appId: ' 102030405060708 ' });
+guard.alarm(GuardAlarm.TOKEN_INVALID)?.addAlarmAction(new actions.SnsAction(new sns.Topic(stack, 'Pager')));
+
+const mistakes: [string, Partial<WhatsAppTokenGuardProps>][] = [
+  ['rotation.mode', { rotation: { mode: 'Refresh' as TokenRotationMode } }],
+  ['alarmEmail', { alarmEmail: 'oncall@example' }],
+  ['alarmEmail', { alarmEmail: 'oncall@example.com', alarmTopic: new sns.Topic(stack, 'Own') }],
+  ['tokenName', { tokenName: 'primary' }],
+];
+const refusals = mistakes.map(([prop, props], i) => {
+  try {
+    new WhatsAppTokenGuard(stack, 'Mistake' + i, { tokenName: 'other' + i, appId: '102030405060708', ...props });
+    return { prop, message: 'accepted' };
+  } catch (e) {
+    return { prop, message: (e as Error).message, isPropsError: GuardErrors.isPropsError(e), instance: e instanceof GuardPropsError };
+  }
+});
+console.log(JSON.stringify({ appId: guard.appId, refusals }));
+`;
+
 /** The oldest aws-cdk-lib the package declares: the floor of its `^x.y.z` peer range. */
 const FLOOR = /^\^(\d+\.\d+\.\d+)$/.exec(PKG.peerDependencies['aws-cdk-lib'])?.[1];
 /** The newest: what this repository builds and tests with. */
@@ -155,9 +189,10 @@ describe.each([
     expect(JSON.parse(fs.readFileSync(path.join(apps[cdkVersion], 'node_modules', 'aws-cdk-lib', 'package.json'), 'utf8')).version).toBe(cdkVersion);
   });
 
-  it('type-checks the README\'s "Use it in your CDK app" example against the shipped declarations with skipLibCheck false', () => {
+  it('type-checks the README\'s "Use it in your CDK app" example and a user\'s alarm action against the shipped declarations with skipLibCheck false', () => {
     const app = apps[cdkVersion];
     fs.writeFileSync(path.join(app, 'consumer.ts'), readmeExample());
+    fs.writeFileSync(path.join(app, 'checks.ts'), CONSUMER_CHECKS);
     fs.writeFileSync(
       path.join(app, 'tsconfig.json'),
       JSON.stringify({
@@ -173,7 +208,7 @@ describe.each([
           typeRoots: [path.join(ROOT, 'node_modules', '@types')],
           types: ['node'],
         },
-        files: ['consumer.ts'],
+        files: ['consumer.ts', 'checks.ts'],
       }),
     );
     // The repository's compiler, pointed at the consumer's folder: the consumer itself has no TypeScript.
@@ -182,7 +217,7 @@ describe.each([
     expect(r.status).toBe(0);
   }, 240_000);
 
-  it('synthesizes the README example as written: the guard, the reader\'s grant, the alarm and the event rule', () => {
+  it('synthesizes the README example as written: the guard, the reader\'s grant, the user\'s alarm action, the alarm and the event rule', () => {
     // GIVEN the README block as the type check above compiled it
     const app = apps[cdkVersion];
     const outdir = path.join(app, 'cdk.out.readme');
@@ -194,5 +229,24 @@ describe.each([
     expect(template).toContain('"source":["whatsapp-token-guard"],"detail-type":["WhatsApp Token Health Changed"]');
     expect(template).toContain('"MetricName":"DaysUntilExpiry"');
     expect(template).toMatch(/"Action":"secretsmanager:GetSecretValue"|"secretsmanager:GetSecretValue"/);
+    // the user's own action on the TokenInvalid alarm
+    const alarms = Object.values(JSON.parse(template).Resources as Record<string, { Type: string; Properties: { AlarmName?: string; AlarmActions?: unknown[] } }>).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(JSON.stringify(alarms.find((a) => a.Properties.AlarmName === 'Messaging-primary-TokenInvalid')?.Properties.AlarmActions)).toMatch(/"Ref":"Pager/);
+  });
+
+  it('refuses each prop mistake naming the construct path and the prop, and trims the app id', () => {
+    // GIVEN the checks as the type check above compiled them
+    // WHEN
+    const out = JSON.parse(execFileSync(process.execPath, [path.join('out', 'checks.js')], { cwd: apps[cdkVersion], encoding: 'utf8', env: { ...process.env, CDK_OUTDIR: path.join(apps[cdkVersion], 'cdk.out.checks') } })) as {
+      appId: string;
+      refusals: { prop: string; message: string; isPropsError?: boolean; instance?: boolean }[];
+    };
+    // THEN
+    expect(out.appId).toBe('102030405060708');
+    for (const [i, r] of out.refusals.entries()) {
+      expect(r.message.startsWith(`Checks/Mistake${i}: WhatsAppTokenGuard prop "${r.prop}" `)).toBe(true);
+      expect(r).toMatchObject({ isPropsError: true, instance: true });
+    }
+    expect(out.refusals).toHaveLength(4);
   });
 });
