@@ -254,8 +254,8 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, versions: 
 }
 
 /**
- * Writes a token just obtained from Meta as the rotation's version, under AWSPENDING and TOKENGUARD_ISSUED, before
- * anything else can fail: it exists nowhere else. When the write fails it is read back (the answer may be lost),
+ * Writes a token just obtained from Meta as the rotation's version (which RotateSecret labelled AWSPENDING), under
+ * TOKENGUARD_ISSUED, before anything else can fail: it exists nowhere else. When the write fails it is read back (the answer may be lost),
  * tried once more, and only then is the token revoked; a token that can be neither stored nor revoked is kept under
  * a parked label of a version of its own (which abandons this rotation: safe, the token stays findable). What is
  * left after all of that is said loudly and ends the rotation with a verdict, so the service's retry obtains no
