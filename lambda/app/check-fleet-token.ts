@@ -1,7 +1,12 @@
-// One queued check of one fleet token: read its settings from the message, let core/ decide whether Meta's usage
-// allows a call now, run the same checkToken as every other entry point, and record the outcome. Which outcomes
-// throw is the product decision written below; the SQS engine does every retry.
+// One queued check of one fleet token: the message is only a request ("check token X of this fleet"), so the secret
+// it names is anchored to this account, region and fleet prefix and described, and the token's settings come from the
+// secret's own tags. Then core/ decides whether Meta's usage allows a call now, the same checkToken as every other
+// entry point runs, and the outcome is recorded. Which outcomes throw is the product decision written below; the SQS
+// engine does every retry.
 //
+//   message naming another fleet's, account's or region's secret, or carrying settings unlike the secret's
+//                                  -> refused (thrown every time: it ends in the dead-letter queue, where FleetDeadLetters shows it)
+//   secret gone or no longer tagged for the fleet (removed since the planner listed it) -> skipped, nothing recorded
 //   settings tags invalid          -> recorded as unhealthy (SettingsInvalid, naming the tag); no retry: a retry cannot fix a tag
 //   Meta's usage says slow/pause   -> put back on the queue with a delay (DelaySeconds), or dropped after too many deferrals
 //   healthy / unhealthy verdict    -> recorded; done
@@ -9,13 +14,14 @@
 //   no verdict on the last receive -> recorded as check-failed (the ledger has the cause), then thrown: the message goes to the DLQ
 //   a crash (a bug, a poisoned message) -> thrown every time: the message goes to the DLQ without blocking its batch
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { CheckReport, GraphUsageSummary, SweepMessage } from '../contract';
+import { CheckReport, FleetTag, GraphUsageSummary, SWEEP_MESSAGE_VERSION, SweepMessage } from '../contract';
 import { problem } from '../core/assess-token';
 import { AWSCURRENT } from '../core/labels';
 import { paceCheck, PacePolicy, DEFAULT_PACE_POLICY, UsageReading } from '../core/plan-sweep';
 import { redact } from '../core/redact';
-import { fleetSecretName, fleetTokenSettings, TokenSettings } from '../core/token-settings';
+import { fleetLedgerKey, fleetSecretName, fleetTokenSettings, isFleetSecretArn, settingsTags, TokenSettings } from '../core/token-settings';
 import type { FleetConfig } from '../adapters/fleet-config';
+import type { DescribedSecret, FleetSecrets } from '../adapters/fleet-secrets';
 import type { FleetTally } from '../adapters/fleet-tally';
 import type { GraphClient } from '../adapters/graph-client';
 import type { RuntimeConfig } from '../adapters/runtime-config';
@@ -45,6 +51,8 @@ export function ledgerOutcomes(d: Omit<OutcomeDeps, 'metrics' | 'events'> & { re
 
 export interface FleetCheckDeps {
   readonly fleet: FleetConfig;
+  /** DescribeSecret of the token's secret: its name, ARN, tags (the settings) and labels. */
+  readonly secrets: Pick<FleetSecrets, 'describe'>;
   readonly store: SecretsStore;
   readonly graph: (appSecret: string, deadline: number) => GraphClient;
   readonly now: () => Date;
@@ -62,13 +70,21 @@ export interface Delivery {
   readonly maxReceiveCount: number;
 }
 
-export type FleetCheckOutcome = 'checked' | 'deferred' | 'dropped';
+export type FleetCheckOutcome = 'checked' | 'deferred' | 'dropped' | 'skipped';
 
 /** Thrown so that the engine retries (or dead-letters) the record. Its message names the token and the cause, never a value. */
 export class CheckNotConcludedError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'CheckNotConcludedError';
+  }
+}
+
+/** A message the worker will not act on: it names something outside this fleet or carries settings of its own. */
+export class SweepMessageRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SweepMessageRefusedError';
   }
 }
 
@@ -108,6 +124,8 @@ export function tokenRuntimeConfig(fleet: FleetConfig, s: TokenSettings, secretA
     rotationMode: s.rotationMode,
     systemUserId: s.systemUserId,
     mintSixtyDayTokens: true,
+    // The grace before a demoted token is revoked: the token's tag, else the fleet's default (refresh and mint only).
+    revokePreviousAfterHours: s.rotationMode === 'hand-made' ? undefined : (s.revokePreviousAfterHours ?? fleet.revokePreviousAfterHours),
     httpTimeoutMs: fleet.httpTimeoutMs,
   };
 }
@@ -123,18 +141,46 @@ function settingsInvalidReport(d: FleetCheckDeps, token: string, reason: string)
   };
 }
 
-export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, delivery: Delivery, deadline: number): Promise<FleetCheckOutcome> {
-  const fleet = d.fleet.fleetName;
-  const key = `${fleet}/${message.token}`;
-  if (message.fleet !== fleet) throw new CheckNotConcludedError(`message for fleet "${message.fleet}" reached the worker of fleet "${fleet}"; refused`);
-  const name = fleetSecretName(fleet, message.token);
-  // The secret must be the token's own: its name, or an ARN of it (Secrets Manager appends 6 characters).
-  if (message.secretId !== name && !new RegExp(`:secret:${name.replace(/[/\-]/g, '\\$&')}-[A-Za-z0-9]{6}$`).test(message.secretId)) {
-    throw new CheckNotConcludedError(`${message.token}: the message names a secret that is not ${name}; refused`);
+/**
+ * The secret a message asks about, checked before anything is read from it: the ARN must be this fleet's secret of the
+ * named token in this account and region, and Secrets Manager must describe it with that very ARN and name. Undefined
+ * when the token left the fleet since it was planned (secret deleted, or its fleet tag taken off by `fleet remove`).
+ */
+async function anchoredSecret(d: FleetCheckDeps, message: SweepMessage): Promise<DescribedSecret | undefined> {
+  const f = d.fleet;
+  const fleetInMessage = message.v === 1 ? f.fleetName : f.fleetId;
+  if (message.fleet !== fleetInMessage) throw new SweepMessageRefusedError(`a message for fleet "${message.fleet}" reached the worker of fleet "${f.fleetId}"; refused`);
+  if (!isFleetSecretArn(f.secretArnPrefix, message.token, message.secretId)) {
+    throw new SweepMessageRefusedError(`${message.token}: the message names a secret that is not this fleet's (${f.secretArnPrefix}${message.token}-??????, in this account and region); refused`);
   }
-  const settings = fleetTokenSettings(fleet, name, message.tags);
-  const start = d.now().getTime();
+  let described: DescribedSecret;
+  try {
+    described = await d.secrets.describe(message.secretId);
+  } catch (e) {
+    if ((e as Error).name === 'ResourceNotFoundException') return undefined;
+    throw new CheckNotConcludedError(`${message.token}: the secret could not be described (${(e as Error).name}); SQS retries it`);
+  }
+  if (described.arn !== message.secretId || described.name !== fleetSecretName(f, message.token)) {
+    throw new SweepMessageRefusedError(`${message.token}: Secrets Manager resolved the message's secret to another secret; refused`);
+  }
+  if (described.tags[FleetTag.Fleet] !== f.fleetId) return undefined;
+  // A version 1 message carried the tags the planner listed: never used, and a message whose copy differs is not the planner's.
+  if (message.tags && JSON.stringify(settingsTags(message.tags)) !== JSON.stringify(settingsTags(described.tags))) {
+    throw new SweepMessageRefusedError(`${message.token}: the message carries settings that differ from the secret's tags; refused (settings are read from the secret only)`);
+  }
+  return described;
+}
 
+export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, delivery: Delivery, deadline: number): Promise<FleetCheckOutcome> {
+  const described = await anchoredSecret(d, message);
+  if (!described) {
+    d.logger.info('token left the fleet since it was planned (secret deleted or no longer tagged); not checked', { token: message.token });
+    return 'skipped';
+  }
+  const key = fleetLedgerKey(d.fleet, message.token);
+  const secretArn = described.arn;
+  const settings = fleetTokenSettings(d.fleet, described.name, described.tags);
+  const start = d.now().getTime();
   let report: CheckReport;
   let secrets: readonly string[] = [];
   if (!settings.ok) {
@@ -143,12 +189,12 @@ export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, 
     const decision = paceCheck(message, d.usage.app, settings.value.wabaId ? d.usage.objects.get(settings.value.wabaId) : undefined, start, d.pace ?? DEFAULT_PACE_POLICY);
     if (decision.kind === 'defer' || decision.kind === 'drop') {
       d.tally.add('RateLimited');
-      if (decision.kind === 'defer') await d.queue.defer({ ...message, deferrals: (message.deferrals ?? 0) + 1 }, decision.delaySeconds);
+      if (decision.kind === 'defer') await d.queue.defer(requeued(d, message), decision.delaySeconds);
       d.logger.info(decision.kind === 'defer' ? 'check put back' : 'check dropped for this sweep', { token: message.token, reason: decision.reason });
       return decision.kind === 'defer' ? 'deferred' : 'dropped';
     }
     const result = await checkToken(
-      { config: tokenRuntimeConfig(d.fleet, settings.value, message.secretId, decision.skipOptionalProbes), store: d.store, graph: d.graph, now: d.now },
+      { config: tokenRuntimeConfig(d.fleet, settings.value, secretArn, decision.skipOptionalProbes), store: d.store, graph: d.graph, now: d.now },
       { stage: AWSCURRENT },
       deadline,
     );
@@ -170,7 +216,7 @@ export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, 
   if (report.outcome === 'check-failed') d.tally.add('CheckFailures');
   d.tally.peak('SweepDuration', (d.now().getTime() - Date.parse(message.sweep)) / 1000);
 
-  await d.outcomes.record({ name: message.token, key, secretId: message.secretId }, report);
+  await d.outcomes.record({ name: message.token, key, secretId: secretArn }, report);
   const line = JSON.parse(
     redact(JSON.stringify({ token: message.token, outcome: report.outcome, problemIds: report.problems.map((p) => p.id).join(' '), problems: report.problems, expiresAt: report.token?.expiresAt, checkedAt: report.checkedAt, receive: delivery.receiveCount }), secrets),
   );
@@ -181,4 +227,9 @@ export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, 
     throw new CheckNotConcludedError(`${message.token}: no verdict after ${delivery.receiveCount} receives (${report.problems.map((p) => p.id).join(', ')}); recorded as check-failed, the message goes to the dead-letter queue`);
   }
   return 'checked';
+}
+
+/** The message to put back: always the current version (no settings), one more deferral. */
+function requeued(d: FleetCheckDeps, m: SweepMessage): SweepMessage {
+  return { v: SWEEP_MESSAGE_VERSION, fleet: d.fleet.fleetId, token: m.token, secretId: m.secretId, sweep: m.sweep, deferrals: (m.deferrals ?? 0) + 1 };
 }

@@ -7,7 +7,7 @@
 // X-Business-Use-Case-Usage does the same per business object (the WhatsApp Business Management quota per app per
 // WABA, shared with the business's own use of the app).
 import { SWEEP_MESSAGE_VERSION, SweepMessage } from '../contract';
-import { FLEET_NAME_PATTERN, TOKEN_NAME_PATTERN, Validated } from './token-settings';
+import { FLEET_ID_PATTERN, FLEET_NAME_PATTERN, TOKEN_NAME_PATTERN, Validated } from './token-settings';
 
 /** SQS caps DelaySeconds at 900 (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatchRequestEntry.html). */
 export const MAX_DELAY_SECONDS = 900;
@@ -24,7 +24,6 @@ export interface SweepSchedule {
 export interface ListedToken {
   readonly name: string;
   readonly secretId: string;
-  readonly tags: Readonly<Record<string, string>>;
 }
 
 export interface PlannedCheck {
@@ -65,7 +64,7 @@ export function validateSweepSchedule(s: SweepSchedule): Validated<SweepSchedule
  * One planner run: the tokens whose slot (hash of the name) is this run's, spread evenly over the run's window
  * with DelaySeconds, in an order that changes every sweep. Every token is queued once per interval.
  */
-export function planSweep(fleet: string, tokens: readonly ListedToken[], now: Date, schedule: SweepSchedule): SweepPlan {
+export function planSweep(fleetId: string, tokens: readonly ListedToken[], now: Date, schedule: SweepSchedule): SweepPlan {
   const everyMs = schedule.plannerEveryMinutes * 60_000;
   const intervalMs = schedule.intervalMinutes * 60_000;
   const runsPerInterval = schedule.intervalMinutes / schedule.plannerEveryMinutes;
@@ -80,7 +79,7 @@ export function planSweep(fleet: string, tokens: readonly ListedToken[], now: Da
   // A minute short of the run, so a run's last check is done before the next run (and the interval) starts.
   const window = Math.min(MAX_DELAY_SECONDS, schedule.plannerEveryMinutes * 60 - RUN_MARGIN_SECONDS);
   const checks = mine.map(({ t }, i): PlannedCheck => ({
-    message: { v: SWEEP_MESSAGE_VERSION, fleet, token: t.name, secretId: t.secretId, tags: t.tags, sweep },
+    message: { v: SWEEP_MESSAGE_VERSION, fleet: fleetId, token: t.name, secretId: t.secretId, sweep },
     delaySeconds: Math.floor((i * window) / Math.max(1, mine.length)),
   }));
   return { sweep, runIndex, runsPerInterval, checks };
@@ -161,7 +160,10 @@ export function paceCheck(
 
 // ---- The sweep message on the wire ----
 
-/** Reads a queued message; anything else is a reason (the record fails alone and ends in the dead-letter queue). */
+/**
+ * Reads a queued message; anything else is a reason (the record fails alone and ends in the dead-letter queue). Only
+ * its shape is checked here: what it names is checked against the secret itself by the worker.
+ */
 export function parseSweepMessage(body: string): Validated<SweepMessage> {
   let m: unknown;
   try {
@@ -171,14 +173,23 @@ export function parseSweepMessage(body: string): Validated<SweepMessage> {
   }
   if (!m || typeof m !== 'object' || Array.isArray(m)) return { ok: false, field: 'body', reason: 'the message body is not a JSON object' };
   const r = m as Record<string, unknown>;
-  if (r.v !== SWEEP_MESSAGE_VERSION) return { ok: false, field: 'v', reason: `unknown sweep message version ${JSON.stringify(r.v)?.slice(0, 20)} (this worker reads ${SWEEP_MESSAGE_VERSION})` };
-  if (typeof r.fleet !== 'string' || !FLEET_NAME_PATTERN.test(r.fleet)) return { ok: false, field: 'fleet', reason: 'the message has no valid "fleet"' };
+  if (r.v !== SWEEP_MESSAGE_VERSION && r.v !== 1) return { ok: false, field: 'v', reason: `unknown sweep message version ${JSON.stringify(r.v)?.slice(0, 20)} (this worker reads 1 and ${SWEEP_MESSAGE_VERSION})` };
+  const fleetPattern = r.v === 1 ? FLEET_NAME_PATTERN : FLEET_ID_PATTERN;
+  if (typeof r.fleet !== 'string' || !fleetPattern.test(r.fleet)) return { ok: false, field: 'fleet', reason: 'the message has no valid "fleet"' };
   if (typeof r.token !== 'string' || !TOKEN_NAME_PATTERN.test(r.token)) return { ok: false, field: 'token', reason: 'the message has no valid "token"' };
-  if (typeof r.secretId !== 'string' || r.secretId.length === 0) return { ok: false, field: 'secretId', reason: 'the message has no "secretId"' };
+  if (typeof r.secretId !== 'string' || r.secretId.length === 0 || r.secretId.length > 2048) return { ok: false, field: 'secretId', reason: 'the message has no "secretId"' };
   if (typeof r.sweep !== 'string' || Number.isNaN(Date.parse(r.sweep))) return { ok: false, field: 'sweep', reason: 'the message has no valid "sweep" time' };
-  const tags = r.tags && typeof r.tags === 'object' && !Array.isArray(r.tags) ? (r.tags as Record<string, unknown>) : {};
-  const stringTags: Record<string, string> = {};
-  for (const [k, v] of Object.entries(tags)) if (typeof v === 'string') stringTags[k] = v;
+  // Version 2 carries no settings; a message that does is not the planner's.
+  if (r.v === SWEEP_MESSAGE_VERSION && r.tags !== undefined) return { ok: false, field: 'tags', reason: `a version ${SWEEP_MESSAGE_VERSION} message carries no settings (the worker reads them from the secret's tags)` };
+  let tags: Record<string, string> | undefined;
+  if (r.v === 1) {
+    if (!r.tags || typeof r.tags !== 'object' || Array.isArray(r.tags)) return { ok: false, field: 'tags', reason: 'a version 1 message has no "tags" object' };
+    tags = {};
+    for (const [k, v] of Object.entries(r.tags as Record<string, unknown>)) {
+      if (typeof v !== 'string') return { ok: false, field: 'tags', reason: `tag ${k.slice(0, 60)} is not a string` };
+      tags[k] = v;
+    }
+  }
   const deferrals = typeof r.deferrals === 'number' && Number.isInteger(r.deferrals) && r.deferrals >= 0 ? r.deferrals : undefined;
-  return { ok: true, value: { v: SWEEP_MESSAGE_VERSION, fleet: r.fleet, token: r.token, secretId: r.secretId, tags: stringTags, sweep: r.sweep, deferrals } };
+  return { ok: true, value: { v: r.v, fleet: r.fleet, token: r.token, secretId: r.secretId, ...(tags ? { tags } : {}), sweep: r.sweep, ...(deferrals !== undefined ? { deferrals } : {}) } };
 }

@@ -30,8 +30,9 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
     } catch (e) {
       // Name and code location only: an unexpected error's message could quote a secret (JSON.parse does).
       const err = e as Error;
-      const where = err.name === 'CheckNotConcludedError' ? undefined : (err.stack ?? '').split('\n').find((l) => l.trim().startsWith('at '))?.trim();
-      d.logger.error('check not concluded', { token: message.value.token, error: err.name, ...(where ? { where } : { reason: err.message }) });
+      const known = err.name === 'CheckNotConcludedError' || err.name === 'SweepMessageRefusedError';
+      const where = known ? undefined : (err.stack ?? '').split('\n').find((l) => l.trim().startsWith('at '))?.trim();
+      d.logger.error(err.name === 'SweepMessageRefusedError' ? 'sweep message refused' : 'check not concluded', { token: message.value.token, error: err.name, ...(where ? { where } : { reason: err.message }) });
       throw new Error(`${message.value.token}: ${err.name}`);
     }
   };

@@ -8,12 +8,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FLEET_DIMENSION, FLEET_METRIC_UNIT, FLEET_SECRET_PREFIX, FleetMetricName, NAMESPACE } from '../../lambda/contract';
+import { FLEET_DIMENSION, FLEET_METRIC_UNIT, FleetMetricName, NAMESPACE } from '../../lambda/contract';
 
 const UNIT: Record<'Count' | 'Seconds' | 'Percent', cloudwatch.Unit> = { Count: cloudwatch.Unit.COUNT, Seconds: cloudwatch.Unit.SECONDS, Percent: cloudwatch.Unit.PERCENT };
 
-export function fleetMetric(fleet: string, name: FleetMetricName, statistic: string, period: Duration): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace: NAMESPACE, metricName: name, dimensionsMap: { [FLEET_DIMENSION]: fleet }, statistic, period, unit: UNIT[FLEET_METRIC_UNIT[name]] });
+/** A fleet metric: dimension Fleet = the fleet's id `<stack>/<fleet>`, so fleets of one name in two stacks never share a metric. */
+export function fleetMetric(fleetId: string, name: FleetMetricName, statistic: string, period: Duration): cloudwatch.Metric {
+  return new cloudwatch.Metric({ namespace: NAMESPACE, metricName: name, dimensionsMap: { [FLEET_DIMENSION]: fleetId }, statistic, period, unit: UNIT[FLEET_METRIC_UNIT[name]] });
 }
 
 /** Ids of the fleet's alarms; part of the contract (alarm names and the README runbooks use them). */
@@ -28,6 +29,9 @@ export type FleetAlarmIdValue = (typeof FleetAlarmId)[keyof typeof FleetAlarmId]
 
 export interface FleetAlarmsProps {
   readonly fleetName: string;
+  /** `<stack>/<fleet>`: the metrics' dimension and part of every alarm name. */
+  readonly fleetId: string;
+  readonly secretNamePrefix: string;
   readonly sweepIntervalMinutes: number;
   readonly plannerEveryMinutes: number;
   readonly deadLetterQueue: sqs.IQueue;
@@ -37,19 +41,27 @@ export interface FleetAlarmsProps {
   readonly dashboardName?: string;
 }
 
-const LIST = 'npx --no-install whatsapp-token-guard fleet list --fleet';
+const CLI = 'npx --no-install whatsapp-token-guard';
+
+/** `whatsapp-token-guard-fleet/<stack>/<fleet>/<AlarmId>`: unique per account and region like the fleet's id. */
+export function fleetAlarmName(fleetId: string, alarmId: FleetAlarmIdValue): string {
+  return `whatsapp-token-guard-fleet/${fleetId}/${alarmId}`;
+}
 
 export class FleetAlarms extends Construct {
   readonly alarms: Readonly<Record<FleetAlarmIdValue, cloudwatch.Alarm>>;
 
   constructor(scope: Construct, id: string, props: FleetAlarmsProps) {
     super(scope, id);
-    const f = props.fleetName;
+    const f = props.fleetId;
+    const [stack, fleet] = [props.fleetId.slice(0, props.fleetId.length - props.fleetName.length - 1), props.fleetName];
+    const list = `${CLI} fleet list --stack ${stack} --fleet ${fleet}`;
     const interval = Duration.minutes(props.sweepIntervalMinutes);
     const m = (name: FleetMetricName, statistic = 'Sum', period = interval) => fleetMetric(f, name, statistic, period);
     const action = new actions.SnsAction(props.topic);
     const alarm = (alarmId: FleetAlarmIdValue, p: Omit<cloudwatch.AlarmProps, 'alarmName'>): cloudwatch.Alarm => {
-      const a = new cloudwatch.Alarm(this, alarmId, { ...p, alarmName: `whatsapp-token-guard-${f}-${alarmId}` });
+      // Alarm names are unique per account and region: the fleet's id (stack and fleet) keeps two stacks' apart.
+      const a = new cloudwatch.Alarm(this, alarmId, { ...p, alarmName: fleetAlarmName(props.fleetId, alarmId) });
       a.addAlarmAction(action);
       a.addOkAction(action);
       return a;
@@ -61,7 +73,7 @@ export class FleetAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `Fleet "${f}": at least one token was unhealthy in the last sweep (invalid, expired, wrong app, missing permissions, no asset access, or bad settings tags). What to do: run \`${LIST} ${f} --status unhealthy\` to see which client's token and the fix for each; the health events carry the same cause and fix per token.`,
+      alarmDescription: `Fleet "${f}": at least one token was unhealthy in the last sweep (invalid, expired, wrong app, missing permissions, no asset access, or bad settings tags). What to do: run \`${list} --status unhealthy\` to see which client's token and the fix for each; the health events carry the same cause and fix per token.`,
     });
     const expiring = alarm(FleetAlarmId.Expiring, {
       metric: m('TokensExpiring'),
@@ -69,7 +81,7 @@ export class FleetAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `Fleet "${f}": at least one token expires within its warning window. What to do: run \`${LIST} ${f} --sort expiry\`; rotate those tokens (refresh/mint: \`aws secretsmanager rotate-secret --secret-id ${FLEET_SECRET_PREFIX}${f}/NAME\`; hand-made: generate a new token in Business Manager and replace it as the README section "Fleet mode" describes).`,
+      alarmDescription: `Fleet "${f}": at least one token expires within its warning window. What to do: run \`${list} --sort expiry\`; rotate those tokens (refresh/mint: \`aws secretsmanager rotate-secret --secret-id ${props.secretNamePrefix}NAME\`; hand-made: generate a new token in Business Manager and hand it in with \`${CLI} fleet set-token NAME --stack ${stack} --fleet ${fleet}\`).`,
     });
     // Planned vs checked over two intervals: checks delayed past an interval boundary even out across the two.
     const completion = new cloudwatch.MathExpression({
@@ -102,7 +114,7 @@ export class FleetAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `Fleet "${f}": checks failed on every retry and are in the dead-letter queue (each message names its token; no token value is in it). What to do: run \`${LIST} ${f} --status check-failed\` for the causes; once fixed (or once Meta is back), redrive the queue from the SQS console ("Start DLQ redrive") or let the next sweep check them.`,
+      alarmDescription: `Fleet "${f}": checks failed on every retry and are in the dead-letter queue (each message names its token; no token value is in it). What to do: run \`${list} --status check-failed\` for the causes; once fixed (or once Meta is back), redrive the queue from the SQS console ("Start DLQ redrive") or let the next sweep check them.`,
     });
     this.alarms = { [FleetAlarmId.Unhealthy]: unhealthy, [FleetAlarmId.Expiring]: expiring, [FleetAlarmId.SweepIncomplete]: sweepIncomplete, [FleetAlarmId.NoSweep]: noSweep, [FleetAlarmId.DeadLetters]: deadLetters };
 

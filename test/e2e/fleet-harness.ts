@@ -3,8 +3,8 @@
 // drives. The planner and worker entry points run in this process with the real SDK over loopback HTTP.
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { EnvVar, FleetEnvVar, FleetTag } from '../../lambda/contract';
-import { fleetSecretName } from '../../lambda/core/token-settings';
+import { EnvVar, FleetEnvVar, FleetNamespace, fleetNamespace, FleetTag } from '../../lambda/contract';
+import { fleetLedgerKey, fleetSecretName } from '../../lambda/core/token-settings';
 import { APP_ID, CANARY_APP_SECRET } from '../fakes/canary';
 import { DynamoDbLocal, GUARD_TABLE } from '../fakes/dynamodb-local';
 import { EventBridgeRecorder } from '../fakes/eventbridge-recorder';
@@ -70,8 +70,17 @@ type Planner = typeof import('../../lambda/entrypoints/fleet-planner');
 type Worker = typeof import('../../lambda/entrypoints/fleet-worker');
 type Router = typeof import('../../lambda/entrypoints/fleet-router');
 
+/** The account and region every loopback fake answers for (the Secrets Manager fake's ARNs). */
+export const LOOPBACK_SECRET_ARN_PREFIX = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:';
+
 export interface Fleet {
   readonly name: string;
+  /** The fleet's namespace: id `<stack>/<fleet>`, secret name prefix. */
+  readonly ns: FleetNamespace;
+  /** The secret name of a token of this fleet. */
+  secretName(tokenName: string): string;
+  /** The ledger key of a token of this fleet (`<stack>/<fleet>/<token>`). */
+  ledgerKey(tokenName: string): string;
   readonly graph: GraphEmulator;
   readonly proxy: FaultProxy;
   readonly sm: SecretsManagerFake;
@@ -94,8 +103,9 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-export async function startFleet(opts: { name?: string; maxReceiveCount?: number; extraEnv?: Record<string, string>; remainingMs?: number } = {}): Promise<Fleet> {
+export async function startFleet(opts: { name?: string; stack?: string; maxReceiveCount?: number; extraEnv?: Record<string, string>; remainingMs?: number } = {}): Promise<Fleet> {
   const name = opts.name ?? 'clients';
+  const ns = fleetNamespace(opts.stack ?? 'Clients', name);
   const graph = await new GraphEmulator({ appId: APP_ID, appSecret: CANARY_APP_SECRET }).start();
   const proxy = await new FaultProxy(graph.baseUrl).start();
   const sm = await new SecretsManagerFake().start();
@@ -106,7 +116,7 @@ export async function startFleet(opts: { name?: string; maxReceiveCount?: number
   const ddb = await new DynamoDbLocal().start();
   const ledgerTable = await ddb.createTable('fleet-ledger', GUARD_TABLE);
   const bus = await new EventBridgeRecorder().start();
-  const appSecret = sm.createSecret(`whatsapp-token-guard/fleet-app-secret/${name}`, { value: JSON.stringify({ appSecret: CANARY_APP_SECRET }) });
+  const appSecret = sm.createSecret(`whatsapp-token-guard-fleet-app-secret/${ns.fleetId}`, { value: JSON.stringify({ appSecret: CANARY_APP_SECRET }) });
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDLOOPBACK',
@@ -116,10 +126,13 @@ export async function startFleet(opts: { name?: string; maxReceiveCount?: number
     AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
     [EnvVar.LedgerTableName]: ledgerTable,
-    [EnvVar.LedgerScope]: name,
+    [EnvVar.LedgerScope]: ns.fleetId,
     [EnvVar.CheckFailuresToNotify]: '1',
     AWS_MAX_ATTEMPTS: '1',
     [FleetEnvVar.FleetName]: name,
+    [FleetEnvVar.FleetId]: ns.fleetId,
+    [FleetEnvVar.SecretNamePrefix]: ns.secretNamePrefix,
+    [FleetEnvVar.SecretArnPrefix]: `${LOOPBACK_SECRET_ARN_PREFIX}${ns.secretNamePrefix}`,
     [FleetEnvVar.SweepQueueUrl]: queue.url,
     [FleetEnvVar.SweepIntervalMinutes]: '15',
     [FleetEnvVar.PlannerEveryMinutes]: '15',
@@ -149,6 +162,9 @@ export async function startFleet(opts: { name?: string; maxReceiveCount?: number
 
   const fleet: Fleet = {
     name,
+    ns,
+    secretName: (tokenName) => fleetSecretName(ns, tokenName),
+    ledgerKey: (tokenName) => fleetLedgerKey(ns, tokenName),
     graph,
     proxy,
     sm,
@@ -161,7 +177,7 @@ export async function startFleet(opts: { name?: string; maxReceiveCount?: number
     env,
     output,
     addToken(tokenName, token, tags = {}) {
-      sm.createSecret(fleetSecretName(name, tokenName), { value: JSON.stringify({ accessToken: token }), tags: { [FleetTag.Fleet]: name, [FleetTag.TokenName]: tokenName, ...tags } });
+      sm.createSecret(fleetSecretName(ns, tokenName), { value: JSON.stringify({ accessToken: token }), tags: { [FleetTag.Fleet]: ns.fleetId, [FleetTag.TokenName]: tokenName, ...tags } });
     },
     plan: () => run((m) => m.planner.handler()),
     invokeWorker: (event) => run((m) => m.worker.handler(event, context())),

@@ -94,7 +94,7 @@ describe('fleet sweep on loopback (about 50 tokens)', () => {
     f.graph.addWaba(THROTTLED_WABA, { id: THROTTLED_PHONE });
     for (const c of cases) onboard(f, c);
     // A secret under the prefix without the fleet tag (being onboarded, or removed) is not guarded.
-    f.sm.createSecret('whatsapp-token-guard/fleet/clients/untagged', { value: JSON.stringify({ accessToken: tokenValue('untagged') }) });
+    f.sm.createSecret(f.secretName('untagged'), { value: JSON.stringify({ accessToken: tokenValue('untagged') }) });
 
     // WHEN the planner plans a sweep and the queue is run dry through the worker
     const planned = await f.plan();
@@ -190,8 +190,8 @@ describe('fleet sweep on loopback (about 50 tokens)', () => {
     const byKey = new Map(items.map((i) => [String(i.pk), i]));
     // THEN every token has one, keyed by fleet and name, with the outcome the worker logged
     expect(items).toHaveLength(cases.length);
-    for (const [name, line] of latest(f)) expect({ name, status: byKey.get(`clients/${name}`)?.status }).toEqual({ name, status: line.outcome });
-    expect(byKey.get('clients/wrong-app-0')?.problemIds).toEqual(expect.arrayContaining(['WrongApp']));
+    for (const [name, line] of latest(f)) expect({ name, status: byKey.get(f.ledgerKey(name))?.status }).toEqual({ name, status: line.outcome });
+    expect(byKey.get(f.ledgerKey('wrong-app-0'))?.problemIds).toEqual(expect.arrayContaining(['WrongApp']));
     // AND the aggregate metrics of the sweep count the same rows
     const sums = fleetMetricSums(f.output);
     expect(sums.TokensChecked).toBe(items.length);
@@ -206,9 +206,9 @@ describe('fleet sweep on loopback (about 50 tokens)', () => {
     for (const c of broken) {
       const e = changed.find((x) => x.detail.tokenName === c.name);
       expect(e).toBeDefined();
-      expect(e!.detail).toEqual(expect.objectContaining({ ledgerKey: `clients/${c.name}`, status: 'unhealthy', confirmCommand: `npx --no-install whatsapp-token-guard fleet check ${c.name} --fleet clients` }));
+      expect(e!.detail).toEqual(expect.objectContaining({ ledgerKey: f.ledgerKey(c.name), status: 'unhealthy', confirmCommand: `npx --no-install whatsapp-token-guard fleet check ${c.name} --stack Clients --fleet clients` }));
       expect(String(e!.detail.fix).length).toBeGreaterThan(20);
-      expect(e!.resources).toEqual([f.sm.find(`whatsapp-token-guard/fleet/clients/${c.name}`).arn]);
+      expect(e!.resources).toEqual([f.sm.find(f.secretName(c.name)).arn]);
     }
     // No event calls a healthy token unhealthy.
     for (const e of changed.filter((x) => String(x.detail.tokenName).startsWith('healthy-'))) expect(e.detail.status).not.toBe('unhealthy');
@@ -225,7 +225,7 @@ describe('fleet sweep on loopback (about 50 tokens)', () => {
         f.graph.addToken(tokenValue(n), { wabas: [WABA] });
         f.addToken(n, tokenValue(n), { [FleetTag.WabaId]: WABA });
       }
-      const removed = f.sm.find('whatsapp-token-guard/fleet/clients/healthy-0');
+      const removed = f.sm.find(f.secretName('healthy-0'));
       delete removed.tags![FleetTag.Fleet];
       f.output.length = 0;
       f.sqs.calls.length = 0;
@@ -243,7 +243,7 @@ describe('fleet sweep on loopback (about 50 tokens)', () => {
 
     it('stops checking a removed token and keeps its secret', () => {
       expect(latest(f).has('healthy-0')).toBe(false);
-      expect(f.sm.valueAt('whatsapp-token-guard/fleet/clients/healthy-0', 'AWSCURRENT')).toContain('accessToken');
+      expect(f.sm.valueAt(f.secretName('healthy-0'), 'AWSCURRENT')).toContain('accessToken');
       const planned = f.sqs.calls.filter((c) => c.op === 'SendMessageBatch').flatMap((b) => (b.input.Entries as { MessageBody: string }[]).map((e) => JSON.parse(e.MessageBody).token));
       expect(planned).toHaveLength(cases.length + 1);
       expect(planned).not.toContain('healthy-0');

@@ -1,7 +1,7 @@
 import { SweepMessage } from '../../../lambda/contract';
 import { DEFAULT_PACE_POLICY, ListedToken, paceCheck, parseSweepMessage, planSweep, usagePercent, validateSweepSchedule } from '../../../lambda/core/plan-sweep';
 
-const tokens = (n: number): ListedToken[] => Array.from({ length: n }, (_, i) => ({ name: `client-${i}`, secretId: `whatsapp-token-guard/fleet/acme/client-${i}`, tags: {} }));
+const tokens = (n: number): ListedToken[] => Array.from({ length: n }, (_, i) => ({ name: `client-${i}`, secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:whatsapp-token-guard-fleet/Prod/acme/client-${i}-AbC123` }));
 const HOUR = { intervalMinutes: 60, plannerEveryMinutes: 15 };
 const at = (iso: string): Date => new Date(iso);
 
@@ -10,7 +10,7 @@ describe('planSweep', () => {
     // Prepare
     const fleet = tokens(1000);
     // Act
-    const runs = ['00', '15', '30', '45'].map((m) => planSweep('acme', fleet, at(`2026-12-02T10:${m}:00Z`), HOUR));
+    const runs = ['00', '15', '30', '45'].map((m) => planSweep('Prod/acme', fleet, at(`2026-12-02T10:${m}:00Z`), HOUR));
     // Assess
     const names = runs.flatMap((r) => r.checks.map((c) => c.message.token));
     expect(names).toHaveLength(1000);
@@ -21,7 +21,7 @@ describe('planSweep', () => {
 
   it('spreads a run over its 15 minutes with DelaySeconds from 0, leaving the last minute for the last checks', () => {
     // Act
-    const plan = planSweep('acme', tokens(400), at('2026-12-02T10:15:00Z'), HOUR);
+    const plan = planSweep('Prod/acme', tokens(400), at('2026-12-02T10:15:00Z'), HOUR);
     // Assess
     const delays = plan.checks.map((c) => c.delaySeconds);
     expect(Math.min(...delays)).toBe(0);
@@ -34,17 +34,17 @@ describe('planSweep', () => {
 
   it('picks the same slot when the schedule fires a few seconds late', () => {
     // Act
-    const onTime = planSweep('acme', tokens(100), at('2026-12-02T10:15:00Z'), HOUR);
-    const late = planSweep('acme', tokens(100), at('2026-12-02T10:15:07Z'), HOUR);
+    const onTime = planSweep('Prod/acme', tokens(100), at('2026-12-02T10:15:00Z'), HOUR);
+    const late = planSweep('Prod/acme', tokens(100), at('2026-12-02T10:15:07Z'), HOUR);
     // Assess
     expect(late.checks.map((c) => c.message.token)).toEqual(onTime.checks.map((c) => c.message.token));
   });
 
-  it('puts the listed tags and the sweep start into each message, and no other field', () => {
+  it('puts the fleet id, the token, its secret and the sweep start into each message, and no settings', () => {
     // Act
-    const plan = planSweep('acme', [{ name: 'a', secretId: 's/a', tags: { 'token-guard:waba-id': '12345' } }], at('2026-12-02T10:00:00Z'), { intervalMinutes: 15, plannerEveryMinutes: 15 });
+    const plan = planSweep('Prod/acme', [{ name: 'a', secretId: 's/a' }], at('2026-12-02T10:00:00Z'), { intervalMinutes: 15, plannerEveryMinutes: 15 });
     // Assess
-    expect(plan.checks).toEqual([{ delaySeconds: 0, message: { v: 1, fleet: 'acme', token: 'a', secretId: 's/a', tags: { 'token-guard:waba-id': '12345' }, sweep: '2026-12-02T10:00:00.000Z' } }]);
+    expect(plan.checks).toEqual([{ delaySeconds: 0, message: { v: 2, fleet: 'Prod/acme', token: 'a', secretId: 's/a', sweep: '2026-12-02T10:00:00.000Z' } }]);
   });
 
   it.each([
@@ -57,7 +57,7 @@ describe('planSweep', () => {
 
 describe('paceCheck', () => {
   const NOW = Date.parse('2026-12-02T10:20:00Z');
-  const msg = (token: string, deferrals?: number): SweepMessage => ({ v: 1, fleet: 'acme', token, secretId: `s/${token}`, tags: {}, sweep: '2026-12-02T10:00:00.000Z', deferrals });
+  const msg = (token: string, deferrals?: number): SweepMessage => ({ v: 2, fleet: 'Prod/acme', token, secretId: `s/${token}`, sweep: '2026-12-02T10:00:00.000Z', deferrals });
   const reading = (percent: number, ageMs = 0) => ({ percent, observedAt: NOW - ageMs });
 
   it('checks with probes when usage is unknown or low', () => {
@@ -105,15 +105,22 @@ describe('paceCheck', () => {
 describe('parseSweepMessage', () => {
   it('reads what planSweep writes', () => {
     // Prepare
-    const [c] = planSweep('acme', tokens(1), at('2026-12-02T10:00:00Z'), { intervalMinutes: 15, plannerEveryMinutes: 15 }).checks;
+    const [c] = planSweep('Prod/acme', tokens(1), at('2026-12-02T10:00:00Z'), { intervalMinutes: 15, plannerEveryMinutes: 15 }).checks;
     // Act / Assess
-    expect(parseSweepMessage(JSON.stringify(c.message))).toEqual({ ok: true, value: { ...c.message, deferrals: undefined } });
+    expect(parseSweepMessage(JSON.stringify(c.message))).toEqual({ ok: true, value: c.message });
+  });
+
+  it('still reads a version 1 message (queued by the planner before an upgrade) with the tags it carried', () => {
+    const v1 = { v: 1, fleet: 'acme', token: 'a', secretId: 's/a', tags: { 'token-guard:waba-id': '12345' }, sweep: '2026-12-02T10:00:00.000Z' };
+    expect(parseSweepMessage(JSON.stringify(v1))).toEqual({ ok: true, value: v1 });
   });
 
   it.each([
     ['not JSON', 'oops', /not JSON/],
-    ['another version', JSON.stringify({ v: 2 }), /unknown sweep message version 2/],
-    ['a bad token name', JSON.stringify({ v: 1, fleet: 'acme', token: '../x', secretId: 's', sweep: '2026-12-02T10:00:00Z' }), /no valid "token"/],
+    ['another version', JSON.stringify({ v: 3 }), /unknown sweep message version 3/],
+    ['a bad token name', JSON.stringify({ v: 2, fleet: 'Prod/acme', token: '../x', secretId: 's', sweep: '2026-12-02T10:00:00Z' }), /no valid "token"/],
+    ['a fleet name where version 2 has the fleet id', JSON.stringify({ v: 2, fleet: 'acme', token: 'a', secretId: 's', sweep: '2026-12-02T10:00:00Z' }), /no valid "fleet"/],
+    ['settings in a version 2 message', JSON.stringify({ v: 2, fleet: 'Prod/acme', token: 'a', secretId: 's', sweep: '2026-12-02T10:00:00Z', tags: { 'token-guard:waba-id': '1' } }), /carries no settings/],
   ])('fails %s with a reason', (_n, body, reason) => {
     expect(parseSweepMessage(body)).toEqual({ ok: false, field: expect.any(String), reason: expect.stringMatching(reason) });
   });
