@@ -302,6 +302,12 @@ export const Problem = {
     fix: 'Follow the additional_info (or possible_solution) Meta gives in the detail, also shown in WhatsApp Manager > Overview.',
     severity: 'warning',
   },
+  RevokeFailed: {
+    title: 'Old token not revoked',
+    what: "Meta did not confirm the revoke of a token the guard holds outside AWSCURRENT (a demoted, refused or obtained token nobody uses any more). Nothing is lost and the live token is not affected: the old one stays labelled in the secret and every check tries again.",
+    fix: "If it repeats, act on Meta's answer in the detail: a refused app secret is fixed with `npx --no-install whatsapp-token-guard set-app-secret`; otherwise revoke the token by hand in Business Settings > System users and take its TOKENGUARD_* label off with `aws secretsmanager update-secret-version-stage`.",
+    severity: 'warning',
+  },
   TokenRefusedByProbe: {
     title: 'Token refused by a WhatsApp call',
     what: 'debug_token called the token valid, but a read-only WhatsApp call refused it with code 190 in the same check. No verdict this time: the token may have been invalidated between the two calls.',
@@ -563,7 +569,6 @@ export const EventDetailType = {
   ApproachingExpiration: 'WhatsApp Token Approaching Expiration',
   Rotated: 'WhatsApp Token Rotated',
   RotationFailed: 'WhatsApp Token Rotation Failed',
-  RevokeFailed: 'WhatsApp Token Revoke Failed',
 } as const;
 export type EventDetailTypeName = (typeof EventDetailType)[keyof typeof EventDetailType];
 /** `detail.version` of every event: a new major version adds a field's meaning change or removal; new fields keep it. */
@@ -637,17 +642,4 @@ export interface RotationFailedDetail extends EventDetailBase {
   readonly fix: string;
 }
 
-/**
- * `WhatsApp Token Revoke Failed`: Meta did not confirm the revoke of a token the guard holds outside AWSCURRENT (a
- * demoted, refused or obtained token it no longer uses). Nothing is lost: the token stays labelled and every check
- * tries again; a person may need to revoke it by hand.
- */
-export interface RevokeFailedDetail extends EventDetailBase {
-  /** How many revokes Meta did not confirm in this check. */
-  readonly failures: number;
-  /** Meta's answer (code and message), never a token. */
-  readonly reason: string;
-  readonly fix: string;
-}
-
-export type GuardEventDetail = HealthChangedDetail | ApproachingExpirationDetail | RotatedDetail | RotationFailedDetail | RevokeFailedDetail;
+export type GuardEventDetail = HealthChangedDetail | ApproachingExpirationDetail | RotatedDetail | RotationFailedDetail;

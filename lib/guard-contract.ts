@@ -35,8 +35,6 @@ export class GuardEventType {
   public static readonly ROTATED: string = EventDetailType.Rotated;
   /** A rotation failed; AWSCURRENT still holds the previous token. */
   public static readonly ROTATION_FAILED: string = EventDetailType.RotationFailed;
-  /** Meta did not confirm the revoke of a token the guard holds outside AWSCURRENT; it stays labelled and is retried. */
-  public static readonly REVOKE_FAILED: string = EventDetailType.RevokeFailed;
 
   private constructor() {}
 }

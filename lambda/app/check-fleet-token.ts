@@ -8,16 +8,22 @@
 //                                  -> refused (thrown every time: it ends in the dead-letter queue, where FleetDeadLetters shows it)
 //   secret gone or no longer tagged for the fleet (removed since the planner listed it) -> skipped, nothing recorded
 //   settings tags invalid          -> recorded as unhealthy (SettingsInvalid, naming the tag); no retry: a retry cannot fix a tag
-//   Meta's usage says slow/pause   -> put back on the queue with a delay (DelaySeconds), or dropped after too many deferrals
-//   healthy / unhealthy verdict    -> recorded; done
-//   no verdict (Meta down, throttled, secret unreadable), receives left -> thrown: SQS redelivers after the visibility timeout
+//   Meta's usage says slow/pause, or Meta throttled this batch (a throttle any record of the batch met stops every
+//   later Graph call of the batch) -> put back on the queue with a delay (DelaySeconds) and counted as RateLimited;
+//                                     at or above the pause, after too many deferrals, left for the next sweep.
+//                                     Pacing is never a receive towards the dead-letter queue.
+//   debug_token's verdict, the optional probes skipped or unsent for usage -> judged by debug_token alone; recorded
+//   healthy / unhealthy verdict    -> recorded; after a healthy one (not throttled) the tokens the guard holds outside
+//                                     AWSCURRENT are settled first (budget, revoke grace), a failed revoke in the report
+//   no verdict (Meta down, secret unreadable), receives left -> thrown: SQS redelivers after the visibility timeout
 //   no verdict on the last receive -> recorded as check-failed (the ledger has the cause), then thrown: the message goes to the DLQ
 //   a crash (a bug, a poisoned message) -> thrown every time: the message goes to the DLQ without blocking its batch
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { CheckReport, FleetTag, GraphUsageSummary, SWEEP_MESSAGE_VERSION, SweepMessage } from '../contract';
+import { CheckReport, FleetTag, GraphUsageSummary, ISSUED_LABEL, SWEEP_MESSAGE_VERSION, SweepMessage } from '../contract';
 import { problem } from '../core/assess-token';
 import { AWSCURRENT } from '../core/labels';
-import { paceCheck, PacePolicy, DEFAULT_PACE_POLICY, UsageReading } from '../core/plan-sweep';
+import { judgedWithoutProbes, onlyPacing, paceCheck, PacePolicy, DEFAULT_PACE_POLICY, UsageReading } from '../core/plan-sweep';
+import { parkedVersions, versionWithLabel } from '../core/plan-rotation';
 import { redact } from '../core/redact';
 import { fleetLedgerKey, fleetSecretName, fleetTokenSettings, isFleetSecretArn, settingsTags, TokenSettings } from '../core/token-settings';
 import type { FleetConfig } from '../adapters/fleet-config';
@@ -28,8 +34,10 @@ import type { RuntimeConfig } from '../adapters/runtime-config';
 import type { SecretsStore } from '../adapters/secrets-store';
 import type { SweepQueue } from '../adapters/sweep-queue';
 import { checkToken } from './check-token';
-import type { OutcomeDeps } from './ports';
+import type { CheckDeps, OutcomeDeps } from './ports';
 import { recordOutcome } from './record-outcome';
+import { settleAndReport } from './settle-and-report';
+import type { MetricsPublisher } from '../adapters/metrics-publisher';
 
 /** Records one token's outcome (ledger and events); `key` is `<fleet>/<token>`. Failures are the recorder's to log and count. */
 export interface OutcomeRecorder {
@@ -105,8 +113,45 @@ export class UsageMemory {
   }
 }
 
-/** Problems that mean "no verdict, try later" rather than "this token is bad". */
-const RATE_LIMITED: ReadonlySet<string> = new Set(['GraphRateLimited']);
+/**
+ * What the records of one SQS batch share. Powertools runs a batch's records in parallel, so each record asking Meta
+ * through its own client would keep calling after another record's answer said to stop. One Graph client for the
+ * batch carries Meta's word to every record: after a throttle (its `rateLimited`) or an answer at the pause level of
+ * X-App-Usage, no record of the batch sends another call, and the usage headers all records read are pooled (a record
+ * skips its probes once any answer of the batch reported 80% or more).
+ */
+export class FleetBatch {
+  private shared?: { appSecret: string; client: GraphClient };
+  private seen = 0;
+
+  /** The batch's Graph client factory (one client per app secret, which is the fleet's one app secret). */
+  graph(d: FleetCheckDeps): CheckDeps['graph'] {
+    return (appSecret, deadline) => {
+      if (this.shared?.appSecret !== appSecret) this.shared = { appSecret, client: d.graph(appSecret, deadline) };
+      return this.shared.client;
+    };
+  }
+
+  /** Why the batch stopped calling Meta, once it has. */
+  get stopped(): string | undefined {
+    const r = this.shared?.client.rateLimited;
+    return r ? `Meta asked this batch to stop (${r.code !== undefined ? `code ${r.code}` : r.message})` : undefined;
+  }
+
+  /** Takes in the usage readings of every answer since the last call, and stops the batch from the pause level on. */
+  observe(d: FleetCheckDeps): void {
+    const client = this.shared?.client;
+    if (!client) return;
+    d.usage.observe(client.usage.slice(this.seen), d.now().getTime());
+    this.seen = client.usage.length;
+    const app = d.usage.app;
+    const pause = (d.pace ?? DEFAULT_PACE_POLICY).pauseFromPercent;
+    if (!client.rateLimited && app && app.percent >= pause) {
+      // The client's own stop state, as after a throttle: every later call of the batch comes back "not sent".
+      client.rateLimited = { kind: 'http', httpStatus: 429, message: `X-App-Usage at ${Math.round(app.percent)}%: the fleet pauses its calls from ${pause}%` };
+    }
+  }
+}
 
 export function tokenRuntimeConfig(fleet: FleetConfig, s: TokenSettings, secretArn: string, skipOptionalProbes: boolean): RuntimeConfig {
   return {
@@ -171,7 +216,7 @@ async function anchoredSecret(d: FleetCheckDeps, message: SweepMessage): Promise
   return described;
 }
 
-export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, delivery: Delivery, deadline: number): Promise<FleetCheckOutcome> {
+export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, delivery: Delivery, deadline: number, batch: FleetBatch = new FleetBatch()): Promise<FleetCheckOutcome> {
   const described = await anchoredSecret(d, message);
   if (!described) {
     d.logger.info('token left the fleet since it was planned (secret deleted or no longer tagged); not checked', { token: message.token });
@@ -181,29 +226,39 @@ export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, 
   const secretArn = described.arn;
   const settings = fleetTokenSettings(d.fleet, described.name, described.tags);
   const start = d.now().getTime();
+  const putBack = async (decision: { kind: 'defer'; delaySeconds: number; reason: string } | { kind: 'drop'; reason: string }): Promise<FleetCheckOutcome> => {
+    d.tally.add('RateLimited');
+    if (decision.kind === 'defer') await d.queue.defer(requeued(d, message), decision.delaySeconds);
+    d.logger.info(decision.kind === 'defer' ? 'check put back' : 'check left for the next sweep', { token: message.token, reason: decision.reason, deferrals: message.deferrals ?? 0 });
+    return decision.kind === 'defer' ? 'deferred' : 'dropped';
+  };
+  const pace = d.pace ?? DEFAULT_PACE_POLICY;
+  /** A check Meta's pacing held back: put back with the documented delay, or (paused, deferred enough) left for the next sweep. */
+  const heldBack = (reason: string): Promise<FleetCheckOutcome> =>
+    putBack((message.deferrals ?? 0) < pace.maxDeferrals ? { kind: 'defer', delaySeconds: pace.deferSeconds, reason } : { kind: 'drop', reason: `${reason}; deferred ${message.deferrals} times, left for the next sweep` });
+
   let report: CheckReport;
   let secrets: readonly string[] = [];
   if (!settings.ok) {
     report = settingsInvalidReport(d, message.token, settings.reason);
   } else {
-    const decision = paceCheck(message, d.usage.app, settings.value.wabaId ? d.usage.objects.get(settings.value.wabaId) : undefined, start, d.pace ?? DEFAULT_PACE_POLICY);
-    if (decision.kind === 'defer' || decision.kind === 'drop') {
-      d.tally.add('RateLimited');
-      if (decision.kind === 'defer') await d.queue.defer(requeued(d, message), decision.delaySeconds);
-      d.logger.info(decision.kind === 'defer' ? 'check put back' : 'check dropped for this sweep', { token: message.token, reason: decision.reason });
-      return decision.kind === 'defer' ? 'deferred' : 'dropped';
-    }
-    const result = await checkToken(
-      { config: tokenRuntimeConfig(d.fleet, settings.value, secretArn, decision.skipOptionalProbes), store: d.store, graph: d.graph, now: d.now },
-      { stage: AWSCURRENT },
-      deadline,
-    );
-    report = result.report;
-    secrets = result.secrets;
-    d.usage.observe(result.graph?.usage ?? [], d.now().getTime());
+    if (batch.stopped) return heldBack(batch.stopped);
+    const decision = paceCheck(message, d.usage.app, settings.value.wabaId ? d.usage.objects.get(settings.value.wabaId) : undefined, start, pace);
+    if (decision.kind === 'defer' || decision.kind === 'drop') return putBack(decision);
+    const config = tokenRuntimeConfig(d.fleet, settings.value, secretArn, decision.skipOptionalProbes);
+    const checkDeps: CheckDeps = { config, store: d.store, graph: batch.graph(d), now: d.now };
+    const result = await checkToken(checkDeps, { stage: AWSCURRENT }, deadline);
+    batch.observe(d);
     if (d.usage.app) d.tally.peak('AppUsagePercent', d.usage.app.percent);
-    // A throttle's own usage header (read above) says whose quota ran out; the check made no further call after it.
-    if (report.problems.some((p) => RATE_LIMITED.has(p.id))) d.tally.add('RateLimited');
+    secrets = result.secrets;
+    // High usage is pacing: with debug_token's verdict in hand, the skipped or unsent probes do not make it "no verdict".
+    report = judgedWithoutProbes(result.report) ?? result.report;
+    if (onlyPacing(report)) return heldBack(batch.stopped ?? 'Meta rate-limited the check');
+    // Parked and obtained tokens are settled after a healthy check, not after a throttle (Meta asks for no calls then).
+    if (report.token?.valid && result.graph && result.token && !result.graph.rateLimited && holdsTokens(described.versions)) {
+      const rotationDeps = { ...checkDeps, metrics: fleetMetricsSink, logger: d.logger as Logger };
+      report = await settleAndReport(rotationDeps, result.graph, result.token, report);
+    }
   }
 
   if (report.outcome === 'check-failed' && delivery.receiveCount < delivery.maxReceiveCount) {
@@ -228,6 +283,14 @@ export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, 
   }
   return 'checked';
 }
+
+/** Whether the secret holds a token the guard must settle: one it obtained (TOKENGUARD_ISSUED) or parked. */
+function holdsTokens(versions: DescribedSecret['versions']): boolean {
+  return versionWithLabel(versions, ISSUED_LABEL) !== undefined || parkedVersions(versions).length > 0;
+}
+
+/** A fleet publishes no per-token metric: settling's RevokeFailed reaches the report (settle-and-report.ts) instead. */
+const fleetMetricsSink = { publish: () => undefined } as unknown as MetricsPublisher;
 
 /** The message to put back: always the current version (no settings), one more deferral. */
 function requeued(d: FleetCheckDeps, m: SweepMessage): SweepMessage {

@@ -14,7 +14,6 @@ import {
   Problem,
   ReportedProblem,
   RotatedDetail,
-  RevokeFailedDetail,
   RotationFailedDetail,
   RotationMode,
   RotationStep,
@@ -117,21 +116,4 @@ export function rotationEvent(ledgerKey: string, tokenName: string, rotationMode
     fix: problems.length ? fixLine(problems) : 'Read the reason, fix its cause, and rotate again (`set-token` for a hand-made token, `rotate` otherwise); AWSCURRENT still holds the previous token.',
   };
   return { detailType: EventDetailType.RotationFailed, detail };
-}
-
-const REVOKE_FAILED_FIX =
-  "Nothing is lost: the token stays labelled in the secret (TOKENGUARD_ISSUED, TOKENGUARD_DEMOTED_AT_* or TOKENGUARD_REJECTED_AT_*) and every check tries again. If it repeats, act on Meta's answer in the reason: a refused app secret is fixed with `npx --no-install whatsapp-token-guard set-app-secret`; otherwise revoke the token by hand in Business Settings > System users and take its label off with `aws secretsmanager update-secret-version-stage`.";
-
-/** `WhatsApp Token Revoke Failed`: Meta did not confirm revokes of tokens the guard holds outside AWSCURRENT in this check. */
-export function revokeFailedEvent(ledgerKey: string, tokenName: string, failures: number, reason: string): GuardEvent {
-  const detail: RevokeFailedDetail = {
-    version: EVENT_DETAIL_VERSION,
-    tokenName,
-    ledgerKey,
-    confirmCommand: confirmCommand(ledgerKey, tokenName),
-    failures,
-    reason: clip(reason),
-    fix: REVOKE_FAILED_FIX,
-  };
-  return { detailType: EventDetailType.RevokeFailed, detail };
 }

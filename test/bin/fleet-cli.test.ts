@@ -376,3 +376,63 @@ describe('fleet remove --delete-secret', () => {
     expect(secret.deleted).toBe(true);
   });
 });
+
+describe('fleet set-token', () => {
+  const NEXT = 'EAAGfleetCLIsetTOKENnextCanary011';
+  secrets.push(NEXT);
+
+  it("hands a new token in bound to its own rotation, judged by the fleet's function, and promotes it", async () => {
+    // GIVEN acme (added above) and a new token for it
+    f.graph.addToken(NEXT, { wabas: [WABA_ID] });
+    const secret = f.sm.find(f.secretName('acme'));
+    // WHEN
+    const code = await cli(['fleet', 'set-token', 'acme'], `${NEXT}\n`);
+    // THEN it is AWSCURRENT, stored as the hand-in of the very rotation the command started
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    expect(f.sm.valueAt(secret.arn, 'AWSCURRENT')).toBe(JSON.stringify({ accessToken: NEXT }));
+    const rotation = smCalls.find((c) => c.op === 'RotateSecret')!.input.ClientRequestToken as string;
+    expect(smCalls.find((c) => c.op === 'PutSecretValue')!.input).toEqual(expect.objectContaining({ SecretId: secret.arn, ClientRequestToken: handInVersionId(rotation), VersionStages: [CANDIDATE_LABEL] }));
+    expect(f.sm.labels(secret.arn)[CANDIDATE_LABEL]).toBeUndefined();
+    expect(out).toMatch(/New token validated and promoted/);
+    // AND no token or app secret was read on the operator's machine; the function checked it, with the token's name
+    expect(smCalls.filter((c) => c.op === 'GetSecretValue')).toEqual([]);
+    expect(invoked().every((p) => p.token === 'acme')).toBe(true);
+    const row = (await f.ddb.items(f.ledgerTable)).find((i) => i.pk === f.ledgerKey('acme') && i.sk === 'STATE');
+    expect(row).toEqual(expect.objectContaining({ lastRotationOutcome: 'rotated', lastRotationVersionId: rotation, status: 'healthy' }));
+  });
+
+  it('refuses a token Meta calls invalid: AWSCURRENT unchanged, the reason shown, the secret ready for the next one', async () => {
+    const secret = f.sm.find(f.secretName('acme'));
+    const before = f.sm.labels(secret.arn).AWSCURRENT;
+    // WHEN
+    const code = await cli(['fleet', 'set-token', 'acme'], `${EXPIRED}\n`);
+    // THEN
+    expect(code).toBe(1);
+    expect(f.sm.labels(secret.arn).AWSCURRENT).toBe(before);
+    expect(f.sm.labels(secret.arn).AWSPENDING).toBeUndefined();
+    expect(out).toMatch(/Rotation refused/);
+    expect(out).toMatch(/Token invalid/);
+  });
+
+  it('touches nothing of a name that is not a token name, or a secret of the prefix the fleet does not own', async () => {
+    expect(await cli(['fleet', 'set-token', '../../x'], `${NEXT}\n`)).toBe(2);
+    expect(awsCalls()).toBe(0);
+    const loose = f.sm.createSecret(f.secretName('loose-one'), { value: JSON.stringify({ accessToken: GOOD }), rotationEnabled: true, rotationLambdaArn: ROUTER_ARN });
+    const versions = loose.versions.size;
+    expect(await cli(['fleet', 'set-token', 'loose-one'], `${NEXT}\n`)).toBe(2);
+    expect(err).toMatch(/is not tagged token-guard:fleet=Clients\/clients/);
+    expect(loose.versions.size).toBe(versions);
+    expect(smCalls.map((c) => c.op)).toEqual(['DescribeSecret']);
+  });
+});
+
+describe('the commands the fleet prints', () => {
+  it("runs the confirm command of a fleet token's events as printed", async () => {
+    // The worker's events name `fleet check NAME --stack <stack> --fleet <fleet>` (lambda/core/event-details.ts).
+    const { confirmCommand } = await import('../../lambda/core/event-details');
+    const printed = confirmCommand(f.ledgerKey('acme'), 'acme');
+    expect(printed).toBe('npx --no-install whatsapp-token-guard fleet check acme --stack Clients --fleet clients');
+    expect(await cli(printed.split(' ').slice(3))).toBe(0);
+    expect(cfnMock.commandCalls(DescribeStacksCommand)[0].args[0].input.StackName).toBe('Clients');
+  });
+});

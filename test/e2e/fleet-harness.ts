@@ -21,9 +21,13 @@ export type TokenFault =
 
 export class FaultProxy extends LoopbackJsonServer {
   readonly faults = new Map<string, TokenFault & { seen?: number }>();
-  /** Added to every answer, e.g. {"call_count":95,...} to put the app near its limit. */
+  /** Added to every answer, e.g. {"call_count":95,...} to put the app near its limit (instead of the emulator's own). */
   appUsage?: Record<string, number>;
+  /** How long to hold request number `n` (1-based) to `path` before passing it on: lets a test order parallel calls. */
+  hold?: (n: number, path: string) => number | undefined;
   calls = 0;
+  /** Paths of every request, in arrival order. */
+  readonly paths: string[] = [];
 
   constructor(private readonly upstream: string) {
     super();
@@ -34,9 +38,12 @@ export class FaultProxy extends LoopbackJsonServer {
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.calls++;
+    const n = ++this.calls;
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    this.paths.push(url.pathname);
+    const wait = this.hold?.(n, url.pathname);
+    if (wait) await new Promise((r) => setTimeout(r, wait).unref());
     const token = url.searchParams.get('input_token') ?? /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const fault = this.faults.get(token);
     if (fault?.kind === 'reset' && (fault.times === undefined || (fault.seen ?? 0) < fault.times)) {
@@ -60,6 +67,11 @@ export class FaultProxy extends LoopbackJsonServer {
       body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
     });
     const headers: Record<string, string> = { 'content-type': upstream.headers.get('content-type') ?? 'application/json' };
+    // Meta's usage headers pass through (the emulator's), unless the test sets the app's usage itself.
+    for (const h of ['x-app-usage', 'x-business-use-case-usage']) {
+      const v = upstream.headers.get(h);
+      if (v) headers[h] = v;
+    }
     if (this.appUsage) headers['x-app-usage'] = JSON.stringify(this.appUsage);
     res.writeHead(upstream.status, headers);
     res.end(Buffer.from(await upstream.arrayBuffer()));

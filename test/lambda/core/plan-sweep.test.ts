@@ -1,5 +1,5 @@
-import { SweepMessage } from '../../../lambda/contract';
-import { DEFAULT_PACE_POLICY, ListedToken, paceCheck, parseSweepMessage, planSweep, usagePercent, validateSweepSchedule } from '../../../lambda/core/plan-sweep';
+import { CheckReport, Problem, SweepMessage } from '../../../lambda/contract';
+import { DEFAULT_PACE_POLICY, judgedWithoutProbes, ListedToken, onlyPacing, paceCheck, parseSweepMessage, planSweep, usagePercent, validateSweepSchedule } from '../../../lambda/core/plan-sweep';
 
 const tokens = (n: number): ListedToken[] => Array.from({ length: n }, (_, i) => ({ name: `client-${i}`, secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:whatsapp-token-guard-fleet/Prod/acme/client-${i}-AbC123` }));
 const HOUR = { intervalMinutes: 60, plannerEveryMinutes: 15 };
@@ -82,8 +82,22 @@ describe('paceCheck', () => {
     expect(share(85)).toBeLessThan(0.92);
   });
 
-  it('drops a check deferred too often, leaving it to the next sweep', () => {
+  it('leaves a check deferred too often at the pause level to the next sweep', () => {
     expect(paceCheck(msg('a', DEFAULT_PACE_POLICY.maxDeferrals), reading(95), undefined, NOW)).toEqual({ kind: 'drop', reason: expect.stringMatching(/left for the next sweep/) });
+  });
+
+  it('never leaves a check unchecked below the pause: deferred enough, it runs on debug_token alone', () => {
+    // Act
+    const decisions = tokens(200).map((t) => paceCheck(msg(t.name, DEFAULT_PACE_POLICY.maxDeferrals), reading(85), undefined, NOW));
+    // Assess
+    expect(decisions.every((d) => d.kind === 'check' && d.skipOptionalProbes)).toBe(true);
+  });
+
+  it('judges every token by debug_token alone from 80% of the app\'s usage', () => {
+    const run = tokens(200).map((t) => paceCheck(msg(t.name), reading(82), undefined, NOW)).filter((d) => d.kind === 'check');
+    expect(run.length).toBeGreaterThan(0);
+    expect(run.every((d) => d.kind === 'check' && d.skipOptionalProbes)).toBe(true);
+    expect(paceCheck(msg('a'), reading(79), undefined, NOW)).toEqual(expect.objectContaining({ skipOptionalProbes: false }));
   });
 
   it('ignores a stale usage reading', () => {
@@ -123,5 +137,37 @@ describe('parseSweepMessage', () => {
     ['settings in a version 2 message', JSON.stringify({ v: 2, fleet: 'Prod/acme', token: 'a', secretId: 's', sweep: '2026-12-02T10:00:00Z', tags: { 'token-guard:waba-id': '1' } }), /carries no settings/],
   ])('fails %s with a reason', (_n, body, reason) => {
     expect(parseSweepMessage(body)).toEqual({ ok: false, field: expect.any(String), reason: expect.stringMatching(reason) });
+  });
+});
+
+describe('judgedWithoutProbes and onlyPacing', () => {
+  const p = (id: keyof typeof Problem) => ({ id, ...Problem[id] });
+  const base: CheckReport = {
+    tokenName: 'a',
+    checkedAt: '2026-12-02T10:00:00.000Z',
+    outcome: 'check-failed',
+    graphApiVersion: 'v25.0',
+    token: { valid: true, scopes: [], missingScopes: [], granularScopes: [] },
+    assets: { wabaPhoneNumbers: { wabaId: '1', outcome: 'failed' } },
+    problems: [p('GraphUsageHigh')],
+    metrics: { TokenValid: 1, CheckFailed: 1, AssetAccess: 0 },
+  };
+
+  it('takes debug_token\'s verdict when only the optional probes were skipped or throttled for usage', () => {
+    expect(judgedWithoutProbes(base)).toEqual({ ...base, assets: undefined, outcome: 'healthy', problems: [], metrics: { TokenValid: 1, CheckFailed: 0 } });
+    expect(judgedWithoutProbes({ ...base, problems: [p('GraphRateLimited')] })?.outcome).toBe('healthy');
+    expect(judgedWithoutProbes({ ...base, problems: [] })?.outcome).toBe('healthy');
+  });
+
+  it('leaves every other report as it is: no debug_token verdict, an outage, a verdict', () => {
+    expect(judgedWithoutProbes({ ...base, token: undefined, problems: [p('GraphRateLimited')] })).toBeUndefined();
+    expect(judgedWithoutProbes({ ...base, problems: [p('GraphUsageHigh'), p('GraphUnavailable')] })).toBeUndefined();
+    expect(judgedWithoutProbes({ ...base, outcome: 'unhealthy', problems: [p('TokenExpiring')] })).toBeUndefined();
+  });
+
+  it('calls a check without a verdict pacing only when Meta asked to slow down', () => {
+    expect(onlyPacing({ ...base, token: undefined, problems: [p('GraphRateLimited')] })).toBe(true);
+    expect(onlyPacing({ ...base, problems: [p('GraphUnavailable')] })).toBe(false);
+    expect(onlyPacing({ ...base, outcome: 'healthy', problems: [] })).toBe(false);
   });
 });
