@@ -42,6 +42,8 @@ export interface FleetAlarmsProps {
 }
 
 const CLI = 'npx --no-install whatsapp-token-guard';
+/** FleetNoSweep fires after this many planner periods in a row without a run. */
+export const NO_SWEEP_PERIODS = 2;
 
 /** `whatsapp-token-guard-fleet/<stack>/<fleet>/<AlarmId>`: unique per account and region like the fleet's id. */
 export function fleetAlarmName(fleetId: string, alarmId: FleetAlarmIdValue): string {
@@ -98,15 +100,17 @@ export class FleetAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: `Fleet "${f}": fewer than 90% of the tokens queued in the last two sweeps were checked (worker errors, Meta rate limits pausing the sweep, or a backlog). What to do: check the worker's errors and the RateLimited and AppUsagePercent metrics on the fleet dashboard; a Meta rate limit clears on its own, a worker error is in its log group.`,
     });
+    // One datapoint per planner period: two periods in a row without a run is what the runbook calls "two of its periods".
+    const plannerPeriod = Duration.minutes(props.plannerEveryMinutes);
     const noSweep = alarm(FleetAlarmId.NoSweep, {
-      metric: m('SweepRuns', 'Sum', Duration.minutes(Math.max(props.plannerEveryMinutes * 2, 5))),
+      metric: m('SweepRuns', 'Sum', plannerPeriod),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
+      evaluationPeriods: NO_SWEEP_PERIODS,
+      datapointsToAlarm: NO_SWEEP_PERIODS,
       // A dead planner publishes nothing: a gap must page.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      alarmDescription: `Fleet "${f}": the planner has not run for two of its periods, so no token is being checked. What to do: check the EventBridge Scheduler schedule of the fleet (enabled, target) and the planner function's errors in its log group.`,
+      alarmDescription: `Fleet "${f}": the planner has not run for two of its periods (${NO_SWEEP_PERIODS * props.plannerEveryMinutes} minutes), so no token is being checked. What to do: check the EventBridge Scheduler schedule of the fleet (enabled, target) and the planner function's errors in its log group.`,
     });
     const deadLetters = alarm(FleetAlarmId.DeadLetters, {
       metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),

@@ -3,6 +3,10 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { FLEET_DIMENSION, FleetMetric, NAMESPACE } from '../../lambda/contract';
 import { WhatsAppTokenFleet, WhatsAppTokenFleetProps } from '../../lib/whatsapp-token-fleet';
 import { CANARY_APP_SECRET, CANARY_TOKEN } from '../fakes/canary';
@@ -199,6 +203,92 @@ describe('names that overlap another namespace', () => {
     expect(fleet.tokenSecretName('acme')).toBe('whatsapp-token-guard/fleet/clients/acme');
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('not unique per stack'));
     expect(warnings).toHaveLength(1);
+  });
+});
+
+/** README.md and the docs/ pages: wherever the runbooks and the security notes live. */
+function docs(): string {
+  const root = path.join(__dirname, '..', '..');
+  const dir = path.join(root, 'docs');
+  const pages = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.md')).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')) : [];
+  return [fs.readFileSync(path.join(root, 'README.md'), 'utf8'), ...pages].join('\n');
+}
+
+/** cdk-nag's AwsSolutions pack, noting every finding an acknowledgement covered and on which construct. */
+function recordingChecks(): { checks: AwsSolutionsChecks; covered: { resource: string; id: string }[] } {
+  const checks = new AwsSolutionsChecks();
+  const covered: { resource: string; id: string }[] = [];
+  const pack = checks as unknown as { isAcknowledged(resource: IConstruct, ruleId: string): boolean };
+  const original = pack.isAcknowledged.bind(checks);
+  pack.isAcknowledged = (resource, ruleId) => {
+    const hit = original(resource, ruleId);
+    if (hit) covered.push({ resource: resource.node.path, id: ruleId });
+    return hit;
+  };
+  return { checks, covered };
+}
+
+describe('FleetNoSweep', () => {
+  const { template } = synth();
+  const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => (a as { Properties: Record<string, unknown> }).Properties).find((p) => String(p.AlarmName).endsWith('/FleetNoSweep'))!;
+
+  it('fires when the planner missed two of its 15-minute periods in a row, as its text and the runbook say', () => {
+    expect({ period: alarm.Period, evaluationPeriods: alarm.EvaluationPeriods, datapointsToAlarm: alarm.DatapointsToAlarm, missing: alarm.TreatMissingData }).toEqual({ period: 900, evaluationPeriods: 2, datapointsToAlarm: 2, missing: 'breaching' });
+    expect(alarm.AlarmDescription).toMatch(/has not run for two of its periods \(30 minutes\)/);
+    const runbook = docs().split('\n').find((l) => l.includes('`FleetNoSweep`') && l.startsWith('|'));
+    expect(runbook).toMatch(/two of its periods \(30 minutes\)/);
+  });
+});
+
+describe('least privilege with a customer managed key', () => {
+  const app = new App();
+  const stack = new Stack(app, 'Fleet', { env: ENV });
+  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+  new WhatsAppTokenFleet(stack, 'F', { fleetName: 'clients', appId: '1234567890123456', encryptionKey: key, dashboardEnabled: false });
+  const t = Template.fromStack(stack);
+  const keyStatements = (Object.values(t.findResources('AWS::KMS::Key'))[0] as { Properties: { KeyPolicy: { Statement: { Action: string | string[]; Principal: unknown; Condition?: unknown }[] } } }).Properties.KeyPolicy.Statement;
+  const forRole = (role: string) => keyStatements.filter((st) => JSON.stringify(st.Principal).includes(role));
+
+  it('lets the rotation function Decrypt and GenerateDataKey through Secrets Manager, and nothing else', () => {
+    const st = forRole('FRotationRole');
+    expect(st.length).toBeGreaterThan(0);
+    expect([...new Set(st.flatMap((x) => [x.Action].flat()))].sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    for (const x of st) expect(JSON.stringify(x.Condition)).toMatch(/kms:ViaService.*secretsmanager\.us-east-1\.amazonaws\.com/);
+  });
+
+  it('lets the worker only Decrypt, through Secrets Manager', () => {
+    const st = forRole('FWorkerRole');
+    expect([...new Set(st.flatMap((x) => [x.Action].flat()))]).toEqual(['kms:Decrypt']);
+    for (const x of st) expect(JSON.stringify(x.Condition)).toMatch(/kms:ViaService/);
+  });
+});
+
+describe('cdk-nag acknowledgements of a fleet', () => {
+  const app = new App();
+  const stack = new Stack(app, 'Fleet', { env: ENV });
+  const fleet = new WhatsAppTokenFleet(stack, 'Clients', { fleetName: 'clients', appId: '1234567890123456' });
+  const declared = fleet.node.findAll().flatMap((c) =>
+    c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).flatMap((m) => Object.keys(m.data as object).map((k) => ({ owner: c.node.path, id: k.replace(/^annotation::/i, '') }))),
+  );
+  const checks = recordingChecks();
+  const report = checks.checks.validateScope(app);
+  /** An id as the docs write it: the stack's concrete names replaced by what they stand for. */
+  const generic = (id: string): string =>
+    id.replace(/\[Resource::arn:<AWS::Partition>:secretsmanager:[^\]]*:secret:whatsapp-token-guard-fleet\/[^\]]*\*\]/, '[Resource::arn:<AWS::Partition>:secretsmanager:<region>:<account>:secret:whatsapp-token-guard-fleet/<stack>/<fleet>/*]').replace(/\[Resource::<\w+PlannerFunction\w+\.Arn>:\*\]/, '[Resource::<planner ARN>:*]');
+
+  it('covers a real finding with every acknowledgement it makes', () => {
+    expect(report.violations).toEqual([]);
+    const unused = declared.filter((a) => !checks.covered.some((c) => c.id === a.id && (c.resource === a.owner || c.resource.startsWith(`${a.owner}/`))));
+    expect(unused).toEqual([]);
+  });
+
+  it('lists exactly those acknowledgements in the security notes', () => {
+    const text = docs();
+    const start = text.indexOf('A fleet (`WhatsAppTokenFleet`) acknowledges');
+    expect(start).toBeGreaterThanOrEqual(0);
+    const block = text.slice(start, text.indexOf('\n\n', start));
+    const listed = [...block.matchAll(/`(AwsSolutions-[^`]+)`/g)].map((m) => m[1]);
+    expect([...new Set(listed)].sort()).toEqual([...new Set(declared.map((a) => generic(a.id)))].sort());
   });
 });
 
