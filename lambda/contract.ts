@@ -292,8 +292,8 @@ export const Problem = {
   },
   SettingsInvalid: {
     title: 'Token settings invalid',
-    what: "A fleet token's settings (the tags on its secret) are malformed, so it cannot be checked as configured.",
-    fix: 'Fix the tag named in the detail with `npx --no-install whatsapp-token-guard fleet add NAME --waba ID --phone ID --rotation MODE` (it rewrites the tags) or `aws secretsmanager tag-resource`; the next sweep checks it again.',
+    what: "A fleet token's settings (the tags on its secret) are malformed, so it cannot be checked or rotated as configured; a rotation that meets them ends without promoting anything.",
+    fix: 'Fix the tag named in the detail with `aws secretsmanager tag-resource --secret-id <the token\'s secret> --tags Key=<tag>,Value=<value>` (README "Fleet mode" lists each tag and its values); the next sweep checks it again, then rotate again if a rotation ended.',
     severity: 'critical',
   },
   MessagingLimited: {

@@ -149,7 +149,7 @@ describe('fleet sweep on loopback (about 50 tokens)', () => {
     const line = latest(f).get('bad-tag-0')!;
     const problem = (line.problems as { id: string; detail: string; fix: string }[])[0];
     expect(problem.detail).toMatch(/tag token-guard:waba-id must be a numeric id/);
-    expect(problem.fix).toMatch(/fleet add/);
+    expect(problem.fix).toMatch(/aws secretsmanager tag-resource/);
   });
 
   it('retries a flaky token through the queue, not a loop, and checks it on a later receive', () => {
