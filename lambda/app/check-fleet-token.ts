@@ -191,7 +191,7 @@ function settingsInvalidReport(d: FleetCheckDeps, token: string, reason: string)
  * named token in this account and region, and Secrets Manager must describe it with that very ARN and name. Undefined
  * when the token left the fleet since it was planned (secret deleted, or its fleet tag taken off by `fleet remove`).
  */
-async function anchoredSecret(d: FleetCheckDeps, message: SweepMessage): Promise<DescribedSecret | undefined> {
+async function anchoredSecret(d: FleetCheckDeps, message: SweepMessage): Promise<DescribedSecret | { readonly unreadable: string } | undefined> {
   const f = d.fleet;
   const fleetInMessage = message.v === 1 ? f.fleetName : f.fleetId;
   if (message.fleet !== fleetInMessage) throw new SweepMessageRefusedError(`a message for fleet "${message.fleet}" reached the worker of fleet "${f.fleetId}"; refused`);
@@ -203,7 +203,8 @@ async function anchoredSecret(d: FleetCheckDeps, message: SweepMessage): Promise
     described = await d.secrets.describe(message.secretId);
   } catch (e) {
     if ((e as Error).name === 'ResourceNotFoundException') return undefined;
-    throw new CheckNotConcludedError(`${message.token}: the secret could not be described (${(e as Error).name}); SQS retries it`);
+    // No settings, no verdict: retried like any check without one (an AWS error names an action and an ARN, never a value).
+    return { unreadable: `DescribeSecret: ${(e as Error).name}: ${String((e as Error).message).slice(0, 300)}` };
   }
   if (described.arn !== message.secretId || described.name !== fleetSecretName(f, message.token)) {
     throw new SweepMessageRefusedError(`${message.token}: Secrets Manager resolved the message's secret to another secret; refused`);
@@ -217,14 +218,15 @@ async function anchoredSecret(d: FleetCheckDeps, message: SweepMessage): Promise
 }
 
 export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, delivery: Delivery, deadline: number, batch: FleetBatch = new FleetBatch()): Promise<FleetCheckOutcome> {
-  const described = await anchoredSecret(d, message);
-  if (!described) {
+  const anchored = await anchoredSecret(d, message);
+  if (!anchored) {
     d.logger.info('token left the fleet since it was planned (secret deleted or no longer tagged); not checked', { token: message.token });
     return 'skipped';
   }
   const key = fleetLedgerKey(d.fleet, message.token);
+  const described: DescribedSecret = 'unreadable' in anchored ? { name: fleetSecretName(d.fleet, message.token), arn: message.secretId, tags: {}, rotationEnabled: false, versions: {}, deleted: false } : anchored;
   const secretArn = described.arn;
-  const settings = fleetTokenSettings(d.fleet, described.name, described.tags);
+  const settings = 'unreadable' in anchored ? undefined : fleetTokenSettings(d.fleet, described.name, described.tags);
   const start = d.now().getTime();
   const putBack = async (decision: { kind: 'defer'; delaySeconds: number; reason: string } | { kind: 'drop'; reason: string }): Promise<FleetCheckOutcome> => {
     d.tally.add('RateLimited');
@@ -239,7 +241,9 @@ export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, 
 
   let report: CheckReport;
   let secrets: readonly string[] = [];
-  if (!settings.ok) {
+  if (!settings) {
+    report = { tokenName: message.token, checkedAt: d.now().toISOString(), outcome: 'check-failed', graphApiVersion: d.fleet.graphApiVersion, problems: [problem('SecretReadFailed', (anchored as { unreadable: string }).unreadable)], metrics: {} };
+  } else if (!settings.ok) {
     report = settingsInvalidReport(d, message.token, settings.reason);
   } else {
     if (batch.stopped) return heldBack(batch.stopped);
@@ -254,6 +258,8 @@ export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, 
     // High usage is pacing: with debug_token's verdict in hand, the skipped or unsent probes do not make it "no verdict".
     report = judgedWithoutProbes(result.report) ?? result.report;
     if (onlyPacing(report)) return heldBack(batch.stopped ?? 'Meta rate-limited the check');
+    // A throttle this check met is Meta asking the fleet to slow down, even when debug_token's verdict stands.
+    if (result.report.problems.some((p) => p.id === 'GraphRateLimited' && !p.detail?.includes('not sent'))) d.tally.add('RateLimited');
     // Parked and obtained tokens are settled after a healthy check, not after a throttle (Meta asks for no calls then).
     if (report.token?.valid && result.graph && result.token && !result.graph.rateLimited && holdsTokens(described.versions)) {
       const rotationDeps = { ...checkDeps, metrics: fleetMetricsSink, logger: d.logger as Logger };

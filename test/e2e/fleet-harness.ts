@@ -153,7 +153,8 @@ export async function startFleet(opts: { name?: string; stack?: string; maxRecei
     [EnvVar.AppId]: APP_ID,
     [EnvVar.GraphApiBaseUrl]: proxy.baseUrl,
     [EnvVar.GraphApiVersion]: 'v25.0',
-    [EnvVar.HttpTimeoutMs]: '1000',
+    // Loopback answers in milliseconds; the margin is for a CI machine loaded by other suites (a timeout is no verdict).
+    [EnvVar.HttpTimeoutMs]: '3000',
     ...opts.extraEnv,
   };
   const output: string[] = [];
@@ -170,7 +171,7 @@ export async function startFleet(opts: { name?: string; stack?: string; maxRecei
       return fn(modules!);
     });
   // A short budget keeps the Graph client's own backoff (bounded by the deadline) from dominating the test's run time.
-  const context = (): Context => ({ getRemainingTimeInMillis: () => opts.remainingMs ?? 7_000, functionName: 'fleet-worker', awsRequestId: 'req' }) as unknown as Context;
+  const context = (): Context => ({ getRemainingTimeInMillis: () => opts.remainingMs ?? 9_000, functionName: 'fleet-worker', awsRequestId: 'req' }) as unknown as Context;
 
   const fleet: Fleet = {
     name,

@@ -80,7 +80,8 @@ describe('a revoke Meta refuses, in a fleet', () => {
       f.graph.addToken(tok('live'));
       f.graph.addToken(tok('previous'));
       f.addToken('live', tok('live'), { [FleetTag.RotationMode]: 'refresh' });
-      put(f.sm.find(f.secretName('live')), 'v-previous-000000000000000000000000000001', tok('previous'), ['AWSPREVIOUS', `${DEMOTED_LABEL_PREFIX}${Math.floor(Date.now() / 1000) - 3 * HOUR}`]);
+      const demoted = `${DEMOTED_LABEL_PREFIX}${Math.floor(Date.now() / 1000) - 3 * HOUR}`;
+      put(f.sm.find(f.secretName('live')), 'v-previous-000000000000000000000000000001', tok('previous'), ['AWSPREVIOUS', demoted]);
       f.graph.revokeRefusal = { appId: APP_ID, code: 200, message: '(#200) Permissions error' };
       // WHEN two sweeps run
       await sweep(f);
@@ -92,7 +93,7 @@ describe('a revoke Meta refuses, in a fleet', () => {
       expect(events).toHaveLength(1);
       expect(events[0].detail).toEqual(expect.objectContaining({ cause: expect.stringMatching(/code 200: \(#200\) Permissions error/), fix: expect.stringMatching(/revoke the token by hand/) }));
       expect(alive(f, tok('previous'))).toBe(true);
-      expect(f.sm.labels(f.secretName('live'))[`${DEMOTED_LABEL_PREFIX}${Math.floor(Date.now() / 1000) - 3 * HOUR}`]).toBeDefined();
+      expect(f.sm.labels(f.secretName('live'))[demoted]).toBe('v-previous-000000000000000000000000000001');
     } finally {
       await f.stop();
     }
@@ -159,6 +160,23 @@ describe('the worker trusts nothing a message says', () => {
     expect(f.graph.requests.slice(before)).toEqual([]);
     expect((await f.ddb.items(f.ledgerTable)).filter((i) => i.sk === 'STATE')).toEqual([]);
     expect(logLines(f.output, 'sweep message refused').some((l) => /settings that differ from the secret's tags/.test(String(l.reason)))).toBe(true);
+  });
+
+  it('takes a secret it cannot describe as no verdict: retried by SQS, then recorded as check-failed with the cause', async () => {
+    // GIVEN Secrets Manager refusing DescribeSecret for beta's secret
+    f.graph.addToken(tok('beta'));
+    f.addToken('beta', tok('beta'));
+    const beta = f.sm.find(f.secretName('beta'));
+    f.sm.failWhen.push({ op: 'DescribeSecret', match: (i) => i.SecretId === beta.arn, type: 'AccessDeniedException', message: `User is not authorized to perform: secretsmanager:DescribeSecret on resource: ${beta.arn}`, times: 10 });
+    await send({ v: 2, fleet: f.ns.fleetId, token: 'beta', secretId: beta.arn, sweep: sweepOf });
+    // WHEN
+    const run = await f.drain();
+    // THEN
+    expect(run.responses.map((r) => r.batchItemFailures.length)).toEqual([1, 1]);
+    const row = (await f.ddb.items(f.ledgerTable)).find((i) => i.pk === f.ledgerKey('beta') && i.sk === 'STATE');
+    expect(row).toEqual(expect.objectContaining({ status: 'check-failed', problemIds: ['SecretReadFailed'] }));
+    expect(f.dlq.messages.map((m) => JSON.parse(m.body).token)).toContain('beta');
+    f.sm.failWhen.length = 0;
   });
 
   it("checks the token by its secret's own tags when a version 1 message carries the same ones", async () => {
