@@ -37,7 +37,8 @@ export interface FleetAlarmsProps {
   readonly deadLetterQueue: sqs.IQueue;
   readonly topic: sns.ITopic;
   readonly workerLogGroup?: logs.ILogGroup;
-  readonly dashboard: boolean;
+  /** A dashboard to add the widgets to, true for a new one, false for none. */
+  readonly dashboard: boolean | cloudwatch.Dashboard;
   readonly dashboardName?: string;
 }
 
@@ -123,7 +124,7 @@ export class FleetAlarms extends Construct {
     this.alarms = { [FleetAlarmId.Unhealthy]: unhealthy, [FleetAlarmId.Expiring]: expiring, [FleetAlarmId.SweepIncomplete]: sweepIncomplete, [FleetAlarmId.NoSweep]: noSweep, [FleetAlarmId.DeadLetters]: deadLetters };
 
     if (!props.dashboard) return;
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName });
+    const dashboard = props.dashboard instanceof cloudwatch.Dashboard ? props.dashboard : new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName });
     dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: `Fleet ${f}: alarms`, alarms: Object.values(this.alarms), width: 24, height: 3 }),
       new cloudwatch.GraphWidget({
@@ -137,7 +138,7 @@ export class FleetAlarms extends Construct {
         left: [m('SweepDuration', 'Maximum')],
         leftAnnotations: [{ value: props.sweepIntervalMinutes * 60, label: 'interval' }],
         right: [m('AppUsagePercent', 'Maximum')],
-        rightAnnotations: [{ value: 60, label: 'slows from' }, { value: 90, label: 'pauses from' }],
+        rightAnnotations: [{ value: 60, label: 'slows from' }, { value: 80, label: 'debug_token alone from' }, { value: 90, label: 'pauses from' }],
         width: 12,
       }),
     );
