@@ -29,6 +29,7 @@ import { REJECTED_LABEL_PREFIX } from '../contract';
 import { redact } from '../core/redact';
 import { GraphClient } from '../adapters/graph-client';
 import { checkToken } from './check-token';
+import { parkHandIn } from './park-hand-in';
 import { graphFor, revokeHeld, settleIssued, settleParked } from './settle-tokens';
 import { RotationDeps } from './ports';
 
@@ -516,41 +517,18 @@ async function settleRefused(
     if (value?.value !== undefined) secretsSeen.push(value.value.trim());
     let note: string | undefined;
     const handIn = handInVersionId(versionId);
-    const handInStages = versions[handIn];
-    const isHandIn = handInStages !== undefined || (await store.get(secretId, { versionId: handIn }))?.value !== undefined;
+    // A dead hand-in is as good as revoked, and one AWSCURRENT already holds needs no label of its own either.
     const dead = problems.some((p) => p.id === 'TokenInvalid');
-    const handedIn = isHandIn && step === 'createSecret' ? parseTokenSecret((await store.get(secretId, { versionId: handIn }))?.value) : undefined;
+    const handedIn = step === 'createSecret' ? parseTokenSecret((await store.get(secretId, { versionId: handIn }))?.value) : undefined;
     const alreadyCurrent = handedIn?.ok === true && (await currentToken(deps, secretId))?.token === handedIn.value;
-    if (isHandIn && (dead || alreadyCurrent)) {
-      // Meta says the token is dead (as good as revoked), or AWSCURRENT holds it: it needs no label of its own.
-      for (const [id, labels] of [[handIn, handInStages ?? []], [versionId, stages]] as const) {
-        for (const l of labels) if (l.startsWith(HANDIN_LABEL_PREFIX)) await store.moveStage(secretId, l, undefined, id).catch(() => undefined);
-      }
-      note = dead ? 'The refused token is dead at Meta, so it is not kept.' : undefined;
-    } else if (isHandIn) {
-      // The refused hand-in is parked under TOKENGUARD_REJECTED_AT_<now>, so it counts against the budget at once
-      // (a hand-in label looks like one whose rotation is about to start). The label goes on first, then its hand-in
-      // label comes off; without room for it the hand-in label stays, which keeps it findable just as well.
-      const own = [[handIn, handInStages ?? []], [versionId, stages]] as const;
-      const rejectedAlready = own.some(([, labels]) => labels.some((l) => l.startsWith(REJECTED_LABEL_PREFIX)));
-      const labelled = own.find(([, labels]) => labels.some((l) => l.startsWith(HANDIN_LABEL_PREFIX)));
-      if (!rejectedAlready) {
-        const label = parkedLabel(REJECTED_LABEL_PREFIX, deps.now(), versions);
-        try {
-          await store.moveStage(secretId, label, labelled?.[0] ?? handIn, undefined);
-          for (const [id, labels] of own) for (const l of labels) if (l.startsWith(HANDIN_LABEL_PREFIX)) await store.moveStage(secretId, l, undefined, id).catch(() => undefined);
-        } catch (e) {
-          // Without its own label (an older command's TOKENGUARD_CANDIDATE, which the next hand-in moves away) the
-          // hand-in must get this one: the rotation waits (no verdict) rather than leave it unlabelled.
-          if (!labelled) return { kind: 'no-verdict', note: `The refused hand-in could not be labelled (${(e as Error).name}); AWSPENDING stays until it is.` };
-        }
-      }
-      note = 'The refused token stays findable under its hand-in label; the guard keeps at most 10 such tokens and revokes the oldest beyond them.';
-    }
+    const parking = await parkHandIn(deps, secretId, versionId, versions, dead || alreadyCurrent);
+    // Without a label of its own, the rotation waits (no verdict) rather than leave the hand-in unlabelled.
+    if (parking.kind === 'unlabelled') return { kind: 'no-verdict', note: `The refused hand-in could not be labelled (${parking.error}); AWSPENDING stays until it is.` };
+    if (parking.kind === 'dropped' && dead) note = 'The refused token is dead at Meta, so it is not kept.';
+    if (parking.kind === 'parked') note = `The refused token stays findable as version ${parking.versionId} (${parking.label}); the guard keeps at most 10 such tokens and revokes the oldest beyond them.`;
     // The verdict ends the rotation: AWSPENDING goes first, so nothing revoked below is still a rotation's candidate
     // (the hand-in keeps its own label, an obtained token TOKENGUARD_ISSUED).
     if (stages.includes(AWSPENDING)) await store.moveStage(secretId, AWSPENDING, undefined, versionId);
-    if ((handInStages ?? []).includes(CANDIDATE_LABEL)) await store.moveStage(secretId, CANDIDATE_LABEL, undefined, handIn).catch(() => undefined);
     if (stages.includes(ISSUED_LABEL)) {
       const token = parseTokenSecret(value?.value);
       const meta = token.ok ? await graphFor(deps, deadline) : undefined;

@@ -33,12 +33,15 @@ export type RevokeResult = { readonly ok: true; readonly outcome: 'revoked' | 'a
  * token itself when there is none or Meta says the 190 is about the caller (the live token is dead). A failure Meta
  * answered publishes RevokeFailed; a call not sent (an earlier throttle) does not.
  */
-export async function revokeHeld(deps: RotationDeps, graph: GraphClient, token: string, caller: string | undefined): Promise<RevokeResult> {
+export async function revokeHeld(deps: RotationDeps, graph: GraphClient, token: string, caller: string | undefined, failures?: string[]): Promise<RevokeResult> {
   let r = caller !== undefined && caller !== token ? await graph.revokeToken(token, caller) : undefined;
   if (!r || (!r.ok && r.failure.code === 190 && !r.failure.notSent)) r = await graph.revokeToken(token, token);
   if (r.ok) return r;
   const throttled = r.failure.notSent === true || classifyGraphFailure(r.failure) === 'rate-limited';
-  if (!r.failure.notSent) deps.metrics.publish(deps.config.tokenName, { [Metric.RevokeFailed]: 1 });
+  if (!r.failure.notSent) {
+    deps.metrics.publish(deps.config.tokenName, { [Metric.RevokeFailed]: 1 });
+    failures?.push(`${r.failure.code !== undefined ? `code ${r.failure.code}: ` : ''}${r.failure.message}`);
+  }
   deps.logger.warn('could not revoke a token the guard holds; it stays labelled and is revoked at the next attempt', { code: r.failure.code, reason: r.failure.message });
   return { ok: false, failure: r.failure, throttled };
 }
@@ -54,7 +57,7 @@ export async function revokeObtained(deps: RotationDeps, token: string, callerTo
  * Settles the token marked TOKENGUARD_ISSUED: when AWSCURRENT or AWSPREVIOUS holds it, only the mark goes; when no
  * rotation can promote it any more (abandoned, refused with a failed revoke), it is revoked at Meta.
  */
-export async function settleIssued(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string | undefined): Promise<{ ok: true } | { ok: false; versionId: string; reason: string }> {
+export async function settleIssued(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string | undefined, failures?: string[]): Promise<{ ok: true } | { ok: false; versionId: string; reason: string }> {
   const plan = planIssued(versions, ISSUED_LABEL);
   const { store, config } = deps;
   if (plan.kind === 'none' || plan.kind === 'in-rotation') return { ok: true };
@@ -64,7 +67,7 @@ export async function settleIssued(deps: RotationDeps, versions: Versions, graph
       const inUse = await valuesInUse(deps, versions);
       if ((inUse.get(value.value) ?? []).some((h) => h.versionId !== plan.versionId)) {
         // The same token sits under a label in use elsewhere: it is findable there, and must not be revoked.
-      } else if (!(await revokeHeld(deps, graph, value.value, callerToken)).ok) return { ok: false, versionId: plan.versionId, reason: 'Meta did not confirm the revoke' };
+      } else if (!(await revokeHeld(deps, graph, value.value, callerToken, failures)).ok) return { ok: false, versionId: plan.versionId, reason: 'Meta did not confirm the revoke' };
       else deps.logger.info(`revoked the unused token the guard obtained (version ${plan.versionId})`, { versionId: plan.versionId });
     }
   }
@@ -80,7 +83,7 @@ export async function settleIssued(deps: RotationDeps, versions: Versions, graph
  * publishes RevokeFailed and the next one is tried; a throttle stops every further call. `extraExcess` asks for that
  * many more over-budget tokens to be settled (finishSecret making room). Returns how many parked tokens are left.
  */
-export async function settleParked(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string | undefined, extraExcess = 0): Promise<number> {
+export async function settleParked(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string | undefined, extraExcess = 0, failures?: string[]): Promise<number> {
   const { config, store, logger } = deps;
   const plan = planParked(versions, config.revokePreviousAfterHours, deps.now());
   let left = parkedVersions(versions).length;
@@ -113,7 +116,7 @@ export async function settleParked(deps: RotationDeps, versions: Versions, graph
       // Already invalid (revoked by an earlier run whose label move failed, or expired): done, no second revoke call.
       if ((await graph.tokenIsDead(old.value)) === true) outcome = 'already-invalid';
       else {
-        const r = await revokeHeld(deps, graph, old.value, callerToken);
+        const r = await revokeHeld(deps, graph, old.value, callerToken, failures);
         if (!r.ok) {
           logger.warn('could not revoke a parked token; the next check tries again', { versionId, code: r.failure.code });
           if (r.throttled) return left;
@@ -182,12 +185,14 @@ async function valuesInUse(deps: RotationDeps, versions: Versions): Promise<Map<
 }
 
 /**
- * The scheduled check's part: settle every token the guard holds outside AWSCURRENT, with the live token just checked
- * as the caller (or, when it is dead, each token revoking itself).
+ * The scheduled check's part (and the fleet worker's): settle every token the guard holds outside AWSCURRENT, with the
+ * live token just checked as the caller (or, when it is dead, each token revoking itself). Returns Meta's answer to
+ * each revoke it did not confirm, for the check's report.
  */
-export async function settleHeldTokens(deps: RotationDeps, graph: GraphClient, liveToken: string | undefined): Promise<void> {
+export async function settleHeldTokens(deps: RotationDeps, graph: GraphClient, liveToken: string | undefined): Promise<{ readonly revokeFailures: readonly string[] }> {
+  const failures: string[] = [];
   const { versions } = await deps.store.describe(deps.config.tokenSecretArn);
-  await settleIssued(deps, versions, graph, liveToken);
-  if (graph.rateLimited) return;
-  await settleParked(deps, versions, graph, liveToken);
+  await settleIssued(deps, versions, graph, liveToken, failures);
+  if (!graph.rateLimited) await settleParked(deps, versions, graph, liveToken, 0, failures);
+  return { revokeFailures: failures };
 }

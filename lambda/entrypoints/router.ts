@@ -8,7 +8,7 @@ import { redact } from '../core/redact';
 import { checkToken, TokenSource } from '../app/check-token';
 import { recordOutcome } from '../app/record-outcome';
 import { parseTokenSecret } from '../core/parse-secret';
-import { settleHeldTokens } from '../app/settle-tokens';
+import { settleAndReport } from '../app/settle-and-report';
 import { rotateSecret } from '../app/rotate-secret';
 import { OutcomeDeps, RotationDeps } from '../app/ports';
 import { deps } from '../wiring';
@@ -57,7 +57,12 @@ export async function route(d: RotationDeps & OutcomeDeps, event: unknown, conte
     logger.error('check crashed', { error: (e as Error).name, where });
     throw new Error(`Check failed unexpectedly (${(e as Error).name} ${where ?? ''}); CheckFailed was published. Retry with \`npx --no-install whatsapp-token-guard check\`; if it repeats, report it with the function's log line.`);
   }
-  const report: CheckReport = live ? result.report : { ...result.report, metrics: {} };
+  const checked: CheckReport = live ? result.report : { ...result.report, metrics: {} };
+  // Not after a throttle: Meta asks for no calls until usage drops (the next check tries again); with a dead live
+  // token, each kept token revokes itself. Before recording, so a revoke Meta did not confirm reaches the ledger and a
+  // person as the report's RevokeFailed problem.
+  const settle = live && recognised.kind === 'scheduled' && checked.token && result.graph && !result.graph.rateLimited;
+  const report = settle ? await settleAndReport(d, result.graph!, checked.token!.valid ? result.token : undefined, checked) : checked;
   if (live && report.graphUsage) d.metrics.publishForApp(d.config.appId, AppMetric.GraphUsagePercent, effectivePercent(report.graphUsage));
   // Metrics, then the health ledger and events; their failures are logged and counted, never thrown.
   if (live) await recordOutcome(d, { name: d.config.tokenName }, report);
@@ -65,10 +70,5 @@ export async function route(d: RotationDeps & OutcomeDeps, event: unknown, conte
   if (report.outcome === 'healthy') logger.info('token checked', line);
   else logger.warn('token checked', line);
 
-  // Not after a throttle: Meta asks for no calls until usage drops (the next check tries again). With a dead live
-  // token, each kept token revokes itself.
-  if (live && recognised.kind === 'scheduled' && report.token && result.graph && !result.graph.rateLimited) {
-    await settleHeldTokens(d, result.graph, report.token.valid ? result.token : undefined).catch((e: Error) => logger.warn('settling held tokens skipped', { error: e.name }));
-  }
   return report;
 }
