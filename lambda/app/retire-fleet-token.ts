@@ -2,8 +2,9 @@
 // no live token the guard obtained or parked may stay behind in it, or it would be live at Meta and stored nowhere
 // once the recovery window ends. Run by the fleet's function (it holds the app secret and talks to Meta; the
 // operator's machine never sees a token), with these rules:
-//   - revoked at Meta: every token the guard obtained (TOKENGUARD_ISSUED, including a candidate under AWSPENDING) or
-//     parked (TOKENGUARD_DEMOTED_AT_*: the demoted AWSPREVIOUS among them; TOKENGUARD_REJECTED_AT_*);
+//   - revoked at Meta: every token the secret keeps besides the live one: obtained (TOKENGUARD_ISSUED, including a
+//     candidate under AWSPENDING), parked (TOKENGUARD_DEMOTED_AT_*, TOKENGUARD_REJECTED_AT_*, a hand-in left by an ended
+//     rotation) and AWSPREVIOUS, however it got there;
 //   - never revoked: the live AWSCURRENT token (unless the operator asks: `--revoke-current`), any parked copy of the
 //     same value, and the token handed in for the rotation in flight (TOKENGUARD_HANDIN_AT_*, or an older command's
 //     TOKENGUARD_CANDIDATE: the operator's own, not yet judged); a hand-in left by an ended rotation is parked, and revoked;
@@ -76,7 +77,9 @@ export async function retireFleetToken(deps: RotationDeps, secretArn: string, op
   for (const [versionId, stages] of orderedVersions(versions, currentId)) {
     const isCurrent = versionId === currentId;
     const unjudged = !isCurrent && (stages.includes(CANDIDATE_LABEL) || handInInFlight(versionId, stages));
-    const held = !unjudged && stages.some((l) => l === ISSUED_LABEL || parkedLabels.has(l));
+    // Every other token the secret keeps goes with it: obtained, parked, and AWSPREVIOUS too (a token the guard held,
+    // even when an operator's own put, not a rotation, demoted it); deleting the secret would leave it live and unfindable.
+    const held = !unjudged && stages.length > 0;
     if (!isCurrent && stages.includes(AWSPENDING)) pending.push(versionId);
     if (isCurrent ? !opts.revokeCurrent : !held) {
       if (unjudged) out.push({ versionId, labels: [...stages], outcome: 'kept', reason: "a token handed in for the rotation in flight is the operator's own and was never judged: not revoked" });

@@ -4,8 +4,9 @@
 // budget) and by `npm run fuzz` (long runs). A failure names the invariant and prints the labels per version.
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
-import { PutSecretValueCommand, RotateSecretCommand, UpdateSecretVersionStageCommand, CancelRotateSecretCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { PutSecretValueCommand, RotateSecretCommand, UpdateSecretVersionStageCommand, CancelRotateSecretCommand, DescribeSecretCommand, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { startRotation } from '../../bin/cli/session';
+import { FleetTag } from '../../lambda/contract';
 import { MAX_LABELS, MAX_PARKED, parkedVersions } from '../../lambda/core/plan-rotation';
 import { CANARY_APP_SECRET, LEAK_WINDOW } from '../fakes/canary';
 import { AwsFault, MetaFault, parseToken, RotationSystem, SystemOptions, TokenKind } from './rotation-system';
@@ -45,7 +46,8 @@ export function assertInvariants(sys: RotationSystem, after: string): void {
   }
   // I4: the secret stays within Secrets Manager's label quota and the guard's parked budget (plus the one or two a
   // rotation in flight adds before it settles them).
-  const versions = Object.fromEntries(sys.sm.allValues(sys.secret.arn).filter((v) => v.stages.length).map((v) => [v.id, v.stages]));
+  if (sys.retired) return;
+  const versions = Object.fromEntries([...sys.secret.versions.values()].filter((v) => v.stages.size).map((v) => [v.id, [...v.stages]]));
   const labels = Object.values(versions).reduce((n, st) => n + st.length, 0);
   if (labels > MAX_LABELS) fail(sys, after, `I4: ${labels} staging labels, over the quota of ${MAX_LABELS}`);
   const parked = parkedVersions(versions).filter((p) => !versions[p.versionId].includes('AWSCURRENT')).length;
@@ -71,7 +73,16 @@ export async function assertLiveness(sys: RotationSystem): Promise<void> {
   const after = 'the final phase (faults healed)';
   sys.heal();
   await sys.drain();
+  if (sys.retired) {
+    if (sys.violations.length) fail(sys, after, sys.violations.join('\n'));
+    return assertNoLeak(sys);
+  }
   const client = sys.operatorClient();
+  if (sys.opts.fleet) {
+    // The operator repairs the settings tag and, after a `fleet remove` that kept the secret, guards it again (as the
+    // command's message says: tag it again).
+    await sys.run(client.send(new TagResourceCommand({ SecretId: sys.secret.arn, Tags: [{ Key: FleetTag.RotationMode, Value: sys.opts.mode }, { Key: FleetTag.Fleet, Value: 'Model/clients' }] })));
+  }
   const described = await sys.run(client.send(new DescribeSecretCommand({ SecretId: sys.secret.arn })));
   // An operator turns rotation back on where a command turned it off (redeploying does this). With a rotation still
   // pending, Secrets Manager answers "A previous rotation isn't complete. That rotation will be reattempted."
@@ -104,7 +115,7 @@ export async function assertLiveness(sys: RotationSystem): Promise<void> {
 
 abstract class Base implements Cmd {
   check(m: Readonly<Model>): boolean {
-    return m.sys === undefined || this.applies(m.sys);
+    return m.sys === undefined || (!m.sys.retired && this.applies(m.sys));
   }
   protected applies(_sys: RotationSystem): boolean {
     return true;
@@ -276,6 +287,43 @@ class CancelRotation extends Base {
   }
 }
 
+type TagEdit = 'break' | 'restore';
+/** Fleet mode: an operator edits the token's rotation-mode tag (to something invalid, or back), possibly mid-rotation. */
+class EditSettingsTag extends Base {
+  constructor(readonly edit: TagEdit) {
+    super();
+  }
+  protected applies(sys: RotationSystem): boolean {
+    return sys.opts.fleet;
+  }
+  protected async act(sys: RotationSystem): Promise<void> {
+    const value = this.edit === 'break' ? 'weekly' : sys.opts.mode;
+    await sys.operatorCall('tag-resource', (c) => c.send(new TagResourceCommand({ SecretId: sys.secret.arn, Tags: [{ Key: FleetTag.RotationMode, Value: value }] })));
+  }
+  toString(): string {
+    return `editSettingsTag(${this.edit})`;
+  }
+}
+
+/** Fleet mode: `fleet remove`, keeping the secret or deleting it (then the sequence ends for this secret). */
+class FleetRemove extends Base {
+  constructor(
+    readonly deleteSecret: boolean,
+    readonly revokeCurrent: boolean,
+  ) {
+    super();
+  }
+  protected applies(sys: RotationSystem): boolean {
+    return sys.opts.fleet;
+  }
+  protected async act(sys: RotationSystem): Promise<void> {
+    await sys.run(sys.fleetRemove(this.deleteSecret, this.deleteSecret && this.revokeCurrent));
+  }
+  toString(): string {
+    return `fleetRemove(${this.deleteSecret ? `--delete-secret${this.revokeCurrent ? ' --revoke-current' : ''}` : 'keep the secret'})`;
+  }
+}
+
 class MetaFaultCmd extends Base {
   constructor(readonly fault: MetaFault) {
     super();
@@ -413,6 +461,8 @@ function allCommands(): fc.Arbitrary<Cmd>[] {
     fc.record({ change: fc.constantFrom<Change>('kill-current', 'kill-previous', 'kill-any', 'waba-lost', 'waba-back', 'exchange-loses-scope'), pick: fc.nat(50) }).map(({ change, pick }) => new MetaChange(change, pick)),
     fc.constantFrom(1, 25, 24 * 10, 24 * 61).map((h) => new AdvanceTime(h)),
     fc.constant(new Drain()),
+    fc.constantFrom<TagEdit>('break', 'restore').map((e) => new EditSettingsTag(e)),
+    fc.record({ deleteSecret: fc.boolean(), revokeCurrent: fc.boolean() }).map(({ deleteSecret, revokeCurrent }) => new FleetRemove(deleteSecret, revokeCurrent)),
   ];
 }
 
@@ -423,7 +473,8 @@ export const systemOptions: fc.Arbitrary<SystemOptions> = fc.record({
   emptySecret: fc.boolean(),
   serviceClearsPending: fc.boolean(),
   testRunValue: fc.constantFrom('current', 'empty'),
-}).map((o) => ({ ...o, emptySecret: o.emptySecret && o.mode === 'hand-made' }));
+  fleet: fc.boolean(),
+}).map((o) => ({ ...o, emptySecret: o.emptySecret && o.mode === 'hand-made' && !o.fleet }));
 
 /** The property: any sequence of commands keeps every invariant after every step and ends live. */
 export function rotationProperty(maxCommands = 30, replayPath?: string, exclude: readonly string[] = []): fc.IAsyncPropertyWithHooks<[SystemOptions, fc.Scheduler, Iterable<Cmd>]> {

@@ -10,8 +10,16 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GraphClient } from '../../lambda/adapters/graph-client';
 import { readRuntimeConfig, RuntimeConfig } from '../../lambda/adapters/runtime-config';
 import { OutcomeDeps, RotationDeps } from '../../lambda/app/ports';
-import { CheckReport, EnvVar, RotationMode } from '../../lambda/contract';
+import { CheckReport, EnvVar, fleetNamespace, FleetEnvVar, RotationMode, SWEEP_MESSAGE_VERSION, SweepMessage } from '../../lambda/contract';
 import { route } from '../../lambda/entrypoints/router';
+import { serve as serveFleet } from '../../lambda/entrypoints/fleet-router';
+import type { FleetRouterDeps } from '../../lambda/wiring-fleet';
+import { checkFleetToken, FleetBatch, FleetCheckDeps, UsageMemory } from '../../lambda/app/check-fleet-token';
+import type { Retirement } from '../../lambda/app/retire-fleet-token';
+import { FleetConfig, readFleetConfig } from '../../lambda/adapters/fleet-config';
+import { FleetSecrets } from '../../lambda/adapters/fleet-secrets';
+import type { FleetTally } from '../../lambda/adapters/fleet-tally';
+import { fleetSecretName, tagsForSettings, validateTokenSettings } from '../../lambda/core/token-settings';
 import { SecretsStore } from '../../lambda/adapters/secrets-store';
 import { handInVersionId } from '../../lambda/core/plan-rotation';
 import type { MetricsPublisher } from '../../lambda/adapters/metrics-publisher';
@@ -19,6 +27,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { handInToken, HandIn } from '../../bin/cli/hand-in';
 import type { Session } from '../../bin/cli/session';
 import type { Target } from '../../bin/cli/aws';
+import { fleetRemove } from '../../bin/cli/fleet';
+import type { FleetManifest } from '../../lib/whatsapp-token-guard-stack';
 import { APP_ID, CANARY_APP_SECRET, PHONE_ID, SYSTEM_USER_ID, WABA_ID } from '../fakes/canary';
 import { GraphEmulator, TokenRecord } from '../fakes/graph-emulator';
 import { Answer, Gate, immediateRetries, inProcessFetch, networkError, secretsManagerHandler, WireCall } from '../fakes/in-process';
@@ -39,7 +49,17 @@ export interface SystemOptions {
   readonly serviceClearsPending: boolean;
   /** What a test-only rotation's AWSPENDING version holds (undocumented). */
   readonly testRunValue: 'current' | 'empty';
+  /**
+   * Fleet mode: the token is one secret of a WhatsAppTokenFleet (settings in its tags), rotated and checked by the
+   * fleet's function (fleet-router `serve`), swept by its worker (`checkFleetToken`, which settles kept tokens), handed
+   * in with `fleet set-token` and retired with `fleet remove --delete-secret`.
+   */
+  readonly fleet: boolean;
 }
+
+/** The fleet of the model's fleet mode, and its one token. */
+const FLEET_NS = fleetNamespace('Model', 'clients');
+export const FLEET_TOKEN = 'acme';
 
 export type TokenKind = 'good' | 'good60' | 'user' | 'temporary' | 'foreign' | 'scope' | 'dead';
 
@@ -100,6 +120,9 @@ export class RotationSystem {
   readonly testRuns: string[] = [];
   /** Increments whenever Meta's facts about a token change outside the guard (expiry, revocation, access). */
   metaEpoch = 0;
+  /** Fleet mode: the fleet function's configuration, and the retirement `fleet remove --delete-secret` ran (then the secret is gone). */
+  readonly fleetConfig?: FleetConfig;
+  retirement?: Retirement;
   private readonly awsFaults: AwsFault[] = [];
   private metaFault?: { kind: MetaFault['kind']; left: number };
   private readonly invocations: Invocation[] = [];
@@ -126,8 +149,30 @@ export class RotationSystem {
     // A refresh guard starts from a 60-day token (one that never expires is never refreshed).
     const initial = opts.emptySecret ? undefined : this.newToken(opts.mode === 'refresh' ? 'good60' : 'good');
     if (initial) this.held.set(initial, 'initial');
-    this.secret = this.sm.createSecret('whatsapp-token-guard/model/primary/token', { value: initial === undefined ? undefined : JSON.stringify({ accessToken: initial }), rotationEnabled: true });
+    const value = initial === undefined ? undefined : JSON.stringify({ accessToken: initial });
+    if (opts.fleet) {
+      // What `fleet add` writes: the secret under the fleet's prefix, its settings in its tags (validated as flags).
+      const name = fleetSecretName(FLEET_NS, FLEET_TOKEN);
+      const settings = validateTokenSettings(
+        { name: FLEET_TOKEN, secretId: name, rotationMode: opts.mode, systemUserId: SYSTEM_USER_ID, ...(opts.probes ? { wabaId: WABA_ID, phoneNumberId: PHONE_ID } : {}), ...(opts.graceHours !== undefined && opts.mode !== 'hand-made' ? { revokePreviousAfterHours: String(opts.graceHours) } : {}) },
+        'flags',
+      );
+      if (!settings.ok) throw new Error(settings.reason);
+      this.secret = this.sm.createSecret(name, { value, rotationEnabled: true, tags: tagsForSettings(FLEET_NS, settings.value) });
+    } else this.secret = this.sm.createSecret('whatsapp-token-guard/model/primary/token', { value, rotationEnabled: true });
     this.appSecret = this.sm.createSecret('whatsapp-token-guard/model/primary/app-secret', { value: JSON.stringify({ appSecret: CANARY_APP_SECRET }) });
+    if (opts.fleet) {
+      this.fleetConfig = readFleetConfig({
+        [FleetEnvVar.FleetName]: FLEET_NS.fleetName,
+        [FleetEnvVar.FleetId]: FLEET_NS.fleetId,
+        [FleetEnvVar.SecretNamePrefix]: FLEET_NS.secretNamePrefix,
+        [FleetEnvVar.SecretArnPrefix]: `arn:aws:secretsmanager:us-east-1:111111111111:secret:${FLEET_NS.secretNamePrefix}`,
+        [EnvVar.AppSecretArn]: this.appSecret.arn,
+        [EnvVar.AppId]: APP_ID,
+        [EnvVar.GraphApiBaseUrl]: 'http://graph.invalid',
+        [EnvVar.HttpTimeoutMs]: '1000',
+      });
+    }
     this.config = readRuntimeConfig({
       [EnvVar.TokenName]: 'primary',
       [EnvVar.TokenSecretArn]: this.secret.arn,
@@ -276,7 +321,8 @@ export class RotationSystem {
       this.graph.fault = fault === 'transient' ? { kind: 'transient' } : { kind: 'throttle', code: fault === 'throttle-app' ? 4 : 80007 };
       this.graph.faultCount = 1;
     }
-    const revoking = /oauth\/revoke/.test(call.op) ? String(call.input.revoke_token ?? '') : undefined;
+    // I5 holds for the guard's own settling; `fleet remove --delete-secret` revokes what the operator asked it to.
+    const revoking = /oauth\/revoke/.test(call.op) && inv.label !== 'cli-retire' ? String(call.input.revoke_token ?? '') : undefined;
     const inUse = revoking ? this.holdersInUse(revoking) : [];
     const answer = await apply();
     this.graph.fault = undefined;
@@ -384,7 +430,8 @@ export class RotationSystem {
     const inv = this.newInvocation(label, dropAfter);
     const DIED = Symbol('died');
     try {
-      const value = await Promise.race([route(this.functionDeps(inv), event, { getRemainingTimeInMillis: () => 60_000 }), inv.died.then(() => DIED)]);
+      const run = this.fleetConfig ? serveFleet(this.fleetDeps(inv), event, Date.now() + 60_000) : route(this.functionDeps(inv), event, { getRemainingTimeInMillis: () => 60_000 });
+      const value = await Promise.race([run, inv.died.then(() => DIED)]);
       if (value === DIED) {
         this.output.push(`DIED ${label} after ${inv.calls} calls`);
         return { ok: false, error: new Error(`${label} timed out`), dropped: true };
@@ -461,9 +508,40 @@ export class RotationSystem {
     this.sm.find(this.secret.arn).versions.get(versionId)?.stages.delete('AWSPENDING');
   }
 
-  /** The EventBridge schedule. */
-  scheduledCheck(dropAfter?: number): Promise<unknown> {
-    return this.invoke('schedule', { source: 'aws.events', 'detail-type': 'Scheduled Event' }, dropAfter);
+  /** The EventBridge schedule; in fleet mode, the worker's check of the token's sweep message. */
+  async scheduledCheck(dropAfter?: number): Promise<unknown> {
+    if (!this.fleetConfig) return this.invoke('schedule', { source: 'aws.events', 'detail-type': 'Scheduled Event' }, dropAfter);
+    const inv = this.newInvocation('worker', dropAfter);
+    const message: SweepMessage = { v: SWEEP_MESSAGE_VERSION, fleet: FLEET_NS.fleetId, token: FLEET_TOKEN, secretId: this.secret.arn, sweep: new Date(this.t * 1000).toISOString() };
+    try {
+      return await Promise.race([checkFleetToken(this.fleetDeps(inv), message, { receiveCount: 1, maxReceiveCount: 5 }, Date.now() + 60_000, new FleetBatch()), inv.died]);
+    } catch (e) {
+      this.output.push(`THROWN ${(e as Error).name}: ${(e as Error).message}`);
+      return e;
+    } finally {
+      inv.done = true;
+    }
+  }
+
+  /** The fleet function's and worker's adapters for one invocation (fleet-router FleetRouterDeps, worker FleetCheckDeps). */
+  private fleetDeps(inv: Invocation): FleetRouterDeps & FleetCheckDeps {
+    const base = this.functionDeps(inv);
+    const client = this.clients(inv);
+    const tally = { add: () => undefined, peak: () => undefined, snapshot: () => ({}), flush: () => undefined } satisfies Record<keyof FleetTally, unknown> as unknown as FleetTally;
+    const outcomes = { record: async (token: { name: string }, report: CheckReport) => void this.output.push(`LEDGER ${token.name} ${JSON.stringify(report)}`) };
+    return {
+      fleet: this.fleetConfig!,
+      secrets: new FleetSecrets(client),
+      store: base.store,
+      graph: base.graph,
+      now: base.now,
+      tally,
+      outcomes,
+      rotations: () => base.rotations!,
+      logger: base.logger,
+      queue: { defer: async (m: SweepMessage) => void this.output.push(`DEFER ${m.token}`) } as unknown as FleetCheckDeps['queue'],
+      usage: new UsageMemory(),
+    };
   }
 
   // ---- operators --------------------------------------------------------------------------------------------------
@@ -473,7 +551,7 @@ export class RotationSystem {
     const lambda = {
       send: async (cmd: { input: { Payload?: Uint8Array } }) => {
         const event = JSON.parse(Buffer.from(cmd.input.Payload ?? new Uint8Array()).toString('utf8')) as unknown;
-        const r = await this.invoke('cli-check', event);
+        const r = await this.invoke(`cli-${String((event as { action?: unknown }).action)}`, event);
         if (!r.ok) return { FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorType: r.error?.name, errorMessage: r.error?.message })) };
         return { Payload: Buffer.from(JSON.stringify(r.value as CheckReport)) };
       },
@@ -493,7 +571,8 @@ export class RotationSystem {
   }
 
   get target(): Target {
-    return { tokenName: 'primary', tokenSecretArn: this.secret.arn, appSecretArn: this.appSecret.arn, functionName: 'model-guard', rotationMode: this.opts.mode, alarmNames: [], environment: {} };
+    const fleet = this.fleetConfig ? { checkPayload: { token: FLEET_TOKEN } } : {};
+    return { tokenName: this.fleetConfig ? FLEET_TOKEN : 'primary', tokenSecretArn: this.secret.arn, appSecretArn: this.appSecret.arn, functionName: 'model-guard', rotationMode: this.opts.mode, alarmNames: [], environment: {}, ...fleet };
   }
 
   /** `set-token`'s writes: the hand-in bound to its own rotation (or the first token of an empty secret). */
@@ -534,12 +613,67 @@ export class RotationSystem {
     return this.clients(inv);
   }
 
+  /** Whether `fleet remove --delete-secret` deleted the secret (nothing more can happen to it). */
+  get retired(): boolean {
+    return this.secret.deleted === true;
+  }
+
+  /** `fleet remove [--delete-secret]`, the command's own code: untag, cancel, and with deletion the fleet's retirement first. */
+  async fleetRemove(deleteSecret: boolean, revokeCurrent: boolean): Promise<number | Error> {
+    const inv = this.newInvocation('cli:fleet-remove');
+    const before = this.labelledTokens();
+    const manifest: FleetManifest = {
+      name: FLEET_NS.fleetName,
+      fleetId: FLEET_NS.fleetId,
+      secretNamePrefix: FLEET_NS.secretNamePrefix,
+      routerFunctionName: 'model-fleet-router',
+      rotationFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:model-fleet-router',
+      ledgerTableName: 'model-ledger',
+      appId: APP_ID,
+      appSecretArn: this.appSecret.arn,
+      graphApiVersion: this.config.graphApiVersion,
+      requiredScopes: this.config.requiredScopes,
+      expiryWarningDays: this.config.expiryWarningDays,
+      deadLetterQueueUrl: 'http://sqs.invalid/dlq',
+    };
+    const s = this.session(inv);
+    const invoked: unknown[] = [];
+    const lambda = s.clients.lambda as unknown as { send: (c: { input: { Payload?: Uint8Array } }) => Promise<{ Payload?: Uint8Array }> };
+    const send = lambda.send.bind(lambda);
+    lambda.send = async (c) => {
+      const out = await send(c);
+      invoked.push(JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8')));
+      return out;
+    };
+    try {
+      return await fleetRemove(s, manifest, FLEET_TOKEN, { deleteSecret, revokeCurrent });
+    } catch (e) {
+      this.output.push(`CLI-ERROR ${(e as Error).message}`);
+      return e as Error;
+    } finally {
+      inv.done = true;
+      const retirement = invoked.find((r): r is Retirement => typeof r === 'object' && r !== null && 'clean' in r);
+      if (retirement) this.retirement = retirement;
+      if (this.retired) {
+        // Removal leaves no live token the guard obtained or parked: what the retirement kept (the live token unless
+        // --revoke-current, the hand-in of a rotation in flight) goes with the secret, by the operator's decision.
+        const kept = new Set((retirement?.versions ?? []).filter((v) => v.outcome === 'kept').map((v) => parseToken(this.secret.versions.get(v.versionId)?.value)));
+        const current = [...this.secret.versions.values()].find((v) => v.stages.has('AWSCURRENT'));
+        if (!revokeCurrent) kept.add(parseToken(current?.value));
+        for (const t of before) {
+          if (!this.alive(t)) continue;
+          if (kept.has(t)) this.releasedByOperator.add(t);
+          else this.violations.push(`I1: fleet remove --delete-secret deleted the secret while a token the guard held (${t.slice(0, 14)}...) is live`);
+        }
+      }
+    }
+  }
+
   /** Tokens some labelled version holds. */
   labelledTokens(): Set<string> {
     return new Set(
-      this.sm
-        .allValues(this.secret.arn)
-        .filter((v) => v.stages.length > 0)
+      [...this.secret.versions.values()]
+        .filter((v) => v.stages.size > 0)
         .map((v) => parseToken(v.value))
         .filter((t): t is string => t !== undefined),
     );
@@ -547,9 +681,8 @@ export class RotationSystem {
 
   /** Staging labels per version, for failure messages. */
   describeLabels(): string {
-    return this.sm
-      .allValues(this.secret.arn)
-      .map((v) => `${v.id.slice(0, 8)} ${v.value === undefined ? '(no value)' : (parseToken(v.value) ?? '?').slice(0, 14)}${this.alive(parseToken(v.value) ?? '') ? '' : ' (dead)'}: ${v.stages.join(', ') || '-'}`)
+    return [...this.secret.versions.values()]
+      .map((v) => `${v.id.slice(0, 8)} ${v.value === undefined ? '(no value)' : (parseToken(v.value) ?? '?').slice(0, 14)}${this.alive(parseToken(v.value) ?? '') ? '' : ' (dead)'}: ${[...v.stages].join(', ') || '-'}`)
       .join('\n    ');
   }
 }
