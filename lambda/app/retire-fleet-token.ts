@@ -85,7 +85,9 @@ export async function retireFleetToken(deps: RotationDeps, secretArn: string, op
       if (unjudged) out.push({ versionId, labels: [...stages], outcome: 'kept', reason: "a token handed in for the rotation in flight is the operator's own and was never judged: not revoked" });
       continue;
     }
-    const labels = stages.filter((l) => l === ISSUED_LABEL || parkedLabels.has(l));
+    // The guard's labels come off once Meta confirmed; a version without one (AWSPREVIOUS after an operator's put) keeps its own.
+    const guardLabels = stages.filter((l) => l === ISSUED_LABEL || parkedLabels.has(l));
+    const labels = guardLabels.length ? guardLabels : [...stages];
     const token = await read(versionId);
     if (token === undefined) continue;
     if (!isCurrent && token === current && !opts.revokeCurrent) {
@@ -98,7 +100,7 @@ export async function retireFleetToken(deps: RotationDeps, secretArn: string, op
   // Record what Meta confirmed: the guard's labels come off revoked tokens.
   for (const r of out) {
     if (r.outcome !== 'revoked' && r.outcome !== 'already-invalid') continue;
-    for (const label of r.labels) {
+    for (const label of r.labels.filter((l) => l === ISSUED_LABEL || parkedLabels.has(l))) {
       try {
         await store.moveStage(secretArn, label, undefined, r.versionId);
       } catch (e) {

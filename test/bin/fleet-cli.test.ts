@@ -325,6 +325,21 @@ describe('fleet remove --delete-secret', () => {
   }
   const alive = (token: string): boolean => !f.graph.tokens.get(token)!.dead;
 
+  it('revokes AWSPREVIOUS too before it deletes the secret, also when an operator\'s own put demoted it (model: manualPut, fleetRemove)', async () => {
+    // GIVEN the fleet added LIVE, then an operator put NEW by hand: LIVE is AWSPREVIOUS without any label of the guard's
+    for (const t of [LIVE, HANDED_IN]) f.graph.addToken(t, { wabas: [WABA_ID] });
+    const secret = f.sm.createSecret(f.secretName('omega'), { value: JSON.stringify({ accessToken: LIVE }), rotationEnabled: true, rotationLambdaArn: ROUTER_ARN, tags: tagsOf('omega') });
+    const previous = [...secret.versions.keys()][0];
+    secret.versions.get(previous)!.stages = new Set(['AWSPREVIOUS']);
+    secret.versions.set('v-manual-0000000000000000000000000000001', { id: 'v-manual-0000000000000000000000000000001', value: JSON.stringify({ accessToken: HANDED_IN }), stages: new Set(['AWSCURRENT']), created: 0 });
+    // WHEN
+    expect(await cli(['fleet', 'remove', 'omega', '--delete-secret'])).toBe(0);
+    // THEN nothing the secret kept besides the live token is left live once it is gone
+    expect(secret.deleted).toBe(true);
+    expect({ previous: alive(LIVE), live: alive(HANDED_IN) }).toEqual({ previous: false, live: true });
+    expect(out).toMatch(new RegExp(`version ${previous} \\(AWSPREVIOUS\\): revoked at Meta`));
+  });
+
   it('revokes every token the guard obtained or parked, never the live one, clears the pending rotation, says so, then deletes', async () => {
     // GIVEN
     const secret = heldSecret('gamma');
