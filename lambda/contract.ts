@@ -300,7 +300,7 @@ export const Problem = {
   SettingsInvalid: {
     title: 'Token settings invalid',
     what: "A fleet token's settings (the tags on its secret) are malformed, so it cannot be checked or rotated as configured; a rotation that meets them ends without promoting anything.",
-    fix: 'Fix the tag named in the detail with `aws secretsmanager tag-resource --secret-id <the token\'s secret> --tags Key=<tag>,Value=<value>` (README "Fleet mode" lists each tag and its values); the next sweep checks it again, then rotate again if a rotation ended.',
+    fix: 'Fix the tag named in the detail with `aws secretsmanager tag-resource --secret-id <the token\'s secret> --tags Key=<tag>,Value=<value>` (docs/fleet.md lists each tag and its values); the next sweep checks it again, then rotate again if a rotation ended.',
     severity: 'critical',
   },
   MessagingLimited: {
@@ -562,7 +562,7 @@ export interface SweepMessage {
   /** How many times the worker put this check back because Meta asked to slow down. */
   readonly deferrals?: number;
 }
-// ---------- Health ledger and events (README "Health ledger and events") ----------
+// ---------- Health ledger and events (docs/events-and-ledger.md) ----------
 
 /** Where a token stands, as the ledger and the events say it. not-set: no token stored yet. */
 export const HEALTH_STATUSES = ['healthy', 'unhealthy', 'check-failed', 'not-set'] as const;

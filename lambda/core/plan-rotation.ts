@@ -1,6 +1,6 @@
 // Pure rotation decisions: the AWS template's up-front guards, which hand-in belongs to a rotation, how a
 // candidate compares with the live token, where the labels of an unsettled token stand, and when the previous
-// token may be revoked. Every answer is safe to compute again on a retry. See README "Rotation".
+// token may be revoked. Every answer is safe to compute again on a retry. See docs/rotation.md.
 import { createHash } from 'node:crypto';
 import { CheckReport, DEMOTED_LABEL_PREFIX, HANDIN_LABEL_PREFIX, ProblemId, REJECTED_LABEL_PREFIX, ReportedProblem, REVOKED_LABEL } from '../contract';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from './labels';
