@@ -17,6 +17,8 @@
 //   (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda.html: "retries the entire
 //   rotation process"); `rotationAttempts` sets how many times, `reattempt()` runs a later window by hand
 // - RotateSecret with a RotationLambdaARN turns rotation on, with or without RotationRules (API_RotateSecret.html)
+// - 20 staging labels across all versions of a secret, counting the AWSPREVIOUS a move of AWSCURRENT creates and the
+//   AWSPENDING RotateSecret creates: https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html
 // - DescribeSecret is eventually consistent: `describeLag` hides a new version from that many DescribeSecret
 //   calls (https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html, "eventual consistency")
 // Point the SDK at it with AWS_ENDPOINT_URL_SECRETS_MANAGER or `endpoint`.
