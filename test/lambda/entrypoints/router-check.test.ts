@@ -411,6 +411,22 @@ describe("Meta's real answers", () => {
     expect(lastMetrics(world)).toMatchObject({ TokenValid: 1, CheckFailed: 1 });
   });
 
+  it('sends no other probe of the check after a 190 on the first one: the token would only be refused again', async () => {
+    // GIVEN debug_token says valid, then the first probe (GET /{phone}) answers the top-level 190 of a token that just
+    // died (shape: chatwoot/chatwoot#9708)
+    world = await startWorld({ token: CANARY_TOKEN, env: withAssets });
+    world.graph.addWaba(WABA_ID, { id: PHONE_ID });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.fault = { kind: 'raw', status: 401, body: JSON.stringify(graphError(190, 'Error validating access token: Session has expired on Friday.', { error_subcode: 463 })) };
+    world.graph.faultPath = new RegExp(`/${PHONE_ID}$`);
+    // WHEN
+    const report = await check(world);
+    // THEN one problem, and neither WABA probe was sent
+    expect(report.problems.map((p) => p.id)).toEqual(['TokenRefusedByProbe']);
+    expect(world.graph.requests.filter((r) => /\/(phone_numbers|subscribed_apps)$/.test(r.path))).toEqual([]);
+    expect(report.assets?.wabaPhoneNumbers).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/not sent: Meta refused this token on an earlier call of this check \(code 190\/463\)/) });
+  });
+
   it('reads every page of /{waba}/phone_numbers: a number on the second page is in the WABA', async () => {
     world = await startWorld({ token: CANARY_TOKEN, env: withAssets });
     world.graph.addWaba(WABA_ID, { id: PHONE_ID });
