@@ -97,28 +97,35 @@ export function footprintBench(o: FootprintOptions): void {
   refusedBeyond(plain, maxPlain);
   const limitRows: (string | number)[][] = [['stack', 'largest token count', 'resources', `EventBridge rules (stacks per account within ${RULES_PER_BUS})`, 'template']];
   const runs = o.quick ? 1 : 3;
-  const synthTimes: [string, number][] = [];
+  let largestFull: Config | undefined;
   for (const [what, make, max] of [['no probes (default settings)', plain, maxPlain], ['asset probes, refresh rotation, customer managed key', full, maxFull]] as const) {
     const budget = appStackBudget({ ...appStackShapeOf(parseGuardConfig(make(1))), tokens: shapeTokens(make).slice(0, max) });
     if (o.quick) {
       limitRows.push([what, `${max} (computed)`, budget.total, `${budget.notificationRules + 2 * max} (${Math.floor(RULES_PER_BUS / (budget.notificationRules + 2 * max))})`, '-']);
       continue;
     }
-    const s = Array.from({ length: runs }, () => synthApp(make(max)));
+    const s = [synthApp(make(max))];
     if (s[0].resources !== budget.total || s[0].resources > MAX_RESOURCES_PER_STACK - RESERVED_FOR_CDK_METADATA) {
       throw new Error(`bench: ${max} tokens synthesized ${s[0].resources} resources, the budget said ${budget.total}`);
     }
     limitRows.push([what, `${max} (synthesized)`, s[0].resources, `${s[0].rules} (${Math.floor(RULES_PER_BUS / s[0].rules)})`, `${Math.round(s[0].bytes / 1024)} KB of 1 MB`]);
-    if (make === full) synthTimes.push([`${max} tokens, probes, rotation, customer managed key`, median(s.map((x) => x.ms))]);
+    if (make === full) largestFull = make(max);
   }
   table(`Largest stack (CloudFormation allows ${MAX_RESOURCES_PER_STACK} resources, ${RESERVED_FOR_CDK_METADATA} kept for CDK's metadata; beyond it, fleet mode or another stack)`, limitRows);
   console.log(`  ${maxFull + 1} tokens are refused: ${refusal.slice(0, 160)}...`);
 
   // Synth time against the minimal app, each in a fresh process (bin/app.ts with cdk-nag; the Lambda code is prebuilt).
-  const sizes = o.quick ? [1] : [1, 10];
-  for (const n of sizes) synthTimes.unshift([`${n} token${n === 1 ? '' : 's'}, default settings`, median(Array.from({ length: runs }, () => synthApp(plain(n)).ms))]);
-  synthTimes.sort((a, b) => parseInt(a[0], 10) - parseInt(b[0], 10));
-  const minimal = median(Array.from({ length: runs }, synthMinimal));
+  // Round by round, so a change in the machine's load shifts every app alike.
+  const apps: [string, Config][] = (o.quick ? [1] : [1, 10]).map((n) => [`${n} token${n === 1 ? '' : 's'}, default settings`, plain(n)]);
+  if (largestFull) apps.push([`${maxFull} tokens, probes, rotation, customer managed key`, largestFull]);
+  const times = apps.map(() => [] as number[]);
+  const minimals: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    minimals.push(synthMinimal());
+    apps.forEach(([, c], j) => times[j].push(synthApp(c).ms));
+  }
+  const synthTimes = apps.map(([what], j) => [what, median(times[j])] as const);
+  const minimal = median(minimals);
   table(`Synth time (median of ${runs}, a fresh process each: bin/app.ts with cdk-nag, against the smallest app with one prebuilt-code function)`, [
     ['app', 'ms', 'x minimal'],
     ...synthTimes.map(([what, ms]) => [what, ms.toFixed(0), (ms / minimal).toFixed(2)]),
