@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CONFIG_SOURCE, CONTEXT_KEY, ConfigError, parseGuardConfig } from '../lib/config';
+import { CONFIG_SOURCE, CONTEXT_KEY, ConfigError, parseGuardContext } from '../lib/config';
 import { WhatsAppTokenGuardStack } from '../lib/whatsapp-token-guard-stack';
 
 /** cdk.json, unless the object came from elsewhere (cdk.context.json, ~/.cdk.json); a -c value is a string. */
@@ -20,7 +20,8 @@ function contextSource(): string {
 const app = new App();
 let config;
 try {
-  config = parseGuardConfig(app.node.tryGetContext(CONTEXT_KEY), contextSource());
+  // The whole context: `-c tokenGuard.appId=...` on top of cdk.json's object, and near-miss keys refused.
+  config = parseGuardContext(app.node.getAllContext(), contextSource());
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(`Configuration error: ${e.message}`);

@@ -178,9 +178,11 @@ const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 /** Tag keys the guard sets itself (lib/guard-tags.ts). */
 export const RESERVED_TAG_PREFIX = 'whatsapp-token-guard:';
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$/;
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-const VERSION = /^v\d{1,3}\.\d$/;
-const SCOPE = /^[a-z_]{3,64}$/;
+/** The rules below are shared with the construct's prop checks (lib/props-error.ts). */
+export const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+export const GRAPH_API_VERSION = /^v\d{1,3}\.\d$/;
+export const SCOPE = /^[a-z_]{3,64}$/;
+export const HTTPS_URL = /^https:\/\/[^\s]+$/;
 
 function scopes(v: unknown, field: string): readonly string[] {
   if (v === undefined || v === null) return [...DEFAULT_REQUIRED_SCOPES];
@@ -237,7 +239,7 @@ function rotation(v: unknown, field: string): RotationConfig {
   const r = v === undefined || v === null ? {} : obj(v, field);
   rejectUnknownKeys(r, ROTATION_KEYS, field, only(TOKEN_KEYS, ROTATION_KEYS, (k) => `${field.replace(/\.rotation$/, '')}.${k}`));
   const mode = (str(r, 'mode', `${field}.mode`) ?? 'hand-made') as RotationMode;
-  if (!ROTATION_MODES.includes(mode)) throw new ConfigError(`${field}.mode`, `must be one of ${ROTATION_MODES.join(', ')}, got ${describe(r.mode)}`, 'Use "hand-made" unless the README\'s rotation section says otherwise.');
+  if (!ROTATION_MODES.includes(mode)) throw new ConfigError(`${field}.mode`, `must be one of ${ROTATION_MODES.join(', ')}, got ${describe(r.mode)}`, 'Use "hand-made" unless docs/rotation.md says otherwise.');
   const automatic = mode !== 'hand-made';
   if (!automatic && r.scheduleDays !== undefined) {
     throw new ConfigError(`${field}.scheduleDays`, 'is only used by the "refresh" and "mint" modes', 'Remove it: a hand-made token is rotated when an operator hands one in with `npx --no-install whatsapp-token-guard set-token`.');
@@ -323,6 +325,64 @@ export function parseGuardConfig(raw: unknown, source: string = CONFIG_SOURCE.cd
   }
 }
 
+/**
+ * The app's configuration from the whole CDK context, as the CDK CLI leaves it: the `tokenGuard` object (cdk.json, or
+ * `-c tokenGuard='{...}'`), with any `-c tokenGuard.<setting>=<value>` a user adds on the command line applied on top
+ * (`tokenGuard.appId`, `tokenGuard.tokens[0].rotation.mode`; a value that is JSON text such as `["a","b"]` is read
+ * as JSON). A context key that is nearly `tokenGuard` (`tokenGaurd`, `TokenGuard.appId`) is refused with the right
+ * spelling: the CDK CLI accepts any key, so a typo would otherwise be ignored and the default kept.
+ */
+export function parseGuardContext(context: Readonly<Record<string, unknown>>, source: string = CONFIG_SOURCE.cdkJson): GuardAppConfig {
+  for (const key of Object.keys(context)) {
+    const head = key.split(/[.[]/)[0];
+    if (head !== CONTEXT_KEY && editDistance(head, CONTEXT_KEY) <= 2) {
+      throw new ConfigError(key, 'is not a context key of this app', `Did you mean "${CONTEXT_KEY}${key.slice(head.length)}"? Pass settings as -c ${CONTEXT_KEY}.<setting>=<value> or in cdk.json under "context"."${CONTEXT_KEY}".`, CONFIG_SOURCE.otherContext);
+    }
+  }
+  const dotted = Object.keys(context).filter((k) => k.startsWith(`${CONTEXT_KEY}.`) || k.startsWith(`${CONTEXT_KEY}[`)).sort();
+  const base = context[CONTEXT_KEY];
+  if (dotted.length === 0) return parseGuardConfig(base, source);
+  // An error about a setting given on its own names that -c value as its source.
+  const settingSource = (field: string): string | undefined => dotted.find((k) => field === k || field.startsWith(`${k}.`) || field.startsWith(`${k}[`));
+  try {
+    const raw: Raw = base === undefined ? {} : structuredClone(obj(typeof base === 'string' ? safeJson(base) : base, CONTEXT_KEY));
+    for (const key of dotted) setPath(raw, key, context[key]);
+    return parse(raw);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const from = settingSource(e.field);
+    throw e.from(from ? `the -c ${from}=... value` : typeof base === 'string' ? CONFIG_SOURCE.commandLine : source);
+  }
+}
+
+/** `tokenGuard.tokens[0].name` -> ["tokens", 0, "name"], or a ConfigError for a key that is not a settings path. */
+function settingPath(key: string): (string | number)[] {
+  const rest = key.slice(CONTEXT_KEY.length);
+  const segments = [...rest.matchAll(/\.([A-Za-z][A-Za-z0-9]*)|\[(\d{1,3})\]/g)];
+  if (segments.map((m) => m[0]).join('') !== rest || segments.length === 0) {
+    throw new ConfigError(key, 'is not a settings path', `Name one setting, such as -c ${CONTEXT_KEY}.appId=1234567890123456 or -c ${CONTEXT_KEY}.tokens[0].rotation.mode=refresh.`, CONFIG_SOURCE.otherContext);
+  }
+  return segments.map((m) => (m[1] !== undefined ? m[1] : Number(m[2])));
+}
+
+function setPath(raw: Raw, key: string, value: unknown): void {
+  const path = settingPath(key);
+  let at: Raw | unknown[] = raw;
+  for (const [i, segment] of path.slice(0, -1).entries()) {
+    const next = path[i + 1];
+    const container = at as Record<string | number, unknown>;
+    if (container[segment] === undefined || container[segment] === null) container[segment] = typeof next === 'number' ? [] : {};
+    const child = container[segment];
+    if (typeof child !== 'object') {
+      throw new ConfigError(key, `sets a setting inside ${JSON.stringify(path.slice(0, i + 1).join('.'))}, which is not an object or list`, 'Set the whole value instead.', CONFIG_SOURCE.otherContext);
+    }
+    at = child as Raw;
+  }
+  // The CDK CLI passes every -c value as a string; JSON lists and objects are read as such.
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  (at as Record<string | number, unknown>)[path[path.length - 1]] = text !== undefined && /^[[{]/.test(text) ? safeJson(text) : value;
+}
+
 function parse(raw: unknown): GuardAppConfig {
   if (raw === undefined) throw new ConfigError(CONTEXT_KEY, 'is missing', 'Add a "tokenGuard" object to the "context" of cdk.json (see the README section "Configuration").');
   const r = obj(typeof raw === 'string' ? safeJson(raw) : raw, CONTEXT_KEY);
@@ -355,8 +415,8 @@ function parse(raw: unknown): GuardAppConfig {
   return refuseTokensBeyondStackLimit({
     stackName: str(r, 'stackName', `${CONTEXT_KEY}.stackName`, { pattern: /^[A-Za-z][A-Za-z0-9-]{0,127}$/, hint: 'a CloudFormation stack name such as "WhatsAppTokenGuard"' }) ?? 'WhatsAppTokenGuard',
     appId: str(r, 'appId', `${CONTEXT_KEY}.appId`, { required: true, pattern: NUMERIC_ID, hint: "your Meta app's numeric id (App Dashboard > App settings > Basic)" })!,
-    graphApiVersion: str(r, 'graphApiVersion', `${CONTEXT_KEY}.graphApiVersion`, { pattern: VERSION, hint: `a pinned Graph API version such as "${DEFAULT_GRAPH_API_VERSION}"` }) ?? DEFAULT_GRAPH_API_VERSION,
-    graphApiBaseUrl: str(r, 'graphApiBaseUrl', `${CONTEXT_KEY}.graphApiBaseUrl`, { pattern: /^https:\/\/[^\s]+$/, hint: 'an https URL; leave it unset for https://graph.facebook.com' }),
+    graphApiVersion: str(r, 'graphApiVersion', `${CONTEXT_KEY}.graphApiVersion`, { pattern: GRAPH_API_VERSION, hint: `a pinned Graph API version such as "${DEFAULT_GRAPH_API_VERSION}"` }) ?? DEFAULT_GRAPH_API_VERSION,
+    graphApiBaseUrl: str(r, 'graphApiBaseUrl', `${CONTEXT_KEY}.graphApiBaseUrl`, { pattern: HTTPS_URL, hint: 'an https URL; leave it unset for https://graph.facebook.com' }),
     appSecretArn: str(r, 'appSecretArn', `${CONTEXT_KEY}.appSecretArn`, { pattern: SECRET_ARN, hint: SECRET_ARN_HINT }),
     alarmEmail,
     alarmTopicArn,

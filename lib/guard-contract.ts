@@ -120,3 +120,17 @@ export enum FleetMetric {
   /** Checks whose ledger row or health event could not be written (the next check catches up). */
   NOTIFICATION_FAILED = 'NotificationFailed',
 }
+
+/** An alarm of a token fleet (`WhatsAppTokenFleet.alarm()`); the value is the end of its alarm name. */
+export enum FleetAlarm {
+  /** At least one token was unhealthy in the last sweep. */
+  TOKENS_UNHEALTHY = 'FleetTokensUnhealthy',
+  /** At least one token expires within its warning window. */
+  TOKENS_EXPIRING = 'FleetTokensExpiring',
+  /** Fewer than 90% of the queued checks were recorded over two sweeps. */
+  SWEEP_INCOMPLETE = 'FleetSweepIncomplete',
+  /** The planner did not run for two of its periods: no token is being checked. */
+  NO_SWEEP = 'FleetNoSweep',
+  /** Checks failed on every retry and wait in the dead-letter queue. */
+  DEAD_LETTERS = 'FleetDeadLetters',
+}

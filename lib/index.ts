@@ -7,7 +7,10 @@ export { WhatsAppTokenFleet } from './whatsapp-token-fleet';
 export type { WhatsAppTokenFleetProps } from './whatsapp-token-fleet';
 export { AlarmTopic } from './alarm-topic';
 export type { AlarmTopicProps } from './alarm-topic';
-export { FleetMetric, GuardAlarm, GuardContract, GuardEventType, GuardMetric, TokenRotationMode } from './guard-contract';
+export { FleetAlarm, FleetMetric, GuardAlarm, GuardContract, GuardEventType, GuardMetric, TokenRotationMode } from './guard-contract';
+// The error class itself extends Error, which jsii cannot carry: JavaScript and TypeScript import it from
+// 'whatsapp-token-guard/errors'; every language has GuardErrors.isPropsError().
+export { GuardErrors } from './props-error';
 export { NotificationFormat } from './whatsapp-token-guard';
 export { GuardSecrets } from './empty-secret';
 export type { EmptySecretProps } from './empty-secret';

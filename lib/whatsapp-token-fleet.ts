@@ -16,13 +16,14 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, EnvVar, FLEET_SECRET_PREFIX, FleetEnvVar } from '../lambda/contract';
+import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, EnvVar, FLEET_SECRET_PREFIX, FleetEnvVar, FleetMetricName } from '../lambda/contract';
 import { AlarmTopic, allowGuardPublishers } from './alarm-topic';
 import { emptyAppSecret } from './empty-secret';
 import { FleetAlarmId, FleetAlarms, fleetMetric } from './private/fleet-alarms';
 import { FleetFunction } from './private/fleet-function';
 import { GuardEntry } from './private/guard-function';
-import { FleetMetric } from './guard-contract';
+import { FleetAlarm, FleetMetric } from './guard-contract';
+import { claimName, PropChecks } from './props-error';
 import { fleetMetricNameWire } from './private/wire';
 import { grantHealthOutcomes, HealthLedgerTable } from './private/health-ledger-table';
 import { HealthNotifications, NotificationFormat } from './private/health-notifications';
@@ -32,7 +33,6 @@ export const FLEET_SWEEP_INTERVAL_MINUTES = [15, 30, 60, 120, 180, 240, 360, 720
 /** The planner runs every 15 minutes and spreads its share of the fleet over those 15 minutes (DelaySeconds ≤ 900). */
 export const FLEET_PLANNER_EVERY_MINUTES = 15;
 export const FLEET_NAME = /^[A-Za-z0-9_-]{1,32}$/;
-const NUMERIC_ID = /^\d{5,20}$/;
 const WORKER_TIMEOUT = Duration.seconds(60);
 
 export interface WhatsAppTokenFleetProps {
@@ -98,10 +98,15 @@ export interface WhatsAppTokenFleetProps {
    */
   readonly alarmEmail?: string;
   /**
-   * Whether to create the fleet's dashboard ($3 a month beyond the first three dashboards of the account).
+   * Whether the fleet appears on a dashboard at all ($3 a month for each dashboard beyond the account's first three).
    * @default true
    */
   readonly dashboardEnabled?: boolean;
+  /**
+   * Dashboard to add the fleet's widgets to, such as the one your guards share.
+   * @default - a new dashboard for this fleet
+   */
+  readonly dashboard?: cloudwatch.Dashboard;
   /**
    * The health ledger (one item per token, `<fleetName>/<token>`). Share one table between a fleet and guards of one stack.
    * @default - a new on-demand table with point-in-time recovery
@@ -117,14 +122,6 @@ export interface WhatsAppTokenFleetProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
-}
-
-/** Thrown at synth for props that cannot work; the message names the prop and the fix. */
-export class FleetPropsError extends Error {
-  constructor(prop: string, problem: string, fix: string) {
-    super(`WhatsAppTokenFleet prop "${prop}" ${problem}. ${fix}`);
-    this.name = 'FleetPropsError';
-  }
 }
 
 /**
@@ -150,19 +147,22 @@ export class WhatsAppTokenFleet extends Construct {
   /** The one rotation function of every fleet secret (Secrets Manager passes the SecretId). */
   readonly rotationFunction: lambda.IFunction;
   readonly alarmTopic: sns.ITopic;
-  readonly unhealthyAlarm: cloudwatch.IAlarm;
-  readonly expiringAlarm: cloudwatch.IAlarm;
-  readonly sweepIncompleteAlarm: cloudwatch.IAlarm;
-  readonly noSweepAlarm: cloudwatch.IAlarm;
-  readonly deadLettersAlarm: cloudwatch.IAlarm;
+  readonly unhealthyAlarm: cloudwatch.Alarm;
+  readonly expiringAlarm: cloudwatch.Alarm;
+  readonly sweepIncompleteAlarm: cloudwatch.Alarm;
+  readonly noSweepAlarm: cloudwatch.Alarm;
+  readonly deadLettersAlarm: cloudwatch.Alarm;
+  /** Every alarm of the fleet (add your own actions with `addAlarmAction`). */
+  readonly alarms: cloudwatch.Alarm[];
   readonly sweepIntervalMinutes: number;
   /** The health ledger: each token's status, problems, expiry and history under `<fleetName>/<token>`. */
   readonly healthLedger: dynamodb.ITable;
   private readonly encryptionKey?: kms.IKey;
+  private readonly alarmsById: Readonly<Record<FleetAlarm, cloudwatch.Alarm>>;
 
   constructor(scope: Construct, id: string, props: WhatsAppTokenFleetProps) {
     super(scope, id);
-    const v = validate(props);
+    const v = validate(props, this);
     const stack = Stack.of(this);
     this.fleetName = props.fleetName;
     this.sweepIntervalMinutes = v.intervalMinutes;
@@ -208,7 +208,7 @@ export class WhatsAppTokenFleet extends Construct {
       // A fleet retries each check through SQS already; one concluded failure is news.
       [EnvVar.CheckFailuresToNotify]: '1',
       [EnvVar.AppSecretArn]: this.appSecret.secretArn,
-      [EnvVar.AppId]: props.appId,
+      [EnvVar.AppId]: v.appId,
       [EnvVar.RequiredScopes]: (props.requiredScopes ?? [...DEFAULT_REQUIRED_SCOPES]).join(','),
       [EnvVar.GraphApiVersion]: props.graphApiVersion ?? DEFAULT_GRAPH_API_VERSION,
       [EnvVar.ExpiryWarningDays]: String(v.warningDays),
@@ -316,13 +316,21 @@ export class WhatsAppTokenFleet extends Construct {
       deadLetterQueue: dlq,
       topic: this.alarmTopic,
       workerLogGroup: worker.logGroup,
-      dashboard: props.dashboardEnabled ?? true,
+      dashboard: props.dashboard ?? props.dashboardEnabled ?? true,
     });
     this.unhealthyAlarm = alarms.alarms[FleetAlarmId.Unhealthy];
     this.expiringAlarm = alarms.alarms[FleetAlarmId.Expiring];
     this.sweepIncompleteAlarm = alarms.alarms[FleetAlarmId.SweepIncomplete];
     this.noSweepAlarm = alarms.alarms[FleetAlarmId.NoSweep];
     this.deadLettersAlarm = alarms.alarms[FleetAlarmId.DeadLetters];
+    this.alarmsById = {
+      [FleetAlarm.TOKENS_UNHEALTHY]: this.unhealthyAlarm,
+      [FleetAlarm.TOKENS_EXPIRING]: this.expiringAlarm,
+      [FleetAlarm.SWEEP_INCOMPLETE]: this.sweepIncompleteAlarm,
+      [FleetAlarm.NO_SWEEP]: this.noSweepAlarm,
+      [FleetAlarm.DEAD_LETTERS]: this.deadLettersAlarm,
+    };
+    this.alarms = Object.values(this.alarmsById);
 
     // One readable message per token and incident, naming the client's token, the cause and the fix.
     new HealthNotifications(this, 'Notifications', {
@@ -357,10 +365,69 @@ export class WhatsAppTokenFleet extends Construct {
     return grant;
   }
 
-  /** An aggregate metric of this fleet (namespace WhatsAppTokenGuard, dimension Fleet). */
+  /** One of the fleet's alarms, to add your own actions (`addAlarmAction`) or compose your own. */
+  alarm(id: FleetAlarm): cloudwatch.Alarm {
+    return this.alarmsById[id];
+  }
+
+  /**
+   * An aggregate metric of this fleet (namespace WhatsAppTokenGuard, dimension Fleet).
+   * @default - the metric's own statistic (Sum for counts, Maximum for SweepDuration and AppUsagePercent) over the sweep interval
+   */
   metric(name: FleetMetric, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    const base = fleetMetric(this.fleetName, fleetMetricNameWire(name), props.statistic ?? 'Sum', props.period ?? Duration.minutes(this.sweepIntervalMinutes));
+    const wire = fleetMetricNameWire(name);
+    const base = fleetMetric(this.fleetName, wire, props.statistic ?? FLEET_METRIC_STATISTIC[wire], props.period ?? Duration.minutes(this.sweepIntervalMinutes));
     return base.with({ ...props, dimensionsMap: undefined, unit: undefined });
+  }
+
+  /** Planner runs (Sum over the sweep interval): the "a sweep ran" heartbeat. */
+  metricSweepRuns(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(FleetMetric.SWEEP_RUNS, props);
+  }
+
+  /** Checks the planner queued (Sum over the sweep interval). */
+  metricTokensPlanned(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(FleetMetric.TOKENS_PLANNED, props);
+  }
+
+  /** Checks recorded, verdicts and final failures (Sum over the sweep interval). */
+  metricTokensChecked(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(FleetMetric.TOKENS_CHECKED, props);
+  }
+
+  /** Checks whose verdict was unhealthy (Sum over the sweep interval). */
+  metricTokensUnhealthy(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(FleetMetric.TOKENS_UNHEALTHY, props);
+  }
+
+  /** Checks that found the token inside its expiry warning window (Sum over the sweep interval). */
+  metricTokensExpiring(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(FleetMetric.TOKENS_EXPIRING, props);
+  }
+
+  /** Checks without a verdict after the queue's last retry (Sum over the sweep interval). */
+  metricCheckFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(FleetMetric.CHECK_FAILURES, props);
+  }
+
+  /** Checks put back, dropped or throttled because Meta asked the fleet to slow down (Sum over the sweep interval). */
+  metricRateLimited(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(FleetMetric.RATE_LIMITED, props);
+  }
+
+  /** Seconds from the sweep's start to a check's end (Maximum over the sweep interval: the sweep's duration). */
+  metricSweepDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(FleetMetric.SWEEP_DURATION, props);
+  }
+
+  /** The highest Meta app usage (`X-App-Usage`) a worker saw, in percent (Maximum over the sweep interval). */
+  metricAppUsagePercent(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(FleetMetric.APP_USAGE_PERCENT, props);
+  }
+
+  /** Checks whose ledger row or health event could not be written (Sum over the sweep interval). */
+  metricNotificationFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(FleetMetric.NOTIFICATION_FAILED, props);
   }
 
   private grantTokenRead(role: iam.Role): void {
@@ -381,35 +448,59 @@ export class WhatsAppTokenFleet extends Construct {
   }
 }
 
+/** Counts add up over a period; the two gauges show their highest reading. */
+const FLEET_METRIC_STATISTIC: { readonly [m in FleetMetricName]: 'Sum' | 'Maximum' } = {
+  SweepRuns: 'Sum',
+  TokensPlanned: 'Sum',
+  TokensChecked: 'Sum',
+  TokensUnhealthy: 'Sum',
+  TokensExpiring: 'Sum',
+  CheckFailures: 'Sum',
+  RateLimited: 'Sum',
+  SweepDuration: 'Maximum',
+  AppUsagePercent: 'Maximum',
+  NotificationFailed: 'Sum',
+};
+
 interface ValidatedProps {
+  readonly appId: string;
   readonly intervalMinutes: number;
   readonly concurrency: number;
   readonly maxReceiveCount: number;
   readonly warningDays: number;
 }
 
-function validate(props: WhatsAppTokenFleetProps): ValidatedProps {
+/** The props checked as strictly as cdk.json's `tokenFleet` (lib/config.ts), each refusal naming the construct path and the fix. */
+function validate(props: WhatsAppTokenFleetProps, scope: Construct): ValidatedProps {
+  const c = new PropChecks(scope, 'WhatsAppTokenFleet');
   if (!Token.isUnresolved(props.fleetName) && !FLEET_NAME.test(props.fleetName)) {
-    throw new FleetPropsError('fleetName', `must be 1-32 letters, digits, "-" or "_", got "${props.fleetName.slice(0, 40)}"`, 'Use a short name such as "clients".');
+    c.fail('fleetName', `must be 1-32 letters, digits, "-" or "_", got "${String(props.fleetName).slice(0, 40)}"`, 'Use a short name such as "clients".');
   }
-  if (!Token.isUnresolved(props.appId) && !NUMERIC_ID.test(props.appId)) {
-    throw new FleetPropsError('appId', `must be the numeric Meta app id, got "${props.appId.slice(0, 40)}"`, 'Copy it from App Dashboard > App settings > Basic.');
-  }
+  const first = claimName(Stack.of(scope), 'WhatsAppTokenFleet', props.fleetName, scope);
+  if (first) c.fail('fleetName', `"${props.fleetName}" is already used in this stack by ${first}`, 'Give every fleet its own name: its secrets, ledger keys and alarm names are built from it.');
+  const appId = c.metaId('appId', props.appId, 'the numeric Meta app id') ?? props.appId;
+  c.scopes('requiredScopes', props.requiredScopes);
+  c.graphApiVersion('graphApiVersion', props.graphApiVersion);
+  c.graphApiBaseUrl('graphApiBaseUrl', props.graphApiBaseUrl);
+  c.email('alarmEmail', props.alarmEmail);
+  c.notBoth('alarmEmail', props.alarmEmail, 'alarmTopic', props.alarmTopic, 'Subscribe the email to your own topic instead (topic.addSubscription(new EmailSubscription(...))), and remove alarmEmail.');
+  if (props.dashboard && props.dashboardEnabled === false) c.fail('dashboard', 'cannot be combined with dashboardEnabled: false', 'Remove one of them.');
+  c.member('notificationFormat', props.notificationFormat, NotificationFormat, 'NotificationFormat');
   const intervalMinutes = (props.sweepInterval ?? Duration.minutes(60)).toMinutes({ integral: false });
   if (!(FLEET_SWEEP_INTERVAL_MINUTES as readonly number[]).includes(intervalMinutes)) {
-    throw new FleetPropsError('sweepInterval', `must be one of ${FLEET_SWEEP_INTERVAL_MINUTES.join(', ')} minutes, got ${intervalMinutes}`, 'Use Duration.minutes(60).');
+    c.fail('sweepInterval', `must be one of ${FLEET_SWEEP_INTERVAL_MINUTES.join(', ')} minutes, got ${intervalMinutes}`, 'Use Duration.minutes(60).');
   }
   const concurrency = props.workerConcurrency ?? 5;
   if (!Number.isInteger(concurrency) || concurrency < 2 || concurrency > 1000) {
-    throw new FleetPropsError('workerConcurrency', `must be a whole number from 2 to 1000 (the SQS event source's maximum concurrency), got ${concurrency}`, 'Use 5.');
+    c.fail('workerConcurrency', `must be a whole number from 2 to 1000 (the SQS event source's maximum concurrency), got ${concurrency}`, 'Use 5.');
   }
   const maxReceiveCount = props.maxReceiveCount ?? 5;
   if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 2 || maxReceiveCount > 20) {
-    throw new FleetPropsError('maxReceiveCount', `must be a whole number from 2 to 20, got ${maxReceiveCount}`, 'Use 5.');
+    c.fail('maxReceiveCount', `must be a whole number from 2 to 20, got ${maxReceiveCount}`, 'Use 5.');
   }
   const warningDays = props.expiryWarningDays ?? DEFAULT_EXPIRY_WARNING_DAYS;
   if (!Number.isInteger(warningDays) || warningDays < 1 || warningDays > 59) {
-    throw new FleetPropsError('expiryWarningDays', `must be a whole number from 1 to 59, got ${warningDays}`, 'Use 14.');
+    c.fail('expiryWarningDays', `must be a whole number from 1 to 59, got ${warningDays}`, 'Use 14.');
   }
-  return { intervalMinutes, concurrency, maxReceiveCount, warningDays };
+  return { appId, intervalMinutes, concurrency, maxReceiveCount, warningDays };
 }

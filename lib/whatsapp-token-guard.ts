@@ -21,10 +21,12 @@ import {
 import { allowGuardPublishers, AlarmTopic } from './alarm-topic';
 import { emptyAppSecret, emptyRetainedSecret } from './empty-secret';
 import { CheckerFunction } from './checker-function';
-import { CHECK_INTERVAL_MINUTES, EXAMPLE_APP_ID, MAX_ROTATION_DAYS, NUMERIC_ID, TOKEN_NAME } from './config';
+import { CHECK_INTERVAL_MINUTES, EXAMPLE_APP_ID, MAX_ROTATION_DAYS, TOKEN_NAME } from './config';
 import { CHECKER_COMPONENT, GuardTag } from './guard-tags';
 import { GuardAlarm, GuardMetric, TokenRotationMode } from './guard-contract';
-import { guardMetric } from './guard-metrics';
+import { GUARD_METRIC_STATISTIC, graphUsageMetric, guardMetric } from './guard-metrics';
+import { operatorGrants } from './guard-operator';
+import { claimName, PropChecks } from './props-error';
 import { metricNameWire, rotationModeFromWire, rotationModeWire } from './private/wire';
 import { addTokenWidgets } from './token-dashboard';
 import { AlarmId, TokenAlarms } from './token-alarms';
@@ -178,20 +180,16 @@ export interface WhatsAppTokenGuardProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
-/** Thrown at synth for props that cannot work; the message names the prop and the fix. */
-export class GuardPropsError extends Error {
-  constructor(prop: string, problem: string, fix: string) {
-    super(`WhatsAppTokenGuard prop "${prop}" ${problem}. ${fix}`);
-    this.name = 'GuardPropsError';
-  }
-}
-
 /**
  * Keeps a WhatsApp Cloud API token in Secrets Manager, checks it against Meta on a schedule and as the
  * secret's rotation function, and alarms (with the fix) before messages stop.
  */
 export class WhatsAppTokenGuard extends Construct {
   readonly tokenName: string;
+  /**
+   * The token secret. Read it through `grantReadToken()`: `tokenSecret.grantRead()` (the aws-cdk-lib grant) allows every
+   * version of the secret, including candidates, refused and parked tokens, not only AWSCURRENT.
+   */
   readonly tokenSecret: secretsmanager.ISecret;
   readonly appSecret: secretsmanager.ISecret;
   readonly checkerFunction: lambda.IFunction;
@@ -199,23 +197,31 @@ export class WhatsAppTokenGuard extends Construct {
   readonly healthLedger: dynamodb.ITable;
   /** This token's partition key in the health ledger: `guard/<tokenName>`. */
   readonly ledgerKey: string;
-  /** Every alarm this guard created for its token. */
-  readonly alarms: cloudwatch.IAlarm[];
+  /** Every alarm this guard created for its token (add your own actions with `addAlarmAction`). */
+  readonly alarms: cloudwatch.Alarm[];
   readonly rotationMode: TokenRotationMode;
-  private readonly alarmsById: Partial<Record<AlarmId, cloudwatch.IAlarm>>;
+  /** How often the checker asks Meta: the default period of the `metric*()` methods. */
+  readonly checkInterval: Duration;
+  /** The Meta app id the token must belong to (trimmed), the `AppId` dimension of `metricGraphUsagePercent()`. */
+  readonly appId: string;
+  private readonly alarmsById: Partial<Record<AlarmId, cloudwatch.Alarm>>;
+  private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: WhatsAppTokenGuardProps) {
     super(scope, id);
     const resourcesBefore = resourcesIn(Stack.of(this));
-    const v = validate(props, Stack.of(this));
+    const v = validate(props, this);
     this.tokenName = props.tokenName;
     this.rotationMode = rotationModeFromWire(v.mode);
+    this.checkInterval = Duration.minutes(v.intervalMinutes);
+    this.appId = v.appId;
+    this.encryptionKey = props.encryptionKey;
     const stackName = Stack.of(this).stackName;
 
     // Cost allocation and ownership per token, and the contract `token-guard` finds guards by (lib/guard-tags.ts).
     Tags.of(this).add(GuardTag.Token, props.tokenName);
     Tags.of(this).add(GuardTag.Stack, stackName);
-    if (props.appId === EXAMPLE_APP_ID) refuseExampleAppId(this);
+    if (v.appId === EXAMPLE_APP_ID) refuseExampleAppId(this);
 
     // Names are unique per stack, so two stacks (or a renamed one) never collide. A retained secret of a
     // destroyed stack keeps its name: reattach it with `tokenSecret` (README "Removing it, and coming back").
@@ -246,7 +252,7 @@ export class WhatsAppTokenGuard extends Construct {
         [EnvVar.TokenName]: props.tokenName,
         [EnvVar.TokenSecretArn]: tokenSecret.secretArn,
         [EnvVar.AppSecretArn]: this.appSecret.secretArn,
-        [EnvVar.AppId]: props.appId,
+        [EnvVar.AppId]: v.appId,
         [EnvVar.RequiredScopes]: (props.requiredScopes ?? [...DEFAULT_REQUIRED_SCOPES]).join(','),
         [EnvVar.GraphApiVersion]: props.graphApiVersion ?? DEFAULT_GRAPH_API_VERSION,
         [EnvVar.ExpiryWarningDays]: String(v.warningDays),
@@ -255,9 +261,9 @@ export class WhatsAppTokenGuard extends Construct {
         [EnvVar.LedgerScope]: GUARD_LEDGER_SCOPE,
         [EnvVar.CheckFailuresToNotify]: String(v.failuresToAlarm),
         ...(props.graphApiBaseUrl ? { [EnvVar.GraphApiBaseUrl]: props.graphApiBaseUrl } : {}),
-        ...(props.wabaId ? { [EnvVar.WabaId]: props.wabaId } : {}),
-        ...(props.phoneNumberId ? { [EnvVar.PhoneNumberId]: props.phoneNumberId } : {}),
-        ...(props.rotation?.systemUserId ? { [EnvVar.SystemUserId]: props.rotation.systemUserId } : {}),
+        ...(v.wabaId ? { [EnvVar.WabaId]: v.wabaId } : {}),
+        ...(v.phoneNumberId ? { [EnvVar.PhoneNumberId]: v.phoneNumberId } : {}),
+        ...(v.systemUserId ? { [EnvVar.SystemUserId]: v.systemUserId } : {}),
         ...(v.mode === 'mint' ? { [EnvVar.MintSixtyDayTokens]: String(props.rotation?.sixtyDayTokens ?? true) } : {}),
         ...(props.rotation?.revokePreviousAfter ? { [EnvVar.RevokePreviousAfterHours]: String(props.rotation.revokePreviousAfter.toHours()) } : {}),
       },
@@ -356,6 +362,9 @@ export class WhatsAppTokenGuard extends Construct {
    * `secretsmanager:VersionStage` condition key limits GetSecretValue to a label and `secretsmanager:VersionId` must be
    * absent (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_iam-policies.html). "IfExists"
    * keeps a plain GetSecretValue (no stage, which reads AWSCURRENT) working whether or not the service sets the key then.
+   *
+   * Use this rather than `tokenSecret.grantRead()`: that aws-cdk-lib grant has no such condition, so it lets the grantee
+   * read every version of the secret, the candidates, refused hand-ins and parked tokens included.
    */
   grantReadToken(grantee: iam.IGrantable): iam.Grant {
     const grant = iam.Grant.addToPrincipalOrResource({
@@ -370,36 +379,101 @@ export class WhatsAppTokenGuard extends Construct {
   }
 
   /**
-   * One of this guard's alarms, to add actions or compose your own; undefined for an alarm it does not create
-   * (`ASSET_UNREACHABLE` without `wabaId` or `phoneNumberId`).
+   * Exactly what the operator command (`npx --no-install whatsapp-token-guard`) needs for this token: find the guard
+   * by its tags (`tag:GetResources`), read the function's configuration and invoke its check, hand in a token and
+   * rotate (`DescribeSecret`, `ListSecretVersionIds`, `PutSecretValue`, `UpdateSecretVersionStage`, `RotateSecret` on
+   * the token secret), store the app secret (`DescribeSecret`, `PutSecretValue`, `UpdateSecretVersionStage`), read
+   * the alarms and metrics for `status` (`cloudwatch:DescribeAlarms`, `cloudwatch:GetMetricData`), and this token's
+   * items of the health ledger (`GetItem`, `Query`); with customer managed keys, their use through Secrets Manager.
+   * It never grants `GetSecretValue`: the command does not read the token back.
    */
-  alarm(id: GuardAlarm): cloudwatch.IAlarm | undefined {
+  grantOperate(grantee: iam.IGrantable): iam.Grant {
+    return operatorGrants(grantee, {
+      tokenSecret: this.tokenSecret,
+      appSecret: this.appSecret,
+      encryptionKey: this.encryptionKey,
+      checkerFunction: this.checkerFunction,
+      healthLedger: this.healthLedger,
+      ledgerKey: this.ledgerKey,
+      region: Stack.of(this).region,
+    });
+  }
+
+  /**
+   * One of this guard's alarms, to add actions (`addAlarmAction`) or compose your own; undefined for an alarm it does
+   * not create (`ASSET_UNREACHABLE` without `wabaId` or `phoneNumberId`).
+   */
+  alarm(id: GuardAlarm): cloudwatch.Alarm | undefined {
     return this.alarmsById[id];
   }
 
   /**
    * A metric of the contract for this token: namespace `WhatsAppTokenGuard`, dimension `TokenName`, the contract's
    * unit. `props` may set the statistic, period, label and the like; the name and dimension stay fixed.
-   * @default - statistic Minimum over 15 minutes
+   * @default - the metric's own statistic (Sum for counts, Minimum or Maximum for gauges) over the check interval
    */
   metric(name: GuardMetric, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    const base = guardMetric(metricNameWire(name), this.tokenName, props.statistic ?? 'Minimum', props.period ?? Duration.minutes(15));
+    const wire = metricNameWire(name);
+    const base = guardMetric(wire, this.tokenName, props.statistic ?? GUARD_METRIC_STATISTIC[wire], props.period ?? this.checkInterval);
     return base.with({ ...props, dimensionsMap: undefined, unit: undefined });
   }
 
-  /** 1 when Meta says the token is valid and belongs to the app, else 0 (Minimum over 15 minutes unless `props` says otherwise). */
+  /** 1 when Meta says the token is valid and belongs to the app, else 0 (Minimum over the check interval: any invalid check shows). */
   metricTokenValid(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(GuardMetric.TOKEN_VALID, props);
   }
 
-  /** Days until the token expires; absent for tokens that never expire (Minimum over 15 minutes unless `props` says otherwise). */
+  /** Days until the token expires; absent for tokens that never expire (Minimum over the check interval). */
   metricDaysUntilExpiry(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(GuardMetric.DAYS_UNTIL_EXPIRY, props);
   }
 
-  /** 1 when a check could not reach a verdict, 0 when it did (Minimum over 15 minutes unless `props` says otherwise). */
+  /** Required permissions the token lacks (Maximum over the check interval). */
+  metricMissingScopes(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(GuardMetric.MISSING_SCOPES, props);
+  }
+
+  /** 1 when the token is a system-user token, else 0 (Minimum over the check interval). */
+  metricSystemUserToken(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(GuardMetric.SYSTEM_USER_TOKEN, props);
+  }
+
+  /** 1 when every asset probe answers and the number can send, else 0; only with `wabaId` or `phoneNumberId` (Minimum over the check interval). */
+  metricAssetAccess(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(GuardMetric.ASSET_ACCESS, props);
+  }
+
+  /** Checks that could not reach a verdict (Sum over the check interval; every check emits 0 or 1). */
   metricCheckFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(GuardMetric.CHECK_FAILED, props);
+  }
+
+  /** Rotations that promoted a new token (Sum over the check interval). */
+  metricRotationSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(GuardMetric.ROTATION_SUCCEEDED, props);
+  }
+
+  /** Rotation steps that failed; nothing was promoted (Sum over the check interval). */
+  metricRotationFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(GuardMetric.ROTATION_FAILED, props);
+  }
+
+  /** Checks or rotations whose health ledger write or event put failed (Sum over the check interval). */
+  metricNotificationFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(GuardMetric.NOTIFICATION_FAILED, props);
+  }
+
+  /** Attempts to revoke a token at Meta that failed (Sum over the check interval). */
+  metricRevokeFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(GuardMetric.REVOKE_FAILED, props);
+  }
+
+  /**
+   * The highest usage of the Meta app's call quota that Meta's usage headers reported in a check, in percent (a pending
+   * block counts as 100): dimension `AppId`, shared by every token of the app (Maximum over the check interval).
+   */
+  metricGraphUsagePercent(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return graphUsageMetric(this.appId, props.statistic ?? 'Maximum', props.period ?? this.checkInterval).with({ ...props, dimensionsMap: undefined, unit: undefined });
   }
 }
 
@@ -433,6 +507,10 @@ export function guardSecretName(stackName: string, tokenName: string, kind: 'tok
 const isImported = (secret: secretsmanager.ISecret): boolean => !(secret instanceof secretsmanager.Secret);
 
 interface Validated {
+  readonly appId: string;
+  readonly wabaId?: string;
+  readonly phoneNumberId?: string;
+  readonly systemUserId?: string;
   readonly mode: RotationMode;
   readonly intervalMinutes: number;
   readonly warningDays: number;
@@ -440,47 +518,69 @@ interface Validated {
   readonly rotationDays?: number;
 }
 
-function validate(props: WhatsAppTokenGuardProps, stack: Stack): Validated {
+/** The props checked as strictly as cdk.json's settings (lib/config.ts), each refusal naming the construct path and the fix. */
+function validate(props: WhatsAppTokenGuardProps, scope: Construct): Validated {
+  const c = new PropChecks(scope, 'WhatsAppTokenGuard');
+  const stack = Stack.of(scope);
   if (props.tokenSecret && !Token.isUnresolved(props.tokenSecret.secretArn)) {
     const arn = Arn.split(props.tokenSecret.secretArn, ArnFormat.COLON_RESOURCE_NAME);
     const elsewhere = (mine: string, theirs: string | undefined): boolean => !Token.isUnresolved(mine) && theirs !== undefined && theirs !== mine;
     if (elsewhere(stack.region, arn.region) || elsewhere(stack.account, arn.account)) {
-      throw new GuardPropsError('tokenSecret', `is in account ${arn.account}, region ${arn.region}, but the stack deploys to account ${stack.account}, region ${stack.region}`, 'A rotation function must be in the secret\'s region: deploy the stack there, or move the token into a secret of this region.');
+      c.fail('tokenSecret', `is in account ${arn.account}, region ${arn.region}, but the stack deploys to account ${stack.account}, region ${stack.region}`, 'A rotation function must be in the secret\'s region: deploy the stack there, or move the token into a secret of this region.');
     }
   }
   if (!Token.isUnresolved(props.tokenName) && !TOKEN_NAME.test(props.tokenName)) {
-    throw new GuardPropsError('tokenName', `must be 1-64 letters, digits, "-" or "_", got "${props.tokenName.slice(0, 70)}"`, 'Use a short name such as "primary".');
+    c.fail('tokenName', `must be 1-64 letters, digits, "-" or "_", got "${String(props.tokenName).slice(0, 70)}"`, 'Use a short name such as "primary".');
   }
-  if (!Token.isUnresolved(props.appId) && !NUMERIC_ID.test(props.appId)) {
-    throw new GuardPropsError('appId', `must be the numeric Meta app id, got "${props.appId.slice(0, 40)}"`, 'Copy it from App Dashboard > App settings > Basic.');
+  const first = claimName(stack, 'WhatsAppTokenGuard', props.tokenName, scope);
+  if (first) {
+    c.fail('tokenName', `"${props.tokenName}" is already guarded in this stack by ${first}`, 'Give every guard of a stack its own tokenName: the secret, the ledger key and the alarm names are built from it.');
   }
+  const appId = c.metaId('appId', props.appId, 'the numeric Meta app id') ?? props.appId;
+  const wabaId = c.metaId('wabaId', props.wabaId, 'the numeric WhatsApp Business Account id');
+  const phoneNumberId = c.metaId('phoneNumberId', props.phoneNumberId, 'the numeric phone number id (not the phone number)');
+  c.scopes('requiredScopes', props.requiredScopes);
+  c.graphApiVersion('graphApiVersion', props.graphApiVersion);
+  c.graphApiBaseUrl('graphApiBaseUrl', props.graphApiBaseUrl);
+  c.email('alarmEmail', props.alarmEmail);
+  c.notBoth('alarmEmail', props.alarmEmail, 'alarmTopic', props.alarmTopic, 'Subscribe the email to your own topic instead (topic.addSubscription(new EmailSubscription(...))), and remove alarmEmail.');
+  c.notBoth('secretName', props.secretName, 'tokenSecret', props.tokenSecret, 'Remove secretName: the guard keeps the name of the secret you pass.');
+  if (props.dashboard && props.dashboardEnabled === false) c.fail('dashboard', 'cannot be combined with dashboardEnabled: false', 'Remove one of them.');
+  c.member('notificationFormat', props.notificationFormat, NotificationFormat, 'NotificationFormat');
+  c.member('rotation.mode', props.rotation?.mode, TokenRotationMode, 'TokenRotationMode');
   const intervalMinutes = (props.checkInterval ?? Duration.minutes(15)).toMinutes({ integral: false });
   if (!(CHECK_INTERVAL_MINUTES as readonly number[]).includes(intervalMinutes)) {
-    throw new GuardPropsError('checkInterval', `must be one of ${CHECK_INTERVAL_MINUTES.join(', ')} minutes, got ${intervalMinutes}`, 'Use Duration.minutes(15).');
+    c.fail('checkInterval', `must be one of ${CHECK_INTERVAL_MINUTES.join(', ')} minutes, got ${intervalMinutes}`, 'Use Duration.minutes(15).');
   }
   const warningDays = props.expiryWarningDays ?? DEFAULT_EXPIRY_WARNING_DAYS;
   if (!Number.isInteger(warningDays) || warningDays < 1 || warningDays > 59) {
-    throw new GuardPropsError('expiryWarningDays', `must be a whole number from 1 to 59, got ${warningDays}`, 'Use 14.');
+    c.fail('expiryWarningDays', `must be a whole number from 1 to 59, got ${warningDays}`, 'Use 14.');
   }
   const failuresToAlarm = props.checkFailuresToAlarm ?? 3;
   if (!Number.isInteger(failuresToAlarm) || failuresToAlarm < 1 || failuresToAlarm > 10) {
-    throw new GuardPropsError('checkFailuresToAlarm', `must be a whole number from 1 to 10, got ${failuresToAlarm}`, 'Use 3.');
+    c.fail('checkFailuresToAlarm', `must be a whole number from 1 to 10, got ${failuresToAlarm}`, 'Use 3.');
   }
   const mode: RotationMode = props.rotation?.mode ? rotationModeWire(props.rotation.mode) : 'hand-made';
   let rotationDays: number | undefined;
   if (mode !== 'hand-made') {
     rotationDays = (props.rotation?.schedule ?? Duration.days(30)).toDays({ integral: false });
     if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > MAX_ROTATION_DAYS) {
-      throw new GuardPropsError('rotation.schedule', `must be whole days from 1 to ${MAX_ROTATION_DAYS}, got ${rotationDays}`, 'A 60-day token must be refreshed well before it expires; use Duration.days(30).');
+      c.fail('rotation.schedule', `must be whole days from 1 to ${MAX_ROTATION_DAYS}, got ${rotationDays}`, 'A 60-day token must be refreshed well before it expires; use Duration.days(30).');
     }
   } else if (props.rotation?.schedule) {
-    throw new GuardPropsError('rotation.schedule', 'is only used by the refresh and mint modes', 'Remove it: a hand-made token rotates when an operator hands one in.');
+    c.fail('rotation.schedule', 'is only used by the refresh and mint modes', 'Remove it: a hand-made token rotates when an operator hands one in.');
   }
-  if (mode === 'mint' && !props.rotation?.systemUserId) {
-    throw new GuardPropsError('rotation.systemUserId', 'is required in mint mode', 'Set it to the numeric id of the system user whose tokens are minted.');
+  const systemUserId = c.metaId('rotation.systemUserId', props.rotation?.systemUserId, 'the numeric id of the system user');
+  if (mode === 'mint' && !systemUserId) {
+    c.fail('rotation.systemUserId', 'is required in mint mode', 'Set it to the numeric id of the system user whose tokens are minted.');
   }
-  if (props.rotation?.revokePreviousAfter && mode === 'hand-made') {
-    throw new GuardPropsError('rotation.revokePreviousAfter', 'is only used by the refresh and mint modes', 'Remove it or use mode "refresh" or "mint".');
+  const revokeAfter = props.rotation?.revokePreviousAfter;
+  if (revokeAfter && mode === 'hand-made') {
+    c.fail('rotation.revokePreviousAfter', 'is only used by the refresh and mint modes', 'Remove it or use mode "refresh" or "mint".');
   }
-  return { mode, intervalMinutes, warningDays, failuresToAlarm, rotationDays };
+  if (revokeAfter) {
+    const hours = revokeAfter.toHours({ integral: false });
+    if (!Number.isInteger(hours) || hours < 1 || hours > 720) c.fail('rotation.revokePreviousAfter', `must be whole hours from 1 to 720 (30 days), got ${hours}`, 'Use Duration.hours(24).');
+  }
+  return { appId, wabaId, phoneNumberId, systemUserId, mode, intervalMinutes, warningDays, failuresToAlarm, rotationDays };
 }

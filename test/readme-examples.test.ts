@@ -1,7 +1,8 @@
-// Every README example that can run offline runs here as written: the cdk synth commands, the construct in
-// a user's own stack (compiled against lib/ and checked with cdk-nag), and the bring-your-own-topic policy.
-// Commands that need AWS run until the first AWS call, which proves they parse (no unknown command or flag).
-// A command the test cannot classify fails it, so a new README example has to be placed in one of the lists.
+// Every README example that can run offline runs here as written, and so do those of the docs/ pages it links to:
+// the cdk synth commands, the construct in a user's own stack (compiled against lib/ and checked with cdk-nag), and the
+// bring-your-own-topic policy. Commands that need AWS run until the first AWS call, which proves they parse (no
+// unknown command or flag). A command the test cannot classify fails it, so a new example has to be placed in one of
+// the lists. Every relative link of these pages resolves to a file, and its #anchor to a heading of that file.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,9 +12,13 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { PUBLISHER_SIDS } from '../lib/alarm-topic';
 import { parseGuardConfig } from '../lib/config';
 import { WhatsAppTokenGuardStack } from '../lib/whatsapp-token-guard-stack';
+import { OFFLINE_ENV } from './offline-env';
 
 const ROOT = path.join(__dirname, '..');
-const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+/** The README and every page of docs/. */
+const PAGES = ['README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+const text = (page: string): string => fs.readFileSync(path.join(ROOT, page), 'utf8');
 
 interface Block {
   readonly lang: string;
@@ -21,10 +26,10 @@ interface Block {
   readonly heading: string;
 }
 
-function blocks(): Block[] {
+function blocks(page: string): Block[] {
   const out: Block[] = [];
   let heading = '';
-  const lines = README.split('\n');
+  const lines = text(page).split('\n');
   for (let i = 0; i < lines.length; i++) {
     if (/^#{2,4} /.test(lines[i])) heading = lines[i].replace(/^#+ /, '');
     const open = /^```(\w*)\s*$/.exec(lines[i]);
@@ -39,7 +44,7 @@ function blocks(): Block[] {
 /** Shell commands: every line of a bash block (comments stripped), and `$ ` lines of output examples. */
 function commands(): string[] {
   const cmds: string[] = [];
-  for (const b of blocks()) {
+  for (const b of PAGES.flatMap(blocks)) {
     if (b.lang === 'bash') {
       for (const line of b.body.split('\n')) {
         const cmd = line.replace(/\s+#.*$/, '').replace(/^#.*$/, '').trim();
@@ -53,9 +58,12 @@ function commands(): string[] {
 }
 
 /** CI has already run these (`npm ci`, then `npm test`, which builds): a test cannot run them again inside itself. */
-const CI_STEPS = [/^npm ci$/, /^npm test$/, /^npm run build$/, /^npm run bench$/, /^npm install (-g )?whatsapp-token-guard$/];
+const CI_STEPS = [/^npm ci$/, /^npm test$/, /^npm run build$/, /^npm run bench$/];
+/** The install from the packed tarball: test/package/pack-install.test.ts packs and installs it like this. */
+const TARBALL = `${PKG.name}-${PKG.version}.tgz`;
+const PACKAGE_STEPS = [/^npm pack$/, new RegExp(`^npm install \\S*/${TARBALL.replace(/\./g, '\\.')}$`)];
 /** Needs an AWS account: runs until its first AWS call (see below), or is the AWS CLI. */
-const NEEDS_AWS = [/^npx cdk deploy\b/, /^npx cdk destroy\b/, /^aws /];
+const NEEDS_AWS = [/^npx cdk (deploy|destroy|bootstrap)\b/, /^aws /];
 const OPERATOR = /^npx --no-install whatsapp-token-guard\b/;
 const SYNTH = /^npx cdk synth\b/;
 
@@ -64,21 +72,12 @@ function run(command: string, env: NodeJS.ProcessEnv, cwd = ROOT): { status: num
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const OFFLINE_ENV = {
-  PATH: process.env.PATH,
-  HOME: os.tmpdir(),
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_CONFIG_FILE: '/nonexistent',
-  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-  AWS_REGION: 'us-east-1',
-  CI: 'true',
-};
 
-describe('README commands', () => {
+describe('README and docs/ commands', () => {
   const all = commands().flatMap((c) => c.split(/\s+&&\s+/));
 
   it('are each either run here, a CI step, or an AWS command', () => {
-    const unknown = all.filter((c) => !SYNTH.test(c) && !OPERATOR.test(c) && !NEEDS_AWS.some((r) => r.test(c)) && !CI_STEPS.some((r) => r.test(c)));
+    const unknown = all.filter((c) => !SYNTH.test(c) && !OPERATOR.test(c) && ![...NEEDS_AWS, ...CI_STEPS, ...PACKAGE_STEPS].some((r) => r.test(c)));
     expect(unknown).toEqual([]);
   });
 
@@ -115,8 +114,8 @@ describe('README commands', () => {
   });
 });
 
-describe('README "The construct in your own stack"', () => {
-  const block = blocks().find((b) => b.lang === 'ts' && b.heading === 'The construct in your own stack');
+describe('docs/library.md "The construct in your own stack"', () => {
+  const block = blocks('docs/library.md').find((b) => b.lang === 'ts' && b.heading === 'The construct in your own stack');
 
   it('synthesizes as written against this package, clean under cdk-nag, with names of its own', () => {
     expect(block).toBeDefined();
@@ -151,8 +150,8 @@ describe('README "The construct in your own stack"', () => {
   });
 });
 
-describe('README "Bring your own topic"', () => {
-  const json = blocks().find((b) => b.lang === 'json' && b.heading === 'Bring your own topic');
+describe('docs/library.md "Bring your own topic"', () => {
+  const json = blocks('docs/library.md').find((b) => b.lang === 'json' && b.heading === 'Bring your own topic');
 
   it('lists exactly the statements the guard writes on a topic and key of its own', () => {
     // GIVEN the statements of the topic the app creates, with the placeholders filled in
@@ -172,5 +171,65 @@ describe('README "Bring your own topic"', () => {
     const bySid = (a: unknown[]): unknown[] => [...a].sort((x, y) => String((x as { Sid: string }).Sid).localeCompare((y as { Sid: string }).Sid));
     expect(bySid(fill(documented.topicPolicyStatements) as unknown[])).toEqual(bySid(written('AWS::SNS::TopicPolicy', 'PolicyDocument', [PUBLISHER_SIDS.cloudWatchTopic, PUBLISHER_SIDS.eventBridgeTopic])));
     expect(bySid(fill(documented.keyPolicyStatementsIfEncrypted) as unknown[])).toEqual(bySid(written('AWS::KMS::Key', 'KeyPolicy', [PUBLISHER_SIDS.cloudWatchKey, PUBLISHER_SIDS.eventBridgeKey])));
+  });
+});
+
+/** GitHub's heading anchor: lower case, punctuation other than `-` and `_` dropped, each space a `-`. */
+function slug(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+}
+
+function anchors(page: string): Set<string> {
+  const out = new Set<string>();
+  let fence = false;
+  for (const line of text(page).split('\n')) {
+    if (/^```/.test(line)) fence = !fence;
+    const h = !fence && /^#{1,6} (.+)$/.exec(line);
+    if (h) out.add(slug(h[1]));
+  }
+  return out;
+}
+
+/** Every relative link outside code: `[text](target)` with no scheme. */
+function links(page: string): string[] {
+  const prose = text(page).replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
+  return [...prose.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((t) => !/^[a-z]+:/i.test(t));
+}
+
+describe('README and docs/ links', () => {
+  it.each(PAGES)('every relative link of %s names an existing file and heading', (page) => {
+    const broken = links(page).filter((target) => {
+      const [file, anchor] = target.split('#');
+      const resolved = file ? path.normalize(path.join(path.dirname(page), file)) : page;
+      if (!fs.existsSync(path.join(ROOT, resolved))) return true;
+      return anchor !== undefined && resolved.endsWith('.md') && !anchors(resolved).has(anchor);
+    });
+    expect(broken).toEqual([]);
+  });
+
+  it('the README links every docs/ page, so none is an orphan', () => {
+    const linked = new Set(links('README.md').map((t) => path.normalize(t.split('#')[0])));
+    expect(PAGES.filter((p) => p !== 'README.md' && !linked.has(p))).toEqual([]);
+  });
+});
+
+describe('README shape', () => {
+  it('opens with the two commands CI runs: install + offline synth, install + tests', () => {
+    const first = blocks('README.md')[0];
+    expect(first.lang).toBe('bash');
+    expect(first.body.split('\n').map((l) => l.replace(/\s+#.*$/, ''))).toEqual(['npm ci && npx cdk synth', 'npm ci && npm test']);
+    const ci = fs.readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8');
+    expect(ci).toMatch(/^npm ci\b/m);
+    expect(ci).toMatch(/^npm test$/m);
+    // Nothing but a title and a short pitch above them.
+    expect(text('README.md').indexOf('```bash')).toBeLessThan(600);
+  });
+
+  it('stays short enough to read in one sitting (depth goes to docs/)', () => {
+    expect(text('README.md').split('\n').length).toBeLessThan(400);
+  });
+
+  it('installs the tarball `npm pack` writes for this version', () => {
+    expect(text('README.md')).toContain(TARBALL);
   });
 });

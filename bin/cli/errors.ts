@@ -36,7 +36,7 @@ export function explainAwsError(e: unknown, ctx: ErrorContext): CliError {
   if (name === 'ExpiredTokenException' || name === 'ExpiredToken') return new CliError(`Your AWS session has expired (${where}). Log in again${ctx.profile ? ` with "aws sso login --profile ${ctx.profile}"` : ''} and retry.`);
   if (name === 'AccessDeniedException' || name === 'AccessDenied' || /not authorized to perform/i.test(message)) {
     const action = /perform: ([a-z0-9-]+:[A-Za-z0-9]+)/.exec(message)?.[1];
-    return new CliError(`Access denied${action ? `: your identity lacks ${action}` : ''} (${where}). Ask for that permission on the guard's resources (see README "Operator permissions") and retry.`);
+    return new CliError(`Access denied${action ? `: your identity lacks ${action}` : ''} (${where}). Ask for that permission on the guard's resources (see docs/operator-command.md, "Operator permissions") and retry.`);
   }
   if (name === 'ValidationError' && /does not exist/.test(message)) {
     return new CliError(`Stack${ctx.stackName ? ` "${ctx.stackName}"` : ""} is not deployed in ${where}. Check --region/--stack, or run "npx cdk deploy" first.`);

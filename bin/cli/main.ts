@@ -10,6 +10,8 @@ import { COLOUR, PLAIN } from './render';
 import { Session } from './session';
 import { fleetAdd, fleetCheck, fleetList, fleetRemove, locateFleet } from './fleet';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+// Bundled into the compiled command at build time (esbuild inlines JSON), so --version names the installed package.
+import { version as PACKAGE_VERSION } from '../../package.json';
 
 export interface CliIo {
   readonly stdin: InputStream;
@@ -49,6 +51,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--secret-arn <arn>', 'token secret ARN (instead of the one the function uses)')
     .option('--app-secret-arn <arn>', 'app secret ARN (instead of the one the function uses)')
     .option('--function-name <name>', 'checker function name or ARN (instead of finding it by its tags)')
+    .version(PACKAGE_VERSION, '-V, --version', 'print the version of the command')
+    // Each subcommand's --help lists --token, --stack, --region, --profile and the rest too: they work after it.
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });

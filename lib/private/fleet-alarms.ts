@@ -33,7 +33,8 @@ export interface FleetAlarmsProps {
   readonly deadLetterQueue: sqs.IQueue;
   readonly topic: sns.ITopic;
   readonly workerLogGroup?: logs.ILogGroup;
-  readonly dashboard: boolean;
+  /** A dashboard to add the widgets to, true for a new one, false for none. */
+  readonly dashboard: boolean | cloudwatch.Dashboard;
   readonly dashboardName?: string;
 }
 
@@ -69,7 +70,7 @@ export class FleetAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `Fleet "${f}": at least one token expires within its warning window. What to do: run \`${LIST} ${f} --sort expiry\`; rotate those tokens (refresh/mint: \`aws secretsmanager rotate-secret --secret-id ${FLEET_SECRET_PREFIX}${f}/NAME\`; hand-made: generate a new token in Business Manager and replace it as the README section "Fleet mode" describes).`,
+      alarmDescription: `Fleet "${f}": at least one token expires within its warning window. What to do: run \`${LIST} ${f} --sort expiry\`; rotate those tokens (refresh/mint: \`aws secretsmanager rotate-secret --secret-id ${FLEET_SECRET_PREFIX}${f}/NAME\`; hand-made: generate a new token in Business Manager and replace it as docs/fleet.md, "Remove, list, check", describes).`,
     });
     // Planned vs checked over two intervals: checks delayed past an interval boundary even out across the two.
     const completion = new cloudwatch.MathExpression({
@@ -107,7 +108,7 @@ export class FleetAlarms extends Construct {
     this.alarms = { [FleetAlarmId.Unhealthy]: unhealthy, [FleetAlarmId.Expiring]: expiring, [FleetAlarmId.SweepIncomplete]: sweepIncomplete, [FleetAlarmId.NoSweep]: noSweep, [FleetAlarmId.DeadLetters]: deadLetters };
 
     if (!props.dashboard) return;
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName });
+    const dashboard = props.dashboard instanceof cloudwatch.Dashboard ? props.dashboard : new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName });
     dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: `Fleet ${f}: alarms`, alarms: Object.values(this.alarms), width: 24, height: 3 }),
       new cloudwatch.GraphWidget({

@@ -16,7 +16,9 @@ describe('Python bindings (jsii-pacmak --code-only)', () => {
     execFileSync(process.execPath, [require.resolve('jsii-pacmak/bin/jsii-pacmak'), '--targets', 'python', '--code-only', '-o', out], {
       cwd: ROOT,
       stdio: 'pipe',
-      env: { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
+      // jsii-pacmak runs `npm pack`, whose prepack script would rebuild dist/ and .jsii under the other suites' feet:
+      // `npm test` has built them already.
+      env: { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20', npm_config_ignore_scripts: 'true' },
     });
     src = path.join(out, 'python', 'src', 'whatsapp_token_guard', '__init__.py');
   }, 120_000);
