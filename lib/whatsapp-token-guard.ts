@@ -383,7 +383,7 @@ export class WhatsAppTokenGuard extends Construct {
    * by its tags (`tag:GetResources`), read the function's configuration and invoke its check, hand in a token and
    * rotate (`DescribeSecret`, `ListSecretVersionIds`, `PutSecretValue`, `UpdateSecretVersionStage`, `RotateSecret` on
    * the token secret), store the app secret (`DescribeSecret`, `PutSecretValue`, `UpdateSecretVersionStage`), read
-   * the alarms and metrics for `status` (`cloudwatch:DescribeAlarms`, `cloudwatch:GetMetricData`), and this token's
+   * the alarms for `status` (`cloudwatch:DescribeAlarms`), and this token's
    * items of the health ledger (`GetItem`, `Query`); with customer managed keys, their use through Secrets Manager.
    * It never grants `GetSecretValue`: the command does not read the token back.
    */
