@@ -3,13 +3,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONTEXT_KEY, EXAMPLE_APP_ID } from '../../lib/config';
+import { PHONE_ID, WABA_ID } from '../fakes/canary';
 
 export const APP_ID = '987654321098765';
 export const OLD_TOKEN_SECRET = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:whatsapp-token-guard/WhatsAppTokenGuard/primary/token-AbC123';
 export const OLD_APP_SECRET = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:whatsapp-token-guard/WhatsAppTokenGuard/meta-app-secret-XyZ789';
 export const OLD_KEY = 'arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-export const WABA_ID = '102290129340398';
-export const PHONE_ID = '106540352242922';
 
 /** The `tokenGuard` object of the shipped cdk.json. */
 export const DEFAULT_APP: Record<string, unknown> = JSON.parse(fs.readFileSync(path.join(__dirname, '../../cdk.json'), 'utf8')).context[CONTEXT_KEY];
