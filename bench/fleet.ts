@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { EnvVar, FleetEnvVar, FleetMetric, FleetTag } from '../lambda/contract';
+import { EnvVar, FleetEnvVar, FleetMetric, fleetNamespace, FleetTag } from '../lambda/contract';
 import { RUN_MARGIN_SECONDS } from '../lambda/core/plan-sweep';
 import { fleetSecretName } from '../lambda/core/token-settings';
 import { FLEET_PLANNER_EVERY_MINUTES, WhatsAppTokenFleet } from '../lib/whatsapp-token-fleet';
@@ -118,12 +118,13 @@ async function loopback(tokens: number, rttMs: number): Promise<Loopback & { gra
   const ddb = await new DynamoDbLocal().start();
   const table = await ddb.createTable('fleet-ledger', GUARD_TABLE);
   const bus = await new EventBridgeRecorder().start();
-  const appSecret = sm.createSecret('whatsapp-token-guard/fleet-app-secret/clients', { value: JSON.stringify({ appSecret: CANARY_APP_SECRET }) });
+  const ns = fleetNamespace('BenchFleet', 'clients');
+  const appSecret = sm.createSecret(`whatsapp-token-guard-fleet-app-secret/${ns.fleetId}`, { value: JSON.stringify({ appSecret: CANARY_APP_SECRET }) });
   for (let i = 0; i < tokens; i++) {
     const token = graph.addToken(`EAAGbench${i}x${'y'.repeat(180)}`, { wabas: [WABA_ID] });
-    sm.createSecret(fleetSecretName('clients', `client-${i}`), {
+    sm.createSecret(fleetSecretName(ns, `client-${i}`), {
       value: JSON.stringify({ accessToken: token }),
-      tags: { [FleetTag.Fleet]: 'clients', [FleetTag.TokenName]: `client-${i}`, [FleetTag.WabaId]: WABA_ID, [FleetTag.PhoneNumberId]: PHONE_ID },
+      tags: { [FleetTag.Fleet]: ns.fleetId, [FleetTag.TokenName]: `client-${i}`, [FleetTag.WabaId]: WABA_ID, [FleetTag.PhoneNumberId]: PHONE_ID },
     });
   }
   const env: Record<string, string> = {
@@ -135,9 +136,12 @@ async function loopback(tokens: number, rttMs: number): Promise<Loopback & { gra
     AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
     [EnvVar.LedgerTableName]: table,
-    [EnvVar.LedgerScope]: 'clients',
+    [EnvVar.LedgerScope]: ns.fleetId,
     [EnvVar.CheckFailuresToNotify]: '1',
-    [FleetEnvVar.FleetName]: 'clients',
+    [FleetEnvVar.FleetName]: ns.fleetName,
+    [FleetEnvVar.FleetId]: ns.fleetId,
+    [FleetEnvVar.SecretNamePrefix]: ns.secretNamePrefix,
+    [FleetEnvVar.SecretArnPrefix]: `arn:aws:secretsmanager:us-east-1:111111111111:secret:${ns.secretNamePrefix}`,
     [FleetEnvVar.SweepQueueUrl]: queue.url,
     [FleetEnvVar.SweepIntervalMinutes]: '15',
     [FleetEnvVar.PlannerEveryMinutes]: '15',

@@ -292,14 +292,20 @@ export const Problem = {
   },
   SettingsInvalid: {
     title: 'Token settings invalid',
-    what: "A fleet token's settings (the tags on its secret) are malformed, so it cannot be checked as configured.",
-    fix: 'Fix the tag named in the detail with `npx --no-install whatsapp-token-guard fleet add NAME --waba ID --phone ID --rotation MODE` (it rewrites the tags) or `aws secretsmanager tag-resource`; the next sweep checks it again.',
+    what: "A fleet token's settings (the tags on its secret) are malformed, so it cannot be checked or rotated as configured; a rotation that meets them ends without promoting anything.",
+    fix: 'Fix the tag named in the detail with `aws secretsmanager tag-resource --secret-id <the token\'s secret> --tags Key=<tag>,Value=<value>` (README "Fleet mode" lists each tag and its values); the next sweep checks it again, then rotate again if a rotation ended.',
     severity: 'critical',
   },
   MessagingLimited: {
     title: 'Phone number limited',
     what: "An entity of the number's health_status has can_send_message LIMITED: it can send, within limits (for example a display name not approved yet).",
     fix: 'Follow the additional_info (or possible_solution) Meta gives in the detail, also shown in WhatsApp Manager > Overview.',
+    severity: 'warning',
+  },
+  RevokeFailed: {
+    title: 'Old token not revoked',
+    what: "Meta did not confirm the revoke of a token the guard holds outside AWSCURRENT (a demoted, refused or obtained token nobody uses any more). Nothing is lost and the live token is not affected: the old one stays labelled in the secret and every check tries again.",
+    fix: "If it repeats, act on Meta's answer in the detail: a refused app secret is fixed with `npx --no-install whatsapp-token-guard set-app-secret`; otherwise revoke the token by hand in Business Settings > System users and take its TOKENGUARD_* label off with `aws secretsmanager update-secret-version-stage`.",
     severity: 'warning',
   },
   TokenRefusedByProbe: {
@@ -394,8 +400,56 @@ export interface CheckReport {
 // Fleet mode: many tokens of one Meta app, each its own secret under the fleet's name prefix.
 // ---------------------------------------------------------------------------------------------------------
 
-/** Every fleet secret is named `<FLEET_SECRET_PREFIX><fleet>/<token>`; IAM, the planner and the CLI rely on it. */
+/**
+ * Root of every fleet secret name: `<FLEET_SECRET_ROOT><stack>/<fleet>/<token>`. A root of its own, so no fleet's
+ * names, IAM patterns or ListSecrets filter can reach a single guard's secrets (`whatsapp-token-guard/<stack>/...`),
+ * and the stack's name in it keeps two stacks' fleets of the same name apart.
+ */
+export const FLEET_SECRET_ROOT = 'whatsapp-token-guard-fleet/';
+/**
+ * Secret names of fleets deployed before fleet namespaces were unique per stack: `<FLEET_SECRET_PREFIX><fleet>/<token>`.
+ * Only a fleet that keeps its existing secrets (`legacySecretNames`) still uses it; see CHANGELOG "fleet namespaces".
+ */
 export const FLEET_SECRET_PREFIX = 'whatsapp-token-guard/fleet/';
+
+/** Fleet names: part of the fleet's id, its alarm names and every secret name in the fleet. */
+export const FLEET_NAME_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+/** CloudFormation stack names: a letter, then letters, digits and hyphens, at most 128 characters. */
+export const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+/** `<stack>/<fleet>`: a fleet's id. Neither part can hold a `/`, so two different fleets never share an id or a prefix. */
+export const FLEET_ID_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}\/[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * Everything that must be unique per stack about one fleet, derived from the stack's and the fleet's names: its id
+ * (the `token-guard:fleet` tag value, the ledger scope `<id>/<token>`, the `Fleet` metric dimension, the alarm names)
+ * and the prefix of its secrets' names (what IAM, the planner's ListSecrets filter and the CLI scope to).
+ */
+export interface FleetNamespace {
+  readonly fleetName: string;
+  /** `<stack>/<fleet>`. */
+  readonly fleetId: string;
+  /** `whatsapp-token-guard-fleet/<stack>/<fleet>/`, or `whatsapp-token-guard/fleet/<fleet>/` for a fleet that kept its legacy names. */
+  readonly secretNamePrefix: string;
+}
+
+/** A fleet's namespace. `legacySecretNames` keeps the secret names of fleets deployed before namespaces were per stack. */
+export function fleetNamespace(stackName: string, fleetName: string, legacySecretNames = false): FleetNamespace {
+  const fleetId = `${stackName}/${fleetName}`;
+  return { fleetName, fleetId, secretNamePrefix: legacySecretNames ? `${FLEET_SECRET_PREFIX}${fleetName}/` : `${FLEET_SECRET_ROOT}${fleetId}/` };
+}
+
+/**
+ * Why a stack and fleet name cannot make a fleet, or undefined: names that are not usable, or a fleet named like the
+ * single guard's ledger scope (`guard`), whose ledger keys, events and messages would read as the single guards'.
+ */
+export function fleetNameProblem(stackName: string, fleetName: string): string | undefined {
+  if (!STACK_NAME_PATTERN.test(stackName)) return `belongs to stack "${stackName.slice(0, 40)}", which is not a CloudFormation stack name (a letter, then letters, digits and "-")`;
+  if (!FLEET_NAME_PATTERN.test(fleetName)) return `must be 1-32 letters, digits, "-" or "_", got "${fleetName.slice(0, 40)}"`;
+  if (fleetName.toLowerCase() === GUARD_LEDGER_SCOPE) {
+    return `must not be "${fleetName}": that is the single guard's ledger scope (its ledger keys, events and messages are "${GUARD_LEDGER_SCOPE}/<token>"), so the fleet's would read as single guards'`;
+  }
+  return undefined;
+}
 
 /** The one dimension of every fleet metric (no per-token dimension: each dimension set is a billed custom metric). */
 export const FLEET_DIMENSION = 'Fleet';
@@ -457,12 +511,22 @@ export const FleetTag = {
   SystemUserId: 'token-guard:system-user-id',
   /** Whole days; overrides the fleet's expiry warning window. */
   ExpiryWarningDays: 'token-guard:expiry-warning-days',
+  /** Whole hours (refresh and mint): revoke a demoted token this long after its rotation; overrides the fleet's default. */
+  RevokePreviousAfterHours: 'token-guard:revoke-previous-after-hours',
+  /** Set by `fleet remove` in place of the fleet tag: the fleet (`<stack>/<fleet>`) the secret was removed from. */
+  RemovedFromFleet: 'token-guard:removed-from-fleet',
 } as const;
 export type FleetTagKey = (typeof FleetTag)[keyof typeof FleetTag];
 
 /** Environment variables of the fleet planner and worker (the worker also reads the shared Graph variables above). */
 export const FleetEnvVar = {
   FleetName: 'FLEET_NAME',
+  /** `<stack>/<fleet>`: the fleet tag's value, the ledger scope and the `Fleet` metric dimension. */
+  FleetId: 'FLEET_ID',
+  /** Every token secret's name starts with it (`whatsapp-token-guard-fleet/<stack>/<fleet>/`). */
+  SecretNamePrefix: 'FLEET_SECRET_NAME_PREFIX',
+  /** `arn:<partition>:secretsmanager:<region>:<account>:secret:<name prefix>`: the only secrets the functions act on. */
+  SecretArnPrefix: 'FLEET_SECRET_ARN_PREFIX',
   SweepQueueUrl: 'SWEEP_QUEUE_URL',
   SweepIntervalMinutes: 'SWEEP_INTERVAL_MINUTES',
   PlannerEveryMinutes: 'PLANNER_EVERY_MINUTES',
@@ -470,18 +534,22 @@ export const FleetEnvVar = {
   MaxReceiveCount: 'SWEEP_MAX_RECEIVE_COUNT',
 } as const;
 
-/** Version of the sweep message; a worker refuses a version it does not know (the message goes to the DLQ). */
-export const SWEEP_MESSAGE_VERSION = 1 as const;
+/**
+ * Version of the sweep message the planner sends. 2 carries no settings: the worker reads them from the secret's tags.
+ * The worker still reads version 1 (queued by a planner deployed before), whose `tags` must equal the secret's.
+ */
+export const SWEEP_MESSAGE_VERSION = 2 as const;
 
-/** One queued check: what the planner sends and the worker reads. Never carries a token value. */
+/** One queued check: what the planner sends and the worker reads. Never carries a token value, and is trusted for nothing. */
 export interface SweepMessage {
-  readonly v: typeof SWEEP_MESSAGE_VERSION;
+  readonly v: typeof SWEEP_MESSAGE_VERSION | 1;
+  /** The fleet's id `<stack>/<fleet>` (version 1: the fleet's name). */
   readonly fleet: string;
   readonly token: string;
-  /** The secret's ARN (its name is `<prefix><fleet>/<token>`). */
+  /** The secret's ARN as the planner listed it; the worker accepts only this account's, region's and fleet's. */
   readonly secretId: string;
-  /** The secret's tags as listed by the planner; the worker validates them (a bad tag fails only this token). */
-  readonly tags: Readonly<Record<string, string>>;
+  /** Version 1 only: the secret's tags as listed; the worker refuses a message whose tags differ from the secret's. */
+  readonly tags?: Readonly<Record<string, string>>;
   /** ISO start of the sweep interval this check belongs to. */
   readonly sweep: string;
   /** How many times the worker put this check back because Meta asked to slow down. */

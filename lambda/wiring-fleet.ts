@@ -18,6 +18,7 @@ import { FleetCheckDeps, ledgerOutcomes, OutcomeRecorder, UsageMemory } from './
 import type { RotationDeps } from './app/ports';
 import { recordRotation } from './app/record-outcome';
 import type { RotationMode } from './contract';
+import { fleetLedgerKey } from './core/token-settings';
 
 export const fleetLogger = new Logger({ serviceName: 'whatsapp-token-guard-fleet' });
 
@@ -31,7 +32,7 @@ function outcomeParts(fleet: FleetConfig, tally: Pick<FleetTally, 'add'>) {
     tally,
     logger: fleetLogger,
     now: () => new Date(),
-    ledgerKey: (tokenName: string) => `${fleet.fleetName}/${tokenName}`,
+    ledgerKey: (tokenName: string) => fleetLedgerKey(fleet, tokenName),
     checkFailuresToNotify: ledger.checkFailuresToNotify,
   };
 }
@@ -50,11 +51,13 @@ export function fleetWorkerDeps(): FleetCheckDeps & { readonly sweep: SweepConfi
   if (worker) return worker;
   const fleet = readFleetConfig(process.env);
   const sweep = readSweepConfig(process.env);
-  const tally = new FleetTally(fleet.fleetName);
+  const tally = new FleetTally(fleet.fleetId);
+  const client = new SecretsManagerClient({});
   worker = {
     fleet,
     sweep,
-    store: new SecretsStore(new SecretsManagerClient({})),
+    secrets: new FleetSecrets(client),
+    store: new SecretsStore(client),
     graph: graphFactory(fleet),
     now: () => new Date(),
     tally,
@@ -78,7 +81,7 @@ let planner: FleetPlannerDeps | undefined;
 export function fleetPlannerDeps(): FleetPlannerDeps {
   if (planner) return planner;
   const sweep = readSweepConfig(process.env);
-  planner = { sweep, secrets: new FleetSecrets(new SecretsManagerClient({})), queue: new SweepQueue(sweep.queueUrl, new SQSClient({})), tally: new FleetTally(sweep.fleetName), now: () => new Date(), logger: fleetLogger };
+  planner = { sweep, secrets: new FleetSecrets(new SecretsManagerClient({})), queue: new SweepQueue(sweep.queueUrl, new SQSClient({})), tally: new FleetTally(sweep.fleetId), now: () => new Date(), logger: fleetLogger };
   return planner;
 }
 
@@ -99,7 +102,7 @@ export function fleetRouterDeps(): FleetRouterDeps {
   if (router) return router;
   const fleet = readFleetConfig(process.env);
   const client = new SecretsManagerClient({});
-  const tally = new FleetTally(fleet.fleetName);
+  const tally = new FleetTally(fleet.fleetId);
   const parts = outcomeParts(fleet, tally);
   // A rotation's outcome goes to the token's ledger row and a Rotated / Rotation Failed event, as for a single guard.
   const rotations: FleetRouterDeps['rotations'] = (mode, secretArn) => ({

@@ -2,7 +2,7 @@
 // Runs at synth time, before any resource is defined.
 import { NotificationFormat } from './private/health-notifications';
 import { appStackBudget, appStackShapeOf, BEYOND_THE_LIMIT, describeGuardResources, guardResourceCount, MAX_RESOURCES_PER_STACK, RESERVED_FOR_CDK_METADATA, tokensThatFit } from './private/stack-budget';
-import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, ROTATION_MODES, RotationMode } from '../lambda/contract';
+import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, GUARD_LEDGER_SCOPE, ROTATION_MODES, RotationMode } from '../lambda/contract';
 
 export const CONTEXT_KEY = 'tokenGuard';
 
@@ -99,6 +99,10 @@ export interface TokenFleetConfig {
   readonly maxReceiveCount: number;
   readonly requiredScopes: readonly string[];
   readonly expiryWarningDays: number;
+  /** Keep the secret names of a fleet deployed before fleet namespaces were per stack (`legacySecretNames`). */
+  readonly legacySecretNames: boolean;
+  /** Refresh and mint tokens: revoke a demoted token this many hours after its rotation (a token's tag overrides it). */
+  readonly revokePreviousAfterHours?: number;
 }
 
 /** The settings each level accepts; anything else is a typo that would silently fall back to a default. */
@@ -121,7 +125,7 @@ export const TOP_LEVEL_KEYS = [
   'tokens',
   'tokenFleet',
 ] as const;
-export const FLEET_KEYS = ['name', 'sweepIntervalMinutes', 'workerConcurrency', 'maxReceiveCount', 'requiredScopes', 'expiryWarningDays'] as const;
+export const FLEET_KEYS = ['name', 'sweepIntervalMinutes', 'workerConcurrency', 'maxReceiveCount', 'requiredScopes', 'expiryWarningDays', 'legacySecretNames', 'revokePreviousAfterHours'] as const;
 /** Sweep intervals the fleet's planner can keep (multiples of its 15-minute run). */
 export const FLEET_INTERVAL_MINUTES = [15, 30, 60, 120, 180, 240, 360, 720, 1440] as const;
 export const TOKEN_KEYS = ['name', 'tokenSecretArn', 'wabaId', 'phoneNumberId', 'requiredScopes', 'checkIntervalMinutes', 'expiryWarningDays', 'checkFailuresToAlarm', 'rotation'] as const;
@@ -413,7 +417,7 @@ function parse(raw: unknown): GuardAppConfig {
   };
   const names = new Set<string>();
   return refuseTokensBeyondStackLimit({
-    stackName: str(r, 'stackName', `${CONTEXT_KEY}.stackName`, { pattern: /^[A-Za-z][A-Za-z0-9-]{0,127}$/, hint: 'a CloudFormation stack name such as "WhatsAppTokenGuard"' }) ?? 'WhatsAppTokenGuard',
+    stackName: stackName(r),
     appId: str(r, 'appId', `${CONTEXT_KEY}.appId`, { required: true, pattern: NUMERIC_ID, hint: "your Meta app's numeric id (App Dashboard > App settings > Basic)" })!,
     graphApiVersion: str(r, 'graphApiVersion', `${CONTEXT_KEY}.graphApiVersion`, { pattern: GRAPH_API_VERSION, hint: `a pinned Graph API version such as "${DEFAULT_GRAPH_API_VERSION}"` }) ?? DEFAULT_GRAPH_API_VERSION,
     graphApiBaseUrl: str(r, 'graphApiBaseUrl', `${CONTEXT_KEY}.graphApiBaseUrl`, { pattern: HTTPS_URL, hint: 'an https URL; leave it unset for https://graph.facebook.com' }),
@@ -460,14 +464,30 @@ function fleet(v: unknown, top: Raw): TokenFleetConfig {
   if (!(FLEET_INTERVAL_MINUTES as readonly number[]).includes(interval)) {
     throw new ConfigError(`${field}.sweepIntervalMinutes`, `must be one of ${FLEET_INTERVAL_MINUTES.join(', ')}, got ${interval}`, 'Use 60: every token is checked once an hour, spread over the hour.');
   }
+  const name = str(r, 'name', `${field}.name`, { required: true, pattern: /^[A-Za-z0-9_-]{1,32}$/, hint: 'a short fleet name of letters, digits, "-" or "_" (at most 32), such as "clients"' })!;
+  if (name.toLowerCase() === GUARD_LEDGER_SCOPE) {
+    throw new ConfigError(`${field}.name`, `must not be "${name}": that is the single guard's ledger scope, so the fleet's ledger keys, events and messages would read as the single guards'`, 'Use another name, such as "clients".');
+  }
+  const revokeHours = r.revokePreviousAfterHours === undefined ? undefined : int(r, 'revokePreviousAfterHours', `${field}.revokePreviousAfterHours`, 24, 1, 24 * 30, '24');
   return {
-    name: str(r, 'name', `${field}.name`, { required: true, pattern: /^[A-Za-z0-9_-]{1,32}$/, hint: 'a short fleet name of letters, digits, "-" or "_" (at most 32), such as "clients"' })!,
+    name,
+    legacySecretNames: bool(r, 'legacySecretNames', `${field}.legacySecretNames`, false),
+    ...(revokeHours !== undefined ? { revokePreviousAfterHours: revokeHours } : {}),
     sweepIntervalMinutes: interval,
     workerConcurrency: int(r, 'workerConcurrency', `${field}.workerConcurrency`, 5, 2, 1000, '5'),
     maxReceiveCount: int(r, 'maxReceiveCount', `${field}.maxReceiveCount`, 5, 2, 20, '5'),
     requiredScopes: r.requiredScopes === undefined ? scopes(top.requiredScopes, `${CONTEXT_KEY}.requiredScopes`) : scopes(r.requiredScopes, `${field}.requiredScopes`),
     expiryWarningDays: int(r, 'expiryWarningDays', `${field}.expiryWarningDays`, typeof top.expiryWarningDays === 'number' ? top.expiryWarningDays : DEFAULT_EXPIRY_WARNING_DAYS, 1, 59, '14'),
   };
+}
+
+/** The stack's name; "fleet" is refused: its guards' secrets would sit inside the legacy fleet namespace whatsapp-token-guard/fleet/. */
+function stackName(r: Raw): string {
+  const name = str(r, 'stackName', `${CONTEXT_KEY}.stackName`, { pattern: /^[A-Za-z][A-Za-z0-9-]{0,127}$/, hint: 'a CloudFormation stack name such as "WhatsAppTokenGuard"' }) ?? 'WhatsAppTokenGuard';
+  if (name.toLowerCase() === 'fleet') {
+    throw new ConfigError(`${CONTEXT_KEY}.stackName`, `must not be "${name}": its guards' secrets (whatsapp-token-guard/${name}/<token>/token) would fall inside the namespace of fleets that keep their legacy names (whatsapp-token-guard/fleet/<fleet>/<token>)`, 'Use another name, such as "WhatsAppTokenGuard".');
+  }
+  return name;
 }
 
 function safeJson(text: string): unknown {

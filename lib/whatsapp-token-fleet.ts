@@ -2,7 +2,7 @@
 // owns, checked by a sweep on AWS's own engines (EventBridge Scheduler -> planner -> SQS with DelaySeconds -> worker
 // with bounded concurrency and partial-batch failures -> retries by SQS -> dead-letter queue). Tokens join and leave
 // without a deploy. Resource details live in lib/private/fleet-*.
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,7 +16,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, EnvVar, FLEET_SECRET_PREFIX, FleetEnvVar, FleetMetricName } from '../lambda/contract';
+import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, EnvVar, FLEET_SECRET_PREFIX, FleetEnvVar, FleetMetricName, fleetNameProblem, fleetNamespace } from '../lambda/contract';
 import { AlarmTopic, allowGuardPublishers } from './alarm-topic';
 import { emptyAppSecret } from './empty-secret';
 import { FleetAlarmId, FleetAlarms, fleetMetric } from './private/fleet-alarms';
@@ -36,8 +36,28 @@ export const FLEET_NAME = /^[A-Za-z0-9_-]{1,32}$/;
 const WORKER_TIMEOUT = Duration.seconds(60);
 
 export interface WhatsAppTokenFleetProps {
-  /** Name of the fleet: part of every secret name (`whatsapp-token-guard/fleet/<fleetName>/<token>`), the `Fleet` metric dimension and alarm names. Letters, digits, `-`, `_`; at most 32. */
+  /**
+   * Name of the fleet. With the stack's name it makes the fleet's id `<stack>/<fleetName>`, part of every secret name
+   * (`whatsapp-token-guard-fleet/<stack>/<fleetName>/<token>`), tag, ledger key, alarm name and the `Fleet` metric
+   * dimension, so fleets of the same name in two stacks never meet. Letters, digits, `-`, `_`; at most 32; not `guard`.
+   */
   readonly fleetName: string;
+  /**
+   * Keep the secret names of a fleet deployed before fleet namespaces were unique per stack:
+   * `whatsapp-token-guard/fleet/<fleetName>/<token>` (and the app secret `whatsapp-token-guard/fleet-app-secret/<fleetName>`),
+   * so its existing secrets and their consumers keep working. Those names are not unique per stack: deploy no other fleet
+   * of this name, and no stack named `fleet`, in the account and region. Tags, ledger keys and alarms are per stack
+   * either way (re-tag the secrets once: CHANGELOG "Fleet namespaces").
+   * @default false
+   */
+  readonly legacySecretNames?: boolean;
+  /**
+   * Refresh and mint tokens: revoke the token a rotation demoted this long after that rotation (Meta's zero-downtime
+   * rotation: refresh, let consumers pick up the new token, revoke the old one). A token's
+   * `token-guard:revoke-previous-after-hours` tag overrides it.
+   * @default - demoted tokens are kept under their `TOKENGUARD_DEMOTED_AT_*` label; beyond 10 kept tokens the oldest is revoked
+   */
+  readonly revokePreviousAfter?: Duration;
   /** Meta app id every token of the fleet must belong to (`data.app_id` in debug_token). */
   readonly appId: string;
   /**
@@ -129,13 +149,21 @@ export interface WhatsAppTokenFleetProps {
  * `whatsapp-token-guard/fleet/<fleetName>/<token>` tagged with its settings, added and removed without a deploy.
  */
 export class WhatsAppTokenFleet extends Construct {
-  /** The secret name of a fleet token: the documented contract for onboarding code and consumers. */
+  /**
+   * The secret name of a token of a fleet that keeps its legacy names (`legacySecretNames`).
+   * @deprecated - names are unique per stack now: use `tokenSecretName()` of the fleet.
+   */
   static secretName(fleetName: string, tokenName: string): string {
     return `${FLEET_SECRET_PREFIX}${fleetName}/${tokenName}`;
   }
 
   readonly fleetName: string;
-  /** `whatsapp-token-guard/fleet/<fleetName>/`: every token secret of this fleet starts with it. */
+  /**
+   * `<stack>/<fleetName>`: the value of every token secret's `token-guard:fleet` tag, the first part of its ledger key
+   * (`<fleetId>/<token>`) and the `Fleet` metric dimension.
+   */
+  readonly fleetId: string;
+  /** `whatsapp-token-guard-fleet/<stack>/<fleetName>/`: every token secret of this fleet starts with it. */
   readonly secretNamePrefix: string;
   /** ARN pattern of every token secret of this fleet (ends in `*`). */
   readonly secretArnPattern: string;
@@ -162,20 +190,29 @@ export class WhatsAppTokenFleet extends Construct {
 
   constructor(scope: Construct, id: string, props: WhatsAppTokenFleetProps) {
     super(scope, id);
-    const v = validate(props, this);
     const stack = Stack.of(this);
+    const v = validate(props, this);
     this.fleetName = props.fleetName;
     this.sweepIntervalMinutes = v.intervalMinutes;
     this.encryptionKey = props.encryptionKey;
-    this.secretNamePrefix = `${FLEET_SECRET_PREFIX}${props.fleetName}/`;
-    this.secretArnPattern = `arn:${stack.partition}:secretsmanager:${stack.region}:${stack.account}:secret:${this.secretNamePrefix}*`;
+    const ns = fleetNamespace(stack.stackName, props.fleetName, props.legacySecretNames);
+    this.fleetId = ns.fleetId;
+    this.secretNamePrefix = ns.secretNamePrefix;
+    const secretArnPrefix = `arn:${stack.partition}:secretsmanager:${stack.region}:${stack.account}:secret:${this.secretNamePrefix}`;
+    this.secretArnPattern = `${secretArnPrefix}*`;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    if (props.legacySecretNames) {
+      Annotations.of(this).addWarningV2(
+        'whatsapp-token-guard:fleet-legacy-secret-names',
+        `Fleet "${props.fleetName}" keeps its legacy secret names (${this.secretNamePrefix}<token>), which are not unique per stack: deploy no other fleet named "${props.fleetName}" and no stack named "fleet" in this account and region.`,
+      );
+    }
 
     this.appSecret =
       props.appSecret ??
       emptyAppSecret(this, 'AppSecret', {
         // Outside the token prefix on purpose: the planner must not list it and a consumer grant must not cover it.
-        secretName: `whatsapp-token-guard/fleet-app-secret/${props.fleetName}`,
+        secretName: props.legacySecretNames ? `whatsapp-token-guard/fleet-app-secret/${props.fleetName}` : `whatsapp-token-guard-fleet-app-secret/${this.fleetId}`,
         description: `Meta app secret of the WhatsApp token fleet "${props.fleetName}": {"appSecret":"..."}. Store it with \`npx --no-install whatsapp-token-guard set-app-secret\`.`,
         encryptionKey: props.encryptionKey,
       });
@@ -186,10 +223,7 @@ export class WhatsAppTokenFleet extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(dlq).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of the sweep queue; a dead-letter queue of its own would only move the same messages again. The FleetDeadLetters alarm watches it.',
-    });
+    // No AwsSolutions-SQS3 acknowledgement: cdk-nag recognises a queue that is another queue's dead-letter queue.
     const queue = new sqs.Queue(this, 'Sweep', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -202,9 +236,10 @@ export class WhatsAppTokenFleet extends Construct {
     this.deadLetterQueue = dlq;
 
     this.healthLedger = props.healthLedger ?? new HealthLedgerTable(this, 'HealthLedger').table;
+    const namespaceEnv = { [FleetEnvVar.FleetName]: props.fleetName, [FleetEnvVar.FleetId]: this.fleetId, [FleetEnvVar.SecretNamePrefix]: this.secretNamePrefix };
     const graphEnv: Record<string, string> = {
       [EnvVar.LedgerTableName]: this.healthLedger.tableName,
-      [EnvVar.LedgerScope]: props.fleetName,
+      [EnvVar.LedgerScope]: this.fleetId,
       // A fleet retries each check through SQS already; one concluded failure is news.
       [EnvVar.CheckFailuresToNotify]: '1',
       [EnvVar.AppSecretArn]: this.appSecret.secretArn,
@@ -213,7 +248,9 @@ export class WhatsAppTokenFleet extends Construct {
       [EnvVar.GraphApiVersion]: props.graphApiVersion ?? DEFAULT_GRAPH_API_VERSION,
       [EnvVar.ExpiryWarningDays]: String(v.warningDays),
       ...(props.graphApiBaseUrl ? { [EnvVar.GraphApiBaseUrl]: props.graphApiBaseUrl } : {}),
-      [FleetEnvVar.FleetName]: props.fleetName,
+      ...(v.revokeHours !== undefined ? { [EnvVar.RevokePreviousAfterHours]: String(v.revokeHours) } : {}),
+      ...namespaceEnv,
+      [FleetEnvVar.SecretArnPrefix]: secretArnPrefix,
     };
 
     const worker = new FleetFunction(this, 'Worker', {
@@ -232,7 +269,16 @@ export class WhatsAppTokenFleet extends Construct {
       }),
     );
     this.workerFunction = worker.function;
-    this.grantTokenRead(worker.role);
+    // The worker reads a token's settings (DescribeSecret tags) and its live value, and settles the tokens the guard
+    // holds outside AWSCURRENT after a healthy check (reads a parked version, moves its label once Meta revoked it).
+    worker.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'CheckAndSettleFleetTokens',
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        resources: [this.secretArnPattern],
+      }),
+    );
+    this.grantKeyViaSecretsManager(worker.role, ['kms:Decrypt']);
     this.grantAppSecretRead(worker.role);
     this.grantOutcomes(worker.role);
     // The worker puts a check back with a delay when Meta's usage headers ask the fleet to slow down.
@@ -243,7 +289,7 @@ export class WhatsAppTokenFleet extends Construct {
       description: `whatsapp-token-guard fleet "${props.fleetName}": lists the fleet's secrets and queues this run's checks`,
       timeout: Duration.minutes(5),
       logRetention,
-      environment: { [FleetEnvVar.FleetName]: props.fleetName, [FleetEnvVar.SweepQueueUrl]: queue.queueUrl, [FleetEnvVar.SweepIntervalMinutes]: String(v.intervalMinutes), [FleetEnvVar.PlannerEveryMinutes]: String(FLEET_PLANNER_EVERY_MINUTES) },
+      environment: { ...namespaceEnv, [FleetEnvVar.SweepQueueUrl]: queue.queueUrl, [FleetEnvVar.SweepIntervalMinutes]: String(v.intervalMinutes), [FleetEnvVar.PlannerEveryMinutes]: String(FLEET_PLANNER_EVERY_MINUTES) },
     });
     planner.role.addToPolicy(new iam.PolicyStatement({ sid: 'ListFleetSecrets', actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
     Validations.of(planner.role).acknowledge({
@@ -285,7 +331,8 @@ export class WhatsAppTokenFleet extends Construct {
     );
     this.grantAppSecretRead(rotation.role);
     this.grantOutcomes(rotation.role);
-    if (props.encryptionKey) props.encryptionKey.grantEncryptDecrypt(new kms.ViaServicePrincipal(`secretsmanager.${stack.region}.amazonaws.com`, rotation.role));
+    // Decrypt to read a version, GenerateDataKey to write one (PutSecretValue); nothing else, and only through Secrets Manager.
+    this.grantKeyViaSecretsManager(rotation.role, ['kms:Decrypt', 'kms:GenerateDataKey']);
     // Lambda matches aws:SourceArn with ArnLike, so the pattern admits exactly the fleet's secrets.
     rotation.function.addPermission('InvokedBySecretsManager', {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
@@ -311,6 +358,8 @@ export class WhatsAppTokenFleet extends Construct {
     } else this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { email: props.alarmEmail }).topic;
     const alarms = new FleetAlarms(this, 'Alarms', {
       fleetName: props.fleetName,
+      fleetId: this.fleetId,
+      secretNamePrefix: this.secretNamePrefix,
       sweepIntervalMinutes: v.intervalMinutes,
       plannerEveryMinutes: FLEET_PLANNER_EVERY_MINUTES,
       deadLetterQueue: dlq,
@@ -335,17 +384,27 @@ export class WhatsAppTokenFleet extends Construct {
     // One readable message per token and incident, naming the client's token, the cause and the fix.
     new HealthNotifications(this, 'Notifications', {
       topic: this.alarmTopic,
-      tokenName: `fleet ${props.fleetName}`,
-      ledgerKey: `${props.fleetName}/`,
-      ledgerKeyPrefix: `${props.fleetName}/`,
+      tokenName: `fleet ${this.fleetId}`,
+      ledgerKey: `${this.fleetId}/`,
+      ledgerKeyPrefix: `${this.fleetId}/`,
       expiryWarningDays: v.warningDays,
       format: props.notificationFormat ?? NotificationFormat.TEXT,
     });
   }
 
-  /** The ledger items of this fleet only (`dynamodb:LeadingKeys` `<fleet>/*`) and events of the guard's own source. */
+  /** The secret name of one of this fleet's tokens: `<secretNamePrefix><tokenName>`, the contract for onboarding code and consumers. */
+  tokenSecretName(tokenName: string): string {
+    return `${this.secretNamePrefix}${tokenName}`;
+  }
+
+  /** The ledger items of this fleet only (`dynamodb:LeadingKeys` `<fleetId>/*`) and events of the guard's own source. */
   private grantOutcomes(role: iam.Role): void {
-    grantHealthOutcomes(this.healthLedger, role, `${this.fleetName}/*`, true);
+    grantHealthOutcomes(this.healthLedger, role, `${this.fleetId}/*`, true);
+  }
+
+  /** The secrets' customer managed key, if any: only these actions, and only when Secrets Manager calls on the role's behalf. */
+  private grantKeyViaSecretsManager(role: iam.Role, actions: string[]): void {
+    this.encryptionKey?.grant(new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, role), ...actions);
   }
 
   /**
@@ -371,12 +430,12 @@ export class WhatsAppTokenFleet extends Construct {
   }
 
   /**
-   * An aggregate metric of this fleet (namespace WhatsAppTokenGuard, dimension Fleet).
+   * An aggregate metric of this fleet (namespace WhatsAppTokenGuard, dimension Fleet = the fleet's id `<stack>/<fleetName>`).
    * @default - the metric's own statistic (Sum for counts, Maximum for SweepDuration and AppUsagePercent) over the sweep interval
    */
   metric(name: FleetMetric, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     const wire = fleetMetricNameWire(name);
-    const base = fleetMetric(this.fleetName, wire, props.statistic ?? FLEET_METRIC_STATISTIC[wire], props.period ?? Duration.minutes(this.sweepIntervalMinutes));
+    const base = fleetMetric(this.fleetId, wire, props.statistic ?? FLEET_METRIC_STATISTIC[wire], props.period ?? Duration.minutes(this.sweepIntervalMinutes));
     return base.with({ ...props, dimensionsMap: undefined, unit: undefined });
   }
 
@@ -430,18 +489,6 @@ export class WhatsAppTokenFleet extends Construct {
     return this.metric(FleetMetric.NOTIFICATION_FAILED, props);
   }
 
-  private grantTokenRead(role: iam.Role): void {
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadFleetTokensCurrentOnly',
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [this.secretArnPattern],
-        conditions: { StringEqualsIfExists: { 'secretsmanager:VersionStage': 'AWSCURRENT' }, Null: { 'secretsmanager:VersionId': 'true' } },
-      }),
-    );
-    if (this.encryptionKey) this.encryptionKey.grantDecrypt(new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, role));
-  }
-
   private grantAppSecretRead(role: iam.Role): void {
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadAppSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.appSecret.secretFullArn ?? `${this.appSecret.secretArn}-??????`] }));
     if (this.appSecret.encryptionKey) this.appSecret.encryptionKey.grantDecrypt(new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, role));
@@ -468,6 +515,7 @@ interface ValidatedProps {
   readonly concurrency: number;
   readonly maxReceiveCount: number;
   readonly warningDays: number;
+  readonly revokeHours?: number;
 }
 
 /** The props checked as strictly as cdk.json's `tokenFleet` (lib/config.ts), each refusal naming the construct path and the fix. */
@@ -476,6 +524,9 @@ function validate(props: WhatsAppTokenFleetProps, scope: Construct): ValidatedPr
   if (!Token.isUnresolved(props.fleetName) && !FLEET_NAME.test(props.fleetName)) {
     c.fail('fleetName', `must be 1-32 letters, digits, "-" or "_", got "${String(props.fleetName).slice(0, 40)}"`, 'Use a short name such as "clients".');
   }
+  const stackName = Stack.of(scope).stackName;
+  const overlap = Token.isUnresolved(props.fleetName) || Token.isUnresolved(stackName) ? undefined : fleetNameProblem(stackName, props.fleetName);
+  if (overlap) c.fail('fleetName', overlap, 'Use another name, such as "clients".');
   const first = claimName(Stack.of(scope), 'WhatsAppTokenFleet', props.fleetName, scope);
   if (first) c.fail('fleetName', `"${props.fleetName}" is already used in this stack by ${first}`, 'Give every fleet its own name: its secrets, ledger keys and alarm names are built from it.');
   const appId = c.metaId('appId', props.appId, 'the numeric Meta app id') ?? props.appId;
@@ -502,5 +553,12 @@ function validate(props: WhatsAppTokenFleetProps, scope: Construct): ValidatedPr
   if (!Number.isInteger(warningDays) || warningDays < 1 || warningDays > 59) {
     c.fail('expiryWarningDays', `must be a whole number from 1 to 59, got ${warningDays}`, 'Use 14.');
   }
-  return { appId, intervalMinutes, concurrency, maxReceiveCount, warningDays };
+  let revokeHours: number | undefined;
+  if (props.revokePreviousAfter) {
+    revokeHours = props.revokePreviousAfter.toHours({ integral: false });
+    if (!Number.isInteger(revokeHours) || revokeHours < 1 || revokeHours > 24 * 30) {
+      c.fail('revokePreviousAfter', `must be whole hours from 1 to 720, got ${revokeHours}`, 'Use Duration.hours(24): long enough for every consumer to read the new token.');
+    }
+  }
+  return { appId, intervalMinutes, concurrency, maxReceiveCount, warningDays, revokeHours };
 }

@@ -32,6 +32,8 @@ export interface GuardManifest {
 
 export interface FleetManifest {
   readonly name: string;
+  /** `<stack>/<fleet>`: the value of the `token-guard:fleet` tag on every guarded token secret, and the ledger scope. */
+  readonly fleetId: string;
   readonly secretNamePrefix: string;
   readonly routerFunctionName: string;
   readonly rotationFunctionArn: string;
@@ -55,6 +57,11 @@ export class WhatsAppTokenGuardStack extends Stack {
   constructor(scope: Construct, id: string, props: WhatsAppTokenGuardStackProps) {
     super(scope, id, props);
     const { config } = props;
+    // Fleets kept on their legacy names live under whatsapp-token-guard/fleet/<fleet>/: a stack named "fleet" would put
+    // its guards' secrets (whatsapp-token-guard/<stack>/<token>/token) inside them.
+    if (this.stackName.toLowerCase() === 'fleet') {
+      throw new Error(`Stack name "${this.stackName}" is reserved: the secrets of its guards (whatsapp-token-guard/${this.stackName}/<token>/token) would fall inside the namespace of fleets that keep their legacy names (whatsapp-token-guard/fleet/<fleet>/<token>). Set "tokenGuard.stackName" in cdk.json to another name, such as "WhatsAppTokenGuard".`);
+    }
     // Your tags (cost allocation, ownership) on every resource; the guard adds its own per token.
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
 
@@ -113,6 +120,8 @@ export class WhatsAppTokenGuardStack extends Stack {
     this.fleet = f
       ? new WhatsAppTokenFleet(this, 'Fleet', {
           fleetName: f.name,
+          legacySecretNames: f.legacySecretNames,
+          revokePreviousAfter: f.revokePreviousAfterHours ? Duration.hours(f.revokePreviousAfterHours) : undefined,
           appId: config.appId,
           appSecret,
           sweepInterval: Duration.minutes(f.sweepIntervalMinutes),
@@ -138,6 +147,7 @@ export class WhatsAppTokenGuardStack extends Stack {
         ? {
             fleet: {
               name: f.name,
+              fleetId: this.fleet.fleetId,
               secretNamePrefix: this.fleet.secretNamePrefix,
               routerFunctionName: this.fleet.rotationFunction.functionName,
               rotationFunctionArn: this.fleet.rotationFunction.functionArn,

@@ -56,6 +56,8 @@ export interface Target {
   readonly unhealthyAlarmName?: string;
   /** The function's environment (ARNs, names and settings only: the guard never puts a secret there). */
   readonly environment: Readonly<Record<string, string>>;
+  /** Fields every on-demand check payload carries besides `action` (a fleet's function needs `{"token": NAME}`). */
+  readonly checkPayload?: Readonly<Record<string, string>>;
 }
 
 export interface TargetOptions {

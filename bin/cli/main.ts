@@ -8,7 +8,7 @@ import { InputStream, readSecretValue } from './input';
 import { parseAppSecret, parseTokenSecret } from '../../lambda/core/parse-secret';
 import { COLOUR, PLAIN } from './render';
 import { Session } from './session';
-import { fleetAdd, fleetCheck, fleetList, fleetRemove, locateFleet } from './fleet';
+import { checkTokenName, fleetAdd, fleetCheck, fleetList, fleetRemove, fleetSetToken, locateFleet, readFleetAddInput } from './fleet';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 // Bundled into the compiled command at build time (esbuild inlines JSON), so --version names the installed package.
 import { version as PACKAGE_VERSION } from '../../package.json';
@@ -150,20 +150,43 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--system-user <id>', 'system user whose tokens are minted (mint)')
     .option('--scopes <list>', 'required permissions, instead of the fleet\'s')
     .option('--expiry-warning-days <days>', 'warning window, instead of the fleet\'s')
+    .option('--revoke-previous-after-hours <hours>', 'refresh/mint: revoke a demoted token this many hours after its rotation, instead of the fleet\'s default')
     .option('--file <path>', 'read the token from this file instead of stdin')
-    .action(async (name: string, o: { waba?: string; phone?: string; rotation?: string; systemUser?: string; scopes?: string; expiryWarningDays?: string; file?: string }) =>
-      inFleet((s, f) => fleetAdd(s, f, name, { ...o, stdin: io.stdin, prompt: io.stderr }))(),
+    .action(async (name: string, o: { waba?: string; phone?: string; rotation?: string; systemUser?: string; scopes?: string; expiryWarningDays?: string; revokePreviousAfterHours?: string; file?: string }) =>
+      withSession(async (s, g) => {
+        // The name, the flags and the token are read and checked before any AWS call (not even the stack lookup).
+        const input = await readFleetAddInput(name, { ...o, stdin: io.stdin, prompt: io.stderr });
+        return fleetAdd(s, await locateFleet(s.clients.cloudformation, g.stack ?? 'WhatsAppTokenGuard', fleet.opts<{ fleet?: string }>().fleet), input);
+      })(),
+    );
+  fleet
+    .command('set-token <name>')
+    .description('Hand in a new token for <name> (from stdin, hidden at a terminal, or --file): validated by the fleet\'s function and promoted only if Meta confirms it')
+    .option('--file <path>', 'read the token from this file instead of stdin')
+    .addOption(timeout)
+    .action(async (name: string, o: { file?: string; timeout: number }) =>
+      withSession(async (s, g) => {
+        checkTokenName(name);
+        const token = await readSecretValue({ file: o.file, stdin: io.stdin, prompt: io.stderr, label: 'token', parse: parseTokenSecret });
+        return fleetSetToken(s, await locateFleet(s.clients.cloudformation, g.stack ?? 'WhatsAppTokenGuard', fleet.opts<{ fleet?: string }>().fleet), name, token, o.timeout);
+      })(),
     );
   fleet
     .command('remove <name>')
     .description('Stop guarding <name>: the fleet tag comes off and rotation stops; the secret is kept unless --delete-secret')
-    .option('--delete-secret', 'also schedule the secret for deletion (recoverable for --recovery-days)')
+    .option('--delete-secret', 'also revoke every token the guard obtained or parked in the secret, then schedule it for deletion (recoverable for --recovery-days)')
+    .option('--revoke-current', 'with --delete-secret: revoke the live AWSCURRENT token too')
     .option('--recovery-days <days>', 'days before a deleted secret is gone for good (7-30)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 7 || n > 30) throw new CliError(`--recovery-days must be a whole number from 7 to 30, got "${v}".`);
       return n;
     })
-    .action(async (name: string, o: { deleteSecret?: boolean; recoveryDays?: number }) => inFleet((s, f) => fleetRemove(s, f, name, o))());
+    .action(async (name: string, o: { deleteSecret?: boolean; recoveryDays?: number; revokeCurrent?: boolean }) =>
+      withSession(async (s, g) => {
+        checkTokenName(name);
+        return fleetRemove(s, await locateFleet(s.clients.cloudformation, g.stack ?? 'WhatsAppTokenGuard', fleet.opts<{ fleet?: string }>().fleet), name, o);
+      })(),
+    );
   fleet
     .command('list')
     .description("Every token's status, problems, expiry and last check, from the health ledger")
@@ -175,7 +198,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   fleet
     .command('check <name>')
     .description('Check one token now; exit 0 healthy, 1 unhealthy, 2 could not check')
-    .action(async (name: string) => inFleet((s, f) => fleetCheck(s, f, name))());
+    .action(async (name: string) =>
+      withSession(async (s, g) => {
+        checkTokenName(name);
+        return fleetCheck(s, await locateFleet(s.clients.cloudformation, g.stack ?? 'WhatsAppTokenGuard', fleet.opts<{ fleet?: string }>().fleet), name);
+      })(),
+    );
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

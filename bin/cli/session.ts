@@ -26,7 +26,7 @@ export interface Session {
 export async function invokeCheck(s: Session, target: Target, what: { versionStage?: string; versionId?: string; value?: string } = {}): Promise<CheckReport> {
   // A token value in the payload is validated before it is stored; the function never logs its event.
   const out = await s.clients.lambda.send(
-    new InvokeCommand({ FunctionName: target.functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify({ action: 'check', ...what })) }),
+    new InvokeCommand({ FunctionName: target.functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify({ action: 'check', ...target.checkPayload, ...what })) }),
   );
   const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
   if (out.FunctionError) {

@@ -12,6 +12,10 @@ export interface ListedSecret {
 
 export interface DescribedSecret extends ListedSecret {
   readonly rotationEnabled: boolean;
+  /** VersionIdsToStages: which version holds which staging label (what settling the held tokens starts from). */
+  readonly versions: Readonly<Record<string, readonly string[]>>;
+  /** Scheduled for deletion (DeletedDate set): DescribeSecret still answers for it until the recovery window ends. */
+  readonly deleted: boolean;
 }
 
 const tagMap = (tags: readonly { Key?: string; Value?: string }[] | undefined): Record<string, string> =>
@@ -32,9 +36,11 @@ export class FleetSecrets {
     return out;
   }
 
-  /** One secret's name, ARN, tags and rotation state (what the fleet's rotation function needs to pick the token's settings). */
+  /** One secret's name, ARN, tags, rotation state and labels (the token's settings, and what the functions check it against). */
   async describe(secretId: string): Promise<DescribedSecret> {
     const s = await this.client.send(new DescribeSecretCommand({ SecretId: secretId }));
-    return { name: s.Name ?? '', arn: s.ARN ?? '', tags: tagMap(s.Tags), rotationEnabled: s.RotationEnabled === true };
+    const versions: Record<string, string[]> = {};
+    for (const [id, stages] of Object.entries(s.VersionIdsToStages ?? {})) versions[id] = [...stages];
+    return { name: s.Name ?? '', arn: s.ARN ?? '', tags: tagMap(s.Tags), rotationEnabled: s.RotationEnabled === true, versions, deleted: s.DeletedDate !== undefined };
   }
 }

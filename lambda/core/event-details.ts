@@ -32,10 +32,12 @@ const clip = (s: string): string => (s.length <= MAX_LINE ? s : `${s.slice(0, MA
 
 export const checkCommand = (tokenName: string): string => `npx --no-install whatsapp-token-guard check --token ${tokenName}`;
 
-/** The command that confirms a fix: a fleet token (ledger key `<fleet>/<token>`) is checked with `fleet check`. */
+/** The command that confirms a fix: a fleet token (ledger key `<stack>/<fleet>/<token>`) is checked with `fleet check`. */
 export function confirmCommand(ledgerKey: string, tokenName: string): string {
   const scope = ledgerKey.slice(0, Math.max(0, ledgerKey.length - tokenName.length - 1));
-  return scope && scope !== GUARD_LEDGER_SCOPE ? `npx --no-install whatsapp-token-guard fleet check ${tokenName} --fleet ${scope}` : checkCommand(tokenName);
+  if (!scope || scope === GUARD_LEDGER_SCOPE) return checkCommand(tokenName);
+  const [stack, fleet] = scope.includes('/') ? scope.split('/') : [undefined, scope];
+  return `npx --no-install whatsapp-token-guard fleet check ${tokenName}${stack ? ` --stack ${stack}` : ''} --fleet ${fleet}`;
 }
 
 export const eventProblem = (p: ReportedProblem): EventProblem => ({ id: p.id, severity: p.severity, title: p.title, ...(p.detail ? { detail: p.detail } : {}), fix: p.fix });
@@ -98,14 +100,16 @@ export interface RotationFacts {
 /** `WhatsApp Token Rotated` or `WhatsApp Token Rotation Failed`, with the reason and (on failure) the fix. */
 export function rotationEvent(ledgerKey: string, tokenName: string, rotationMode: RotationMode, r: RotationFacts): GuardEvent {
   const base = { version: EVENT_DETAIL_VERSION, tokenName, ledgerKey, rotationMode, versionId: r.versionId } as const;
+  // A fleet token (`<stack>/<fleet>/<token>`) is confirmed with `fleet check`; a single guard's with check / status.
+  const fleetConfirm = ledgerKey.split('/').length > 2 ? confirmCommand(ledgerKey, tokenName) : undefined;
   if (r.outcome === 'rotated') {
-    const detail: RotatedDetail = { ...base, confirmCommand: checkCommand(tokenName), ...(r.expiresAt ? { expiresAt: r.expiresAt } : {}) };
+    const detail: RotatedDetail = { ...base, confirmCommand: fleetConfirm ?? checkCommand(tokenName), ...(r.expiresAt ? { expiresAt: r.expiresAt } : {}) };
     return { detailType: EventDetailType.Rotated, detail };
   }
   const problems = r.problems ?? [];
   const detail: RotationFailedDetail = {
     ...base,
-    confirmCommand: statusCommand(tokenName),
+    confirmCommand: fleetConfirm ?? statusCommand(tokenName),
     step: r.step ?? 'createSecret',
     reason: clip(r.reason),
     problems: problems.map(eventProblem),

@@ -6,8 +6,9 @@
 // limit has been reached, stop making API calls", and calls made while throttled extend the block.
 // X-Business-Use-Case-Usage does the same per business object (the WhatsApp Business Management quota per app per
 // WABA, shared with the business's own use of the app).
-import { SWEEP_MESSAGE_VERSION, SweepMessage } from '../contract';
-import { FLEET_NAME_PATTERN, TOKEN_NAME_PATTERN, Validated } from './token-settings';
+import { CheckReport, Metric, ProblemId, SWEEP_MESSAGE_VERSION, SweepMessage } from '../contract';
+import { USAGE_SKIP_PERCENT } from './graph-usage';
+import { FLEET_ID_PATTERN, FLEET_NAME_PATTERN, TOKEN_NAME_PATTERN, Validated } from './token-settings';
 
 /** SQS caps DelaySeconds at 900 (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatchRequestEntry.html). */
 export const MAX_DELAY_SECONDS = 900;
@@ -24,7 +25,6 @@ export interface SweepSchedule {
 export interface ListedToken {
   readonly name: string;
   readonly secretId: string;
-  readonly tags: Readonly<Record<string, string>>;
 }
 
 export interface PlannedCheck {
@@ -65,7 +65,7 @@ export function validateSweepSchedule(s: SweepSchedule): Validated<SweepSchedule
  * One planner run: the tokens whose slot (hash of the name) is this run's, spread evenly over the run's window
  * with DelaySeconds, in an order that changes every sweep. Every token is queued once per interval.
  */
-export function planSweep(fleet: string, tokens: readonly ListedToken[], now: Date, schedule: SweepSchedule): SweepPlan {
+export function planSweep(fleetId: string, tokens: readonly ListedToken[], now: Date, schedule: SweepSchedule): SweepPlan {
   const everyMs = schedule.plannerEveryMinutes * 60_000;
   const intervalMs = schedule.intervalMinutes * 60_000;
   const runsPerInterval = schedule.intervalMinutes / schedule.plannerEveryMinutes;
@@ -80,7 +80,7 @@ export function planSweep(fleet: string, tokens: readonly ListedToken[], now: Da
   // A minute short of the run, so a run's last check is done before the next run (and the interval) starts.
   const window = Math.min(MAX_DELAY_SECONDS, schedule.plannerEveryMinutes * 60 - RUN_MARGIN_SECONDS);
   const checks = mine.map(({ t }, i): PlannedCheck => ({
-    message: { v: SWEEP_MESSAGE_VERSION, fleet, token: t.name, secretId: t.secretId, tags: t.tags, sweep },
+    message: { v: SWEEP_MESSAGE_VERSION, fleet: fleetId, token: t.name, secretId: t.secretId, sweep },
     delaySeconds: Math.floor((i * window) / Math.max(1, mine.length)),
   }));
   return { sweep, runIndex, runsPerInterval, checks };
@@ -103,11 +103,16 @@ export interface PacePolicy {
   readonly pauseFromPercent: number;
   /** From this per-WABA usage percentage, the WABA's optional probes are skipped. */
   readonly skipProbesFromPercent: number;
+  /** From this X-App-Usage percentage, every token is judged by debug_token alone: the optional probes are skipped. */
+  readonly appSkipProbesFromPercent: number;
   /** A reading older than this says nothing any more (the usage is a rolling hour). */
   readonly staleAfterMs: number;
   /** How long a deferred check waits in the queue (SQS DelaySeconds, at most 900). */
   readonly deferSeconds: number;
-  /** After this many deferrals in one sweep the check is dropped until the next sweep (counted as rate limited). */
+  /**
+   * After this many deferrals in one sweep: below the pause the check runs (debug_token alone from
+   * `appSkipProbesFromPercent`), at or above it the check waits for the next sweep (counted as rate limited).
+   */
   readonly maxDeferrals: number;
 }
 
@@ -115,6 +120,7 @@ export const DEFAULT_PACE_POLICY: PacePolicy = {
   slowFromPercent: 60,
   pauseFromPercent: 90,
   skipProbesFromPercent: 75,
+  appSkipProbesFromPercent: USAGE_SKIP_PERCENT,
   staleAfterMs: 5 * 60_000,
   deferSeconds: MAX_DELAY_SECONDS,
   maxDeferrals: 3,
@@ -134,7 +140,9 @@ export function usagePercent(fields: Readonly<Record<string, unknown>>): number 
 /**
  * Whether one queued check calls Meta now. Above `pauseFromPercent` of X-App-Usage nothing calls Meta; between
  * `slowFromPercent` and the pause a share of checks that grows with the usage is put back (chosen by a hash, so
- * different tokens each sweep); a WABA near its own quota keeps its token checked but skips the optional probes.
+ * different tokens each sweep), and one put back `maxDeferrals` times runs anyway: below the pause high usage is
+ * pacing, never a reason to leave a token unchecked. From `appSkipProbesFromPercent` of the app's usage, or a WABA near
+ * its own quota, the token is judged by debug_token alone (the optional probes are skipped).
  */
 export function paceCheck(
   message: SweepMessage,
@@ -144,24 +152,50 @@ export function paceCheck(
   policy: PacePolicy = DEFAULT_PACE_POLICY,
 ): PaceDecision {
   const fresh = (r: UsageReading | undefined): r is UsageReading => r !== undefined && now - r.observedAt <= policy.staleAfterMs;
-  if (fresh(app) && app.percent >= policy.slowFromPercent) {
-    const share = app.percent >= policy.pauseFromPercent ? 1 : (app.percent - policy.slowFromPercent) / (policy.pauseFromPercent - policy.slowFromPercent);
-    const pick = (stableHash(`${message.token}@${message.sweep}#${message.deferrals ?? 0}`) % 1000) / 1000;
-    if (pick < share) {
-      const reason = `X-App-Usage at ${Math.round(app.percent)}% (${app.percent >= policy.pauseFromPercent ? 'paused' : 'slowed'} from ${app.percent >= policy.pauseFromPercent ? policy.pauseFromPercent : policy.slowFromPercent}%)`;
-      if ((message.deferrals ?? 0) >= policy.maxDeferrals) return { kind: 'drop', reason: `${reason}; deferred ${message.deferrals} times, left for the next sweep` };
-      return { kind: 'defer', delaySeconds: Math.min(MAX_DELAY_SECONDS, policy.deferSeconds), reason };
-    }
-  }
   // A WABA reading stays meaningful until Meta's own estimate of regained access, when it gives one.
   const wabaFor = waba ? Math.max(policy.staleAfterMs, (waba.regainAccessMinutes ?? 0) * 60_000) : 0;
   const wabaBusy = waba !== undefined && now - waba.observedAt <= wabaFor && waba.percent >= policy.skipProbesFromPercent;
-  return { kind: 'check', skipOptionalProbes: wabaBusy };
+  const appBusy = fresh(app) && app.percent >= policy.appSkipProbesFromPercent;
+  const check: PaceDecision = { kind: 'check', skipOptionalProbes: wabaBusy || appBusy };
+  if (fresh(app) && app.percent >= policy.slowFromPercent) {
+    const paused = app.percent >= policy.pauseFromPercent;
+    const share = paused ? 1 : (app.percent - policy.slowFromPercent) / (policy.pauseFromPercent - policy.slowFromPercent);
+    const pick = (stableHash(`${message.token}@${message.sweep}#${message.deferrals ?? 0}`) % 1000) / 1000;
+    if (pick < share) {
+      const reason = `X-App-Usage at ${Math.round(app.percent)}% (${paused ? 'paused' : 'slowed'} from ${paused ? policy.pauseFromPercent : policy.slowFromPercent}%)`;
+      if ((message.deferrals ?? 0) < policy.maxDeferrals) return { kind: 'defer', delaySeconds: Math.min(MAX_DELAY_SECONDS, policy.deferSeconds), reason };
+      if (paused) return { kind: 'drop', reason: `${reason}; deferred ${message.deferrals} times, left for the next sweep` };
+    }
+  }
+  return check;
+}
+
+/** No-verdict problems that only say Meta asked the fleet to slow down: pacing, never a failed check. */
+const PACING: ReadonlySet<ProblemId> = new Set<ProblemId>(['GraphUsageHigh', 'GraphRateLimited']);
+
+/**
+ * A check that has debug_token's verdict and lacks only the optional probes, skipped or unsent because Meta's usage
+ * asked to slow down (GraphUsageHigh, a throttled probe, a probe not sent after the batch stopped): the token is
+ * judged by debug_token alone, as at high usage by design. Undefined for any other report, which stands as it is.
+ */
+export function judgedWithoutProbes(report: CheckReport): CheckReport | undefined {
+  if (report.outcome !== 'check-failed' || report.token?.valid !== true || !report.problems.every((p) => PACING.has(p.id))) return undefined;
+  const { assets: _probes, ...rest } = report;
+  const { [Metric.AssetAccess]: _access, ...metrics } = report.metrics;
+  return { ...rest, outcome: 'healthy', problems: [], metrics: { ...metrics, [Metric.CheckFailed]: 0 } };
+}
+
+/** A check without a verdict only because Meta asked the fleet to slow down: it is put back, never retried into Meta. */
+export function onlyPacing(report: CheckReport): boolean {
+  return report.outcome === 'check-failed' && report.problems.every((p) => PACING.has(p.id));
 }
 
 // ---- The sweep message on the wire ----
 
-/** Reads a queued message; anything else is a reason (the record fails alone and ends in the dead-letter queue). */
+/**
+ * Reads a queued message; anything else is a reason (the record fails alone and ends in the dead-letter queue). Only
+ * its shape is checked here: what it names is checked against the secret itself by the worker.
+ */
 export function parseSweepMessage(body: string): Validated<SweepMessage> {
   let m: unknown;
   try {
@@ -171,14 +205,23 @@ export function parseSweepMessage(body: string): Validated<SweepMessage> {
   }
   if (!m || typeof m !== 'object' || Array.isArray(m)) return { ok: false, field: 'body', reason: 'the message body is not a JSON object' };
   const r = m as Record<string, unknown>;
-  if (r.v !== SWEEP_MESSAGE_VERSION) return { ok: false, field: 'v', reason: `unknown sweep message version ${JSON.stringify(r.v)?.slice(0, 20)} (this worker reads ${SWEEP_MESSAGE_VERSION})` };
-  if (typeof r.fleet !== 'string' || !FLEET_NAME_PATTERN.test(r.fleet)) return { ok: false, field: 'fleet', reason: 'the message has no valid "fleet"' };
+  if (r.v !== SWEEP_MESSAGE_VERSION && r.v !== 1) return { ok: false, field: 'v', reason: `unknown sweep message version ${JSON.stringify(r.v)?.slice(0, 20)} (this worker reads 1 and ${SWEEP_MESSAGE_VERSION})` };
+  const fleetPattern = r.v === 1 ? FLEET_NAME_PATTERN : FLEET_ID_PATTERN;
+  if (typeof r.fleet !== 'string' || !fleetPattern.test(r.fleet)) return { ok: false, field: 'fleet', reason: 'the message has no valid "fleet"' };
   if (typeof r.token !== 'string' || !TOKEN_NAME_PATTERN.test(r.token)) return { ok: false, field: 'token', reason: 'the message has no valid "token"' };
-  if (typeof r.secretId !== 'string' || r.secretId.length === 0) return { ok: false, field: 'secretId', reason: 'the message has no "secretId"' };
+  if (typeof r.secretId !== 'string' || r.secretId.length === 0 || r.secretId.length > 2048) return { ok: false, field: 'secretId', reason: 'the message has no "secretId"' };
   if (typeof r.sweep !== 'string' || Number.isNaN(Date.parse(r.sweep))) return { ok: false, field: 'sweep', reason: 'the message has no valid "sweep" time' };
-  const tags = r.tags && typeof r.tags === 'object' && !Array.isArray(r.tags) ? (r.tags as Record<string, unknown>) : {};
-  const stringTags: Record<string, string> = {};
-  for (const [k, v] of Object.entries(tags)) if (typeof v === 'string') stringTags[k] = v;
+  // Version 2 carries no settings; a message that does is not the planner's.
+  if (r.v === SWEEP_MESSAGE_VERSION && r.tags !== undefined) return { ok: false, field: 'tags', reason: `a version ${SWEEP_MESSAGE_VERSION} message carries no settings (the worker reads them from the secret's tags)` };
+  let tags: Record<string, string> | undefined;
+  if (r.v === 1) {
+    if (!r.tags || typeof r.tags !== 'object' || Array.isArray(r.tags)) return { ok: false, field: 'tags', reason: 'a version 1 message has no "tags" object' };
+    tags = {};
+    for (const [k, v] of Object.entries(r.tags as Record<string, unknown>)) {
+      if (typeof v !== 'string') return { ok: false, field: 'tags', reason: `tag ${k.slice(0, 60)} is not a string` };
+      tags[k] = v;
+    }
+  }
   const deferrals = typeof r.deferrals === 'number' && Number.isInteger(r.deferrals) && r.deferrals >= 0 ? r.deferrals : undefined;
-  return { ok: true, value: { v: SWEEP_MESSAGE_VERSION, fleet: r.fleet, token: r.token, secretId: r.secretId, tags: stringTags, sweep: r.sweep, deferrals } };
+  return { ok: true, value: { v: r.v, fleet: r.fleet, token: r.token, secretId: r.secretId, ...(tags ? { tags } : {}), sweep: r.sweep, ...(deferrals !== undefined ? { deferrals } : {}) } };
 }

@@ -3,7 +3,7 @@
 // only those (the event source must have ReportBatchItemFailures on; the construct sets it).
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { checkFleetToken } from '../app/check-fleet-token';
+import { checkFleetToken, FleetBatch } from '../app/check-fleet-token';
 import { parseSweepMessage } from '../core/plan-sweep';
 import { fleetWorkerDeps } from '../wiring-fleet';
 
@@ -22,16 +22,19 @@ const processor = new BatchProcessor(EventType.SQS);
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const d = fleetWorkerDeps();
   const deadline = Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
+  // One per invocation: the records of this batch share Meta's word to stop (app/check-fleet-token.ts FleetBatch).
+  const batch = new FleetBatch();
   const checkOne = async (record: SQSRecord): Promise<string> => {
     const message = parseSweepMessage(record.body);
     if (!message.ok) throw new SweepMessageError(message.reason);
     try {
-      return await checkFleetToken(d, message.value, { receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1, maxReceiveCount: d.sweep.maxReceiveCount }, deadline);
+      return await checkFleetToken(d, message.value, { receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1, maxReceiveCount: d.sweep.maxReceiveCount }, deadline, batch);
     } catch (e) {
       // Name and code location only: an unexpected error's message could quote a secret (JSON.parse does).
       const err = e as Error;
-      const where = err.name === 'CheckNotConcludedError' ? undefined : (err.stack ?? '').split('\n').find((l) => l.trim().startsWith('at '))?.trim();
-      d.logger.error('check not concluded', { token: message.value.token, error: err.name, ...(where ? { where } : { reason: err.message }) });
+      const known = err.name === 'CheckNotConcludedError' || err.name === 'SweepMessageRefusedError';
+      const where = known ? undefined : (err.stack ?? '').split('\n').find((l) => l.trim().startsWith('at '))?.trim();
+      d.logger.error(err.name === 'SweepMessageRefusedError' ? 'sweep message refused' : 'check not concluded', { token: message.value.token, error: err.name, ...(where ? { where } : { reason: err.message }) });
       throw new Error(`${message.value.token}: ${err.name}`);
     }
   };

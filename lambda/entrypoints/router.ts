@@ -8,7 +8,7 @@ import { redact } from '../core/redact';
 import { checkToken, TokenSource } from '../app/check-token';
 import { recordOutcome } from '../app/record-outcome';
 import { parseTokenSecret } from '../core/parse-secret';
-import { settleHeldTokens } from '../app/settle-tokens';
+import { settleAndReport } from '../app/settle-and-report';
 import { rotateSecret } from '../app/rotate-secret';
 import { deps, logger } from '../wiring';
 
@@ -51,7 +51,11 @@ export async function handler(event: unknown, context?: LambdaContextLike): Prom
     logger.error('check crashed', { error: (e as Error).name, where });
     throw new Error(`Check failed unexpectedly (${(e as Error).name} ${where ?? ''}); CheckFailed was published. Retry with \`npx --no-install whatsapp-token-guard check\`; if it repeats, report it with the function's log line.`);
   }
-  const report: CheckReport = live ? result.report : { ...result.report, metrics: {} };
+  const checked: CheckReport = live ? result.report : { ...result.report, metrics: {} };
+  // Not after a throttle: Meta asks for no calls until usage drops (the next check tries again). Before recording, so a
+  // revoke Meta did not confirm reaches the ledger and a person as the report's RevokeFailed problem.
+  const settle = live && recognised.kind === 'scheduled' && checked.token?.valid && result.graph && result.token && !result.graph.rateLimited;
+  const report = settle ? await settleAndReport(d, result.graph!, result.token!, checked) : checked;
   if (live && report.graphUsage) d.metrics.publishForApp(d.config.appId, AppMetric.GraphUsagePercent, effectivePercent(report.graphUsage));
   // Metrics, then the health ledger and events; their failures are logged and counted, never thrown.
   if (live) await recordOutcome(d, { name: d.config.tokenName }, report);
@@ -59,9 +63,5 @@ export async function handler(event: unknown, context?: LambdaContextLike): Prom
   if (report.outcome === 'healthy') logger.info('token checked', line);
   else logger.warn('token checked', line);
 
-  // Not after a throttle: Meta asks for no calls until usage drops (the next check tries again).
-  if (live && recognised.kind === 'scheduled' && report.token?.valid && result.graph && result.token && !result.graph.rateLimited) {
-    await settleHeldTokens(d, result.graph, result.token).catch((e: Error) => logger.warn('settling held tokens skipped', { error: e.name }));
-  }
   return report;
 }

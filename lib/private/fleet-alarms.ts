@@ -8,12 +8,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FLEET_DIMENSION, FLEET_METRIC_UNIT, FLEET_SECRET_PREFIX, FleetMetricName, NAMESPACE } from '../../lambda/contract';
+import { FLEET_DIMENSION, FLEET_METRIC_UNIT, FleetMetricName, NAMESPACE } from '../../lambda/contract';
 
 const UNIT: Record<'Count' | 'Seconds' | 'Percent', cloudwatch.Unit> = { Count: cloudwatch.Unit.COUNT, Seconds: cloudwatch.Unit.SECONDS, Percent: cloudwatch.Unit.PERCENT };
 
-export function fleetMetric(fleet: string, name: FleetMetricName, statistic: string, period: Duration): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace: NAMESPACE, metricName: name, dimensionsMap: { [FLEET_DIMENSION]: fleet }, statistic, period, unit: UNIT[FLEET_METRIC_UNIT[name]] });
+/** A fleet metric: dimension Fleet = the fleet's id `<stack>/<fleet>`, so fleets of one name in two stacks never share a metric. */
+export function fleetMetric(fleetId: string, name: FleetMetricName, statistic: string, period: Duration): cloudwatch.Metric {
+  return new cloudwatch.Metric({ namespace: NAMESPACE, metricName: name, dimensionsMap: { [FLEET_DIMENSION]: fleetId }, statistic, period, unit: UNIT[FLEET_METRIC_UNIT[name]] });
 }
 
 /** Ids of the fleet's alarms; part of the contract (alarm names and the README runbooks use them). */
@@ -28,6 +29,9 @@ export type FleetAlarmIdValue = (typeof FleetAlarmId)[keyof typeof FleetAlarmId]
 
 export interface FleetAlarmsProps {
   readonly fleetName: string;
+  /** `<stack>/<fleet>`: the metrics' dimension and part of every alarm name. */
+  readonly fleetId: string;
+  readonly secretNamePrefix: string;
   readonly sweepIntervalMinutes: number;
   readonly plannerEveryMinutes: number;
   readonly deadLetterQueue: sqs.IQueue;
@@ -38,19 +42,29 @@ export interface FleetAlarmsProps {
   readonly dashboardName?: string;
 }
 
-const LIST = 'npx --no-install whatsapp-token-guard fleet list --fleet';
+const CLI = 'npx --no-install whatsapp-token-guard';
+/** FleetNoSweep fires after this many planner periods in a row without a run. */
+export const NO_SWEEP_PERIODS = 2;
+
+/** `whatsapp-token-guard-fleet/<stack>/<fleet>/<AlarmId>`: unique per account and region like the fleet's id. */
+export function fleetAlarmName(fleetId: string, alarmId: FleetAlarmIdValue): string {
+  return `whatsapp-token-guard-fleet/${fleetId}/${alarmId}`;
+}
 
 export class FleetAlarms extends Construct {
   readonly alarms: Readonly<Record<FleetAlarmIdValue, cloudwatch.Alarm>>;
 
   constructor(scope: Construct, id: string, props: FleetAlarmsProps) {
     super(scope, id);
-    const f = props.fleetName;
+    const f = props.fleetId;
+    const [stack, fleet] = [props.fleetId.slice(0, props.fleetId.length - props.fleetName.length - 1), props.fleetName];
+    const list = `${CLI} fleet list --stack ${stack} --fleet ${fleet}`;
     const interval = Duration.minutes(props.sweepIntervalMinutes);
     const m = (name: FleetMetricName, statistic = 'Sum', period = interval) => fleetMetric(f, name, statistic, period);
     const action = new actions.SnsAction(props.topic);
     const alarm = (alarmId: FleetAlarmIdValue, p: Omit<cloudwatch.AlarmProps, 'alarmName'>): cloudwatch.Alarm => {
-      const a = new cloudwatch.Alarm(this, alarmId, { ...p, alarmName: `whatsapp-token-guard-${f}-${alarmId}` });
+      // Alarm names are unique per account and region: the fleet's id (stack and fleet) keeps two stacks' apart.
+      const a = new cloudwatch.Alarm(this, alarmId, { ...p, alarmName: fleetAlarmName(props.fleetId, alarmId) });
       a.addAlarmAction(action);
       a.addOkAction(action);
       return a;
@@ -62,7 +76,7 @@ export class FleetAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `Fleet "${f}": at least one token was unhealthy in the last sweep (invalid, expired, wrong app, missing permissions, no asset access, or bad settings tags). What to do: run \`${LIST} ${f} --status unhealthy\` to see which client's token and the fix for each; the health events carry the same cause and fix per token.`,
+      alarmDescription: `Fleet "${f}": at least one token was unhealthy in the last sweep (invalid, expired, wrong app, missing permissions, no asset access, or bad settings tags). What to do: run \`${list} --status unhealthy\` to see which client's token and the fix for each; the health events carry the same cause and fix per token.`,
     });
     const expiring = alarm(FleetAlarmId.Expiring, {
       metric: m('TokensExpiring'),
@@ -70,7 +84,7 @@ export class FleetAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `Fleet "${f}": at least one token expires within its warning window. What to do: run \`${LIST} ${f} --sort expiry\`; rotate those tokens (refresh/mint: \`aws secretsmanager rotate-secret --secret-id ${FLEET_SECRET_PREFIX}${f}/NAME\`; hand-made: generate a new token in Business Manager and replace it as docs/fleet.md, "Remove, list, check", describes).`,
+      alarmDescription: `Fleet "${f}": at least one token expires within its warning window. What to do: run \`${list} --sort expiry\`; rotate those tokens (refresh/mint: \`aws secretsmanager rotate-secret --secret-id ${props.secretNamePrefix}NAME\`; hand-made: generate a new token in Business Manager and hand it in with \`${CLI} fleet set-token NAME --stack ${stack} --fleet ${fleet}\`).`,
     });
     // Planned vs checked over two intervals: checks delayed past an interval boundary even out across the two.
     const completion = new cloudwatch.MathExpression({
@@ -87,15 +101,17 @@ export class FleetAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: `Fleet "${f}": fewer than 90% of the tokens queued in the last two sweeps were checked (worker errors, Meta rate limits pausing the sweep, or a backlog). What to do: check the worker's errors and the RateLimited and AppUsagePercent metrics on the fleet dashboard; a Meta rate limit clears on its own, a worker error is in its log group.`,
     });
+    // One datapoint per planner period: two periods in a row without a run is what the runbook calls "two of its periods".
+    const plannerPeriod = Duration.minutes(props.plannerEveryMinutes);
     const noSweep = alarm(FleetAlarmId.NoSweep, {
-      metric: m('SweepRuns', 'Sum', Duration.minutes(Math.max(props.plannerEveryMinutes * 2, 5))),
+      metric: m('SweepRuns', 'Sum', plannerPeriod),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
+      evaluationPeriods: NO_SWEEP_PERIODS,
+      datapointsToAlarm: NO_SWEEP_PERIODS,
       // A dead planner publishes nothing: a gap must page.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      alarmDescription: `Fleet "${f}": the planner has not run for two of its periods, so no token is being checked. What to do: check the EventBridge Scheduler schedule of the fleet (enabled, target) and the planner function's errors in its log group.`,
+      alarmDescription: `Fleet "${f}": the planner has not run for two of its periods (${NO_SWEEP_PERIODS * props.plannerEveryMinutes} minutes), so no token is being checked. What to do: check the EventBridge Scheduler schedule of the fleet (enabled, target) and the planner function's errors in its log group.`,
     });
     const deadLetters = alarm(FleetAlarmId.DeadLetters, {
       metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
@@ -103,7 +119,7 @@ export class FleetAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `Fleet "${f}": checks failed on every retry and are in the dead-letter queue (each message names its token; no token value is in it). What to do: run \`${LIST} ${f} --status check-failed\` for the causes; once fixed (or once Meta is back), redrive the queue from the SQS console ("Start DLQ redrive") or let the next sweep check them.`,
+      alarmDescription: `Fleet "${f}": checks failed on every retry and are in the dead-letter queue (each message names its token; no token value is in it). What to do: run \`${list} --status check-failed\` for the causes; once fixed (or once Meta is back), redrive the queue from the SQS console ("Start DLQ redrive") or let the next sweep check them.`,
     });
     this.alarms = { [FleetAlarmId.Unhealthy]: unhealthy, [FleetAlarmId.Expiring]: expiring, [FleetAlarmId.SweepIncomplete]: sweepIncomplete, [FleetAlarmId.NoSweep]: noSweep, [FleetAlarmId.DeadLetters]: deadLetters };
 
@@ -122,7 +138,7 @@ export class FleetAlarms extends Construct {
         left: [m('SweepDuration', 'Maximum')],
         leftAnnotations: [{ value: props.sweepIntervalMinutes * 60, label: 'interval' }],
         right: [m('AppUsagePercent', 'Maximum')],
-        rightAnnotations: [{ value: 60, label: 'slows from' }, { value: 90, label: 'pauses from' }],
+        rightAnnotations: [{ value: 60, label: 'slows from' }, { value: 80, label: 'debug_token alone from' }, { value: 90, label: 'pauses from' }],
         width: 12,
       }),
     );

@@ -3,8 +3,8 @@
 // drives. The planner and worker entry points run in this process with the real SDK over loopback HTTP.
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { EnvVar, FleetEnvVar, FleetTag } from '../../lambda/contract';
-import { fleetSecretName } from '../../lambda/core/token-settings';
+import { EnvVar, FleetEnvVar, FleetNamespace, fleetNamespace, FleetTag } from '../../lambda/contract';
+import { fleetLedgerKey, fleetSecretName } from '../../lambda/core/token-settings';
 import { APP_ID, CANARY_APP_SECRET } from '../fakes/canary';
 import { DynamoDbLocal, GUARD_TABLE } from '../fakes/dynamodb-local';
 import { EventBridgeRecorder } from '../fakes/eventbridge-recorder';
@@ -21,9 +21,13 @@ export type TokenFault =
 
 export class FaultProxy extends LoopbackJsonServer {
   readonly faults = new Map<string, TokenFault & { seen?: number }>();
-  /** Added to every answer, e.g. {"call_count":95,...} to put the app near its limit. */
+  /** Added to every answer, e.g. {"call_count":95,...} to put the app near its limit (instead of the emulator's own). */
   appUsage?: Record<string, number>;
+  /** How long to hold request number `n` (1-based) to `path` before passing it on: lets a test order parallel calls. */
+  hold?: (n: number, path: string) => number | undefined;
   calls = 0;
+  /** Paths of every request, in arrival order. */
+  readonly paths: string[] = [];
 
   constructor(private readonly upstream: string) {
     super();
@@ -34,9 +38,12 @@ export class FaultProxy extends LoopbackJsonServer {
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.calls++;
+    const n = ++this.calls;
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    this.paths.push(url.pathname);
+    const wait = this.hold?.(n, url.pathname);
+    if (wait) await new Promise((r) => setTimeout(r, wait).unref());
     const token = url.searchParams.get('input_token') ?? /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const fault = this.faults.get(token);
     if (fault?.kind === 'reset' && (fault.times === undefined || (fault.seen ?? 0) < fault.times)) {
@@ -60,6 +67,11 @@ export class FaultProxy extends LoopbackJsonServer {
       body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
     });
     const headers: Record<string, string> = { 'content-type': upstream.headers.get('content-type') ?? 'application/json' };
+    // Meta's usage headers pass through (the emulator's), unless the test sets the app's usage itself.
+    for (const h of ['x-app-usage', 'x-business-use-case-usage']) {
+      const v = upstream.headers.get(h);
+      if (v) headers[h] = v;
+    }
     if (this.appUsage) headers['x-app-usage'] = JSON.stringify(this.appUsage);
     res.writeHead(upstream.status, headers);
     res.end(Buffer.from(await upstream.arrayBuffer()));
@@ -70,8 +82,17 @@ type Planner = typeof import('../../lambda/entrypoints/fleet-planner');
 type Worker = typeof import('../../lambda/entrypoints/fleet-worker');
 type Router = typeof import('../../lambda/entrypoints/fleet-router');
 
+/** The account and region every loopback fake answers for (the Secrets Manager fake's ARNs). */
+export const LOOPBACK_SECRET_ARN_PREFIX = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:';
+
 export interface Fleet {
   readonly name: string;
+  /** The fleet's namespace: id `<stack>/<fleet>`, secret name prefix. */
+  readonly ns: FleetNamespace;
+  /** The secret name of a token of this fleet. */
+  secretName(tokenName: string): string;
+  /** The ledger key of a token of this fleet (`<stack>/<fleet>/<token>`). */
+  ledgerKey(tokenName: string): string;
   readonly graph: GraphEmulator;
   readonly proxy: FaultProxy;
   readonly sm: SecretsManagerFake;
@@ -94,8 +115,9 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-export async function startFleet(opts: { name?: string; maxReceiveCount?: number; extraEnv?: Record<string, string>; remainingMs?: number } = {}): Promise<Fleet> {
+export async function startFleet(opts: { name?: string; stack?: string; maxReceiveCount?: number; extraEnv?: Record<string, string>; remainingMs?: number } = {}): Promise<Fleet> {
   const name = opts.name ?? 'clients';
+  const ns = fleetNamespace(opts.stack ?? 'Clients', name);
   const graph = await new GraphEmulator({ appId: APP_ID, appSecret: CANARY_APP_SECRET }).start();
   const proxy = await new FaultProxy(graph.baseUrl).start();
   const sm = await new SecretsManagerFake().start();
@@ -106,7 +128,7 @@ export async function startFleet(opts: { name?: string; maxReceiveCount?: number
   const ddb = await new DynamoDbLocal().start();
   const ledgerTable = await ddb.createTable('fleet-ledger', GUARD_TABLE);
   const bus = await new EventBridgeRecorder().start();
-  const appSecret = sm.createSecret(`whatsapp-token-guard/fleet-app-secret/${name}`, { value: JSON.stringify({ appSecret: CANARY_APP_SECRET }) });
+  const appSecret = sm.createSecret(`whatsapp-token-guard-fleet-app-secret/${ns.fleetId}`, { value: JSON.stringify({ appSecret: CANARY_APP_SECRET }) });
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDLOOPBACK',
@@ -116,10 +138,13 @@ export async function startFleet(opts: { name?: string; maxReceiveCount?: number
     AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
     [EnvVar.LedgerTableName]: ledgerTable,
-    [EnvVar.LedgerScope]: name,
+    [EnvVar.LedgerScope]: ns.fleetId,
     [EnvVar.CheckFailuresToNotify]: '1',
     AWS_MAX_ATTEMPTS: '1',
     [FleetEnvVar.FleetName]: name,
+    [FleetEnvVar.FleetId]: ns.fleetId,
+    [FleetEnvVar.SecretNamePrefix]: ns.secretNamePrefix,
+    [FleetEnvVar.SecretArnPrefix]: `${LOOPBACK_SECRET_ARN_PREFIX}${ns.secretNamePrefix}`,
     [FleetEnvVar.SweepQueueUrl]: queue.url,
     [FleetEnvVar.SweepIntervalMinutes]: '15',
     [FleetEnvVar.PlannerEveryMinutes]: '15',
@@ -128,7 +153,8 @@ export async function startFleet(opts: { name?: string; maxReceiveCount?: number
     [EnvVar.AppId]: APP_ID,
     [EnvVar.GraphApiBaseUrl]: proxy.baseUrl,
     [EnvVar.GraphApiVersion]: 'v25.0',
-    [EnvVar.HttpTimeoutMs]: '1000',
+    // Loopback answers in milliseconds; the margin is for a CI machine loaded by other suites (a timeout is no verdict).
+    [EnvVar.HttpTimeoutMs]: '3000',
     ...opts.extraEnv,
   };
   const output: string[] = [];
@@ -145,10 +171,13 @@ export async function startFleet(opts: { name?: string; maxReceiveCount?: number
       return fn(modules!);
     });
   // A short budget keeps the Graph client's own backoff (bounded by the deadline) from dominating the test's run time.
-  const context = (): Context => ({ getRemainingTimeInMillis: () => opts.remainingMs ?? 7_000, functionName: 'fleet-worker', awsRequestId: 'req' }) as unknown as Context;
+  const context = (): Context => ({ getRemainingTimeInMillis: () => opts.remainingMs ?? 9_000, functionName: 'fleet-worker', awsRequestId: 'req' }) as unknown as Context;
 
   const fleet: Fleet = {
     name,
+    ns,
+    secretName: (tokenName) => fleetSecretName(ns, tokenName),
+    ledgerKey: (tokenName) => fleetLedgerKey(ns, tokenName),
     graph,
     proxy,
     sm,
@@ -161,7 +190,7 @@ export async function startFleet(opts: { name?: string; maxReceiveCount?: number
     env,
     output,
     addToken(tokenName, token, tags = {}) {
-      sm.createSecret(fleetSecretName(name, tokenName), { value: JSON.stringify({ accessToken: token }), tags: { [FleetTag.Fleet]: name, [FleetTag.TokenName]: tokenName, ...tags } });
+      sm.createSecret(fleetSecretName(ns, tokenName), { value: JSON.stringify({ accessToken: token }), tags: { [FleetTag.Fleet]: ns.fleetId, [FleetTag.TokenName]: tokenName, ...tags } });
     },
     plan: () => run((m) => m.planner.handler()),
     invokeWorker: (event) => run((m) => m.worker.handler(event, context())),

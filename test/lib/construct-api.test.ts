@@ -144,7 +144,7 @@ describe('alarms take your own actions', () => {
     for (const id of Object.values(FleetAlarm)) fleet.alarm(id).addAlarmAction(new actions.SnsAction(pager));
     const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
     for (const id of Object.values(FleetAlarm)) {
-      const a = alarms.find((x) => x.Properties.AlarmName === `whatsapp-token-guard-clients-${id}`);
+      const a = alarms.find((x) => x.Properties.AlarmName === `whatsapp-token-guard-fleet/${fleet.fleetId}/${id}`);
       expect(JSON.stringify(a?.Properties.AlarmActions)).toMatch(/Pager/);
     }
     expect(fleet.alarms.map((a) => a.node.id).sort()).toEqual(Object.values(FleetAlarm).sort());
@@ -194,7 +194,7 @@ describe('metrics like aws-cdk-lib', () => {
     for (const name of Object.values(FleetMetric)) {
       const m = f[methodFor(name)].call(fleet);
       expect([m.metricName, m.statistic, m.period.toMinutes()]).toEqual([name, ['SweepDuration', 'AppUsagePercent'].includes(name) ? 'Maximum' : 'Sum', 120]);
-      expect(m.dimensions).toEqual({ Fleet: 'clients' });
+      expect(m.dimensions).toEqual({ Fleet: fleet.fleetId });
     }
   });
 });
@@ -210,7 +210,7 @@ describe('the fleet takes a dashboard like the guard', () => {
     // THEN
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    expect(JSON.stringify(t.findResources('AWS::CloudWatch::Dashboard'))).toMatch(/Fleet clients: alarms/);
+    expect(JSON.stringify(t.findResources('AWS::CloudWatch::Dashboard'))).toMatch(/Fleet Shared\/clients: alarms/);
   });
 });
 

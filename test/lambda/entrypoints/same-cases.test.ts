@@ -12,8 +12,8 @@
 // records on its last receive is what is compared. CHECK_FAILURES_TO_NOTIFY is 1 in every world, so a check without a
 // verdict is news on its first recorded check everywhere and its event is compared too.
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { CheckReport, EnvVar, EVENT_SOURCE, EventDetailType, FleetEnvVar, FleetTag, HealthStatus, ProblemId } from '../../../lambda/contract';
-import { fleetSecretName } from '../../../lambda/core/token-settings';
+import { CheckReport, EnvVar, EVENT_SOURCE, EventDetailType, FleetEnvVar, fleetNamespace, FleetTag, HealthStatus, ProblemId, SWEEP_MESSAGE_VERSION } from '../../../lambda/contract';
+import { fleetLedgerKey, fleetSecretName } from '../../../lambda/core/token-settings';
 import { CANARY_TOKEN, expectNoCanary, PHONE_ID, WABA_ID } from '../../fakes/canary';
 import { invocationSandbox } from '../../fakes/invocation-sandbox';
 import { FakeQueue, SqsFake } from '../../fakes/sqs-fake';
@@ -24,7 +24,7 @@ type Worker = typeof import('../../../lambda/entrypoints/fleet-worker');
 const SCHEDULED = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
 const ON_DEMAND = { action: 'check' };
 const TOKEN = 'primary';
-const FLEET = 'clients';
+const FLEET = fleetNamespace('Fleet', 'clients');
 const MAX_RECEIVE_COUNT = 3;
 const DAY = 86_400;
 /** One instant for every world, so an expiry date reads the same in each. */
@@ -188,14 +188,14 @@ async function fleetCheck(c: Case): Promise<{ observation: Observation; response
   const w = await preparedWorld(c);
   const secret = w.sm.createSecret(fleetSecretName(FLEET, TOKEN), {
     value: c.secretValue,
-    tags: { [FleetTag.Fleet]: FLEET, [FleetTag.TokenName]: TOKEN, [FleetTag.WabaId]: WABA_ID, [FleetTag.PhoneNumberId]: PHONE_ID },
+    tags: { [FleetTag.Fleet]: FLEET.fleetId, [FleetTag.TokenName]: TOKEN, [FleetTag.WabaId]: WABA_ID, [FleetTag.PhoneNumberId]: PHONE_ID },
   });
   const sqs = await new SqsFake().start();
   queues.push(sqs);
-  const dlq = sqs.createQueue(`${FLEET}-dead-letters`);
-  const queue = sqs.createQueue(`${FLEET}-sweep`, { visibilityTimeoutSeconds: 360, deadLetter: dlq, maxReceiveCount: MAX_RECEIVE_COUNT });
-  // The message the planner sends for this secret (lambda/contract.ts SweepMessage): its ARN and tags as listed.
-  const message = { v: 1, fleet: FLEET, token: TOKEN, secretId: secret.arn, tags: secret.tags, sweep: new Date().toISOString() };
+  const dlq = sqs.createQueue(`${FLEET.fleetName}-dead-letters`);
+  const queue = sqs.createQueue(`${FLEET.fleetName}-sweep`, { visibilityTimeoutSeconds: 360, deadLetter: dlq, maxReceiveCount: MAX_RECEIVE_COUNT });
+  // The message the planner sends for this secret (lambda/contract.ts SweepMessage): its ARN as listed, no settings.
+  const message = { v: SWEEP_MESSAGE_VERSION, fleet: FLEET.fleetId, token: TOKEN, secretId: secret.arn, sweep: new Date().toISOString() };
   const sent = await fetch(sqs.endpoint, {
     method: 'POST',
     headers: { 'x-amz-target': 'AmazonSQS.SendMessage', 'content-type': 'application/x-amz-json-1.0' },
@@ -206,7 +206,10 @@ async function fleetCheck(c: Case): Promise<{ observation: Observation; response
   const env: Record<string, string> = {
     ...w.env,
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    [FleetEnvVar.FleetName]: FLEET,
+    [FleetEnvVar.FleetName]: FLEET.fleetName,
+    [FleetEnvVar.FleetId]: FLEET.fleetId,
+    [FleetEnvVar.SecretNamePrefix]: FLEET.secretNamePrefix,
+    [FleetEnvVar.SecretArnPrefix]: `arn:aws:secretsmanager:us-east-1:111111111111:secret:${FLEET.secretNamePrefix}`,
     [FleetEnvVar.SweepQueueUrl]: queue.url,
     [FleetEnvVar.SweepIntervalMinutes]: '15',
     [FleetEnvVar.PlannerEveryMinutes]: '15',
@@ -226,7 +229,7 @@ async function fleetCheck(c: Case): Promise<{ observation: Observation; response
       return response;
     });
   await sqs.drain(queue, invoke, { concurrency: 1 });
-  return { observation: await observe(w, `${FLEET}/${TOKEN}`, secret.arn), responses, queue, dlq };
+  return { observation: await observe(w, fleetLedgerKey(FLEET, TOKEN), secret.arn), responses, queue, dlq };
 }
 
 describe('the same token cases through every entry point', () => {
