@@ -102,10 +102,11 @@ export function alarmDescription(spec: AlarmSpec, tokenName: string): string {
 }
 
 /**
- * The alarms that notify the topic themselves. RevokeFailed has no health event: a token left live at Meta is no
- * change of the guarded token's health, so its alarm carries the cause and the fix to a person.
+ * The alarms that notify the topic themselves: what stops the health messages. A revoke Meta does not confirm pages as
+ * a RevokeFailed problem in one Health Changed message, with Meta's answer (lambda/app/settle-and-report.ts), so its
+ * alarm does not page as well.
  */
-export const PAGING_ALARMS: readonly AlarmId[] = ['NoCheckReported', 'NotificationsFailing', 'RevokeFailed'];
+export const PAGING_ALARMS: readonly AlarmId[] = ['NoCheckReported', 'NotificationsFailing'];
 
 export interface TokenAlarmsProps extends AlarmCatalogOptions {
   readonly topic: sns.ITopic;
@@ -134,8 +135,8 @@ export class TokenAlarms extends Construct {
         treatMissingData: spec.missingData,
       });
       // One page per incident: the health events' readable messages page for everything a check can see;
-      // an alarm pages (and says when it is back) only for what no health event reports: a dead checker, which
-      // sends no events, a failing ledger or bus, and a token the guard could not revoke at Meta.
+      // an alarm pages (and says when it is back) only for what stops those messages: a dead checker, which
+      // sends no events, and a failing ledger or bus.
       if (PAGING_ALARMS.includes(spec.id)) {
         alarm.addAlarmAction(action);
         alarm.addOkAction(action);

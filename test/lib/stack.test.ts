@@ -127,11 +127,11 @@ describe('default app (cdk.json)', () => {
     template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: Metric.AssetAccess }, 0);
   });
 
-  it('pages through alarms only for what no health event reports: a dead checker, a failing ledger or bus, a token left unrevoked', () => {
+  it('pages through alarms only for what stops the health messages: a dead checker and a failing ledger or bus', () => {
     // One page per incident: everything a check sees pages once, as a readable Health Changed message.
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const paging = alarms.filter((a) => a.Properties.AlarmActions?.length).map((a) => a.Properties.AlarmName as string).sort();
-    expect(paging).toEqual(['Guard-primary-NoCheckReported', 'Guard-primary-NotificationsFailing', 'Guard-primary-RevokeFailed']);
+    expect(paging).toEqual(['Guard-primary-NoCheckReported', 'Guard-primary-NotificationsFailing']);
     for (const a of alarms.filter((x) => x.Properties.AlarmActions?.length)) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/AlarmTopic/) }]);
       expect(a.Properties.OKActions).toHaveLength(1);
