@@ -1,9 +1,9 @@
 // The five operator commands. Each returns its exit status; errors are thrown as CliError.
 import { HealthLedger, HistoryEntry, LedgerState } from '../../lambda/adapters/health-ledger';
 import { randomUUID } from 'node:crypto';
-import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { CANDIDATE_LABEL, Metric, NAMESPACE, Problem, REJECTED_LABEL_PREFIX, TOKEN_NAME_DIMENSION } from '../../lambda/contract';
+import { CANDIDATE_LABEL, Problem, REJECTED_LABEL_PREFIX } from '../../lambda/contract';
 import { AWSCURRENT } from '../../lambda/core/labels';
 import { formatAppSecret, formatTokenSecret } from '../../lambda/core/parse-secret';
 import { handInVersionId, judgeCandidate, versionWithLabel } from '../../lambda/core/plan-rotation';
@@ -203,25 +203,12 @@ export async function status(s: Session, target: Target): Promise<number> {
   ]);
   const alarmNames = [...target.alarmNames];
   const alarms = alarmNames.length ? await s.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] })) : undefined;
-  const end = new Date(s.now());
-  const metric = (id: string, name: string, stat: string, period: number, days: number) => ({
-    Id: id,
-    MetricStat: { Metric: { Namespace: NAMESPACE, MetricName: name, Dimensions: [{ Name: TOKEN_NAME_DIMENSION, Value: target.tokenName }] }, Period: period, Stat: stat },
-    ReturnData: true,
-    days,
-  });
-  const queries = [metric('checks', Metric.CheckFailed, 'Maximum', 300, 1), metric('ok', Metric.RotationSucceeded, 'Sum', 86400, 60), metric('failed', Metric.RotationFailed, 'Sum', 86400, 60)];
-  const data = await s.clients.cloudwatch.send(
-    new GetMetricDataCommand({ StartTime: new Date(end.getTime() - 60 * 86400_000), EndTime: end, MetricDataQueries: queries.map(({ days: _d, ...q }) => q), ScanBy: 'TimestampDescending' }),
-  );
-  const latest = (id: string): { at?: Date; value?: number } => {
-    const r = data.MetricDataResults?.find((x) => x.Id === id);
-    const i = (r?.Values ?? []).findIndex((v) => v > 0 || id === 'checks');
-    return i >= 0 ? { at: r?.Timestamps?.[i], value: r?.Values?.[i] } : {};
-  };
-  const lastCheck = latest('checks');
-  const lastOk = latest('ok');
-  const lastFailed = latest('failed');
+  // The last check and the rotations come from the health ledger, the function's own record of each: metric buckets
+  // hide a later check behind an earlier one of the same 5 minutes, and put a failed and a succeeded rotation of one
+  // day in the same daily bucket.
+  const ledger = await readLedger(s, target);
+  const health = ledger?.state ? healthSummary(ledger.state, ledger.last) : undefined;
+  const rotations = ledger?.state ? await rotationHistory(s, target) : undefined;
 
   const versions = (list.Versions ?? []).map((v) => ({ versionId: v.VersionId, stages: v.VersionStages ?? [], created: v.CreatedDate?.toISOString() }));
   const summary = {
@@ -233,27 +220,27 @@ export async function status(s: Session, target: Target): Promise<number> {
     nextRotation: secret.NextRotationDate?.toISOString(),
     versions,
     appSecretStored: Object.values(app.VersionIdsToStages ?? {}).some((st) => st.includes(AWSCURRENT)),
-    lastCheck: lastCheck.at ? { at: lastCheck.at.toISOString(), failed: (lastCheck.value ?? 0) >= 1 } : undefined,
-    lastRotationSucceeded: lastOk.at?.toISOString(),
-    lastRotationFailed: lastFailed.at?.toISOString(),
+    lastCheck: health?.lastCheckAt ? { at: health.lastCheckAt, failed: health.status === 'check-failed' } : undefined,
+    lastRotation: health?.lastRotation,
+    lastRotationSucceeded: rotations?.succeeded,
+    lastRotationFailed: rotations?.failed,
     alarms: [...(alarms?.MetricAlarms ?? []), ...(alarms?.CompositeAlarms ?? [])].map((a) => ({ name: a.AlarmName, state: a.StateValue, since: a.StateUpdatedTimestamp?.toISOString(), reason: a.StateReason })),
   };
-  const ledger = await readLedger(s, target);
-  const health = ledger?.state ? healthSummary(ledger.state, ledger.last) : undefined;
   const bad = summary.alarms.some((a) => a.state === 'ALARM') || health?.status === 'unhealthy';
   if (s.json) {
     s.out(JSON.stringify({ ...summary, health: health ?? (ledger?.error ? { error: ledger.error } : undefined) }, null, 2));
     return bad ? 1 : 0;
   }
   const st = s.style;
+  const last = summary.lastRotation;
   const lines = [
     st.bold(`Token "${target.tokenName}"`) + st.dim(`  (${target.rotationMode} rotation)`),
     `  Secret          ${target.tokenSecretArn}`,
     `  Rotation        ${summary.rotationEnabled ? 'configured' : st.bad('not configured')}; last ${summary.lastRotated ?? 'never'}${summary.nextRotation ? `; next ${summary.nextRotation}` : ''}`,
-    `  Last outcome    ${summary.lastRotationFailed && (!summary.lastRotationSucceeded || summary.lastRotationFailed > summary.lastRotationSucceeded) ? st.bad(`failed ${summary.lastRotationFailed}`) : summary.lastRotationSucceeded ? st.ok(`succeeded ${summary.lastRotationSucceeded}`) : 'no rotation in the last 60 days'}`,
+    `  Last outcome    ${last ? `${last.outcome === 'failed' ? st.bad(`failed ${last.at}`) : st.ok(`succeeded ${last.at}`)}${last.reason ? st.dim(`  ${last.reason}`) : ''}` : ledger?.state ? 'no rotation recorded' : st.dim('unknown (see Health)')}`,
     `  App secret      ${summary.appSecretStored ? st.ok('stored') : st.bad('not stored: run "npx --no-install whatsapp-token-guard set-app-secret"')}`,
     ...healthLines(st, target, ledger, health),
-    `  Last check      ${summary.lastCheck ? `${summary.lastCheck.at} ${summary.lastCheck.failed ? st.warn('(could not reach a verdict)') : st.ok('(verdict reached)')}` : st.bad('none in the last 24 h')}`,
+    `  Last check      ${summary.lastCheck ? `${summary.lastCheck.at} ${summary.lastCheck.failed ? st.warn('(could not reach a verdict)') : st.ok('(verdict reached)')}` : ledger?.state || !ledger || ledger.error ? st.dim('unknown (see Health)') : st.bad('none recorded yet')}`,
     '  Versions (values are never shown)',
     ...versions.map((v) => `    ${v.versionId}  ${v.created ?? ''}  ${v.stages.join(', ')}`),
     '  Alarms',
@@ -261,6 +248,18 @@ export async function status(s: Session, target: Target): Promise<number> {
   ];
   s.out(lines.join('\n'));
   return bad ? 1 : 0;
+}
+
+/** How far back `status` looks in the ledger's history for the last succeeded and the last failed rotation. */
+const ROTATION_HISTORY_ENTRIES = 100;
+
+/** The last succeeded and the last failed rotation in the ledger's history (kept 90 days). */
+async function rotationHistory(s: Session, target: Target): Promise<{ succeeded?: string; failed?: string } | undefined> {
+  if (!target.ledgerTableName || !target.ledgerKey) return undefined;
+  const r = await new HealthLedger(target.ledgerTableName, s.clients.dynamodb).history(target.ledgerKey, ROTATION_HISTORY_ENTRIES);
+  if (!r.ok) return undefined;
+  const newest = (to: string): string | undefined => r.value.find((h) => h.kind === 'rotation' && h.to === to)?.at;
+  return { succeeded: newest('rotated'), failed: newest('failed') };
 }
 
 interface LedgerRead {
@@ -297,7 +296,6 @@ function healthLines(st: Session['style'], target: Target, ledger: LedgerRead | 
   return [
     `  Health          ${label}${h.problems.length ? `: ${h.problems.map((p) => p.title).join('; ')}` : ''}${st.dim(`  (ledger, last check ${h.lastCheckAt ?? 'never'})`)}`,
     `  Last change     ${h.lastChange ? `${h.lastChange.at} ${'from' in h.lastChange && h.lastChange.from ? `${h.lastChange.from} → ` : ''}${h.lastChange.to}${'cause' in h.lastChange && h.lastChange.cause ? st.dim(`  ${h.lastChange.cause}`) : ''}` : 'none recorded'}`,
-    ...(h.lastRotation ? [`  Last rotation   ${h.lastRotation.at} ${h.lastRotation.outcome === 'failed' ? st.bad('failed') : st.ok(String(h.lastRotation.outcome))}${h.lastRotation.reason ? st.dim(`  ${h.lastRotation.reason}`) : ''}`] : []),
   ];
 }
 
