@@ -301,15 +301,18 @@ const total = (lines: [string, number][]): number => lines.reduce((s, [, v]) => 
 
 // ---------- main ----------
 
-export async function fleetBench(): Promise<void> {
+export async function fleetBench(o: { quick?: boolean } = {}): Promise<void> {
   const t = synthFleet();
+  // --quick: the sweeps on 50 and 100 tokens instead of 1,000 and 10,000 (the cost table is arithmetic on them).
+  const [small, large] = o.quick ? [50, 100] : [1_000, 10_000];
+  const label = (n: number): string => `${n.toLocaleString('en-US')} tokens`;
   console.log(`\n=== Fleet mode (WhatsAppTokenFleet: sweep every ${t.sweepIntervalMinutes} min, planner every ${FLEET_PLANNER_EVERY_MINUTES} min, worker maxConcurrency ${t.concurrency} x batch ${t.batchSize}) ===`);
 
   // Worker overhead: zero-latency loopback, one batch in flight.
-  const zero1k = await sweep(1_000, 0, 1);
-  const zero10k = await sweep(10_000, 0, 1);
+  const zero1k = await sweep(small, 0, 1);
+  const zero10k = await sweep(large, 0, 1);
   table('Fleet worker overhead per check (zero-latency loopback Graph, Secrets Manager and SQS in this process, one batch of 10 in flight)', [
-    ['figure', '1,000 tokens', '10,000 tokens'],
+    ['figure', label(small), label(large)],
     ['wall time per check (ms)', zero1k.wallMsPerCheck.toFixed(2), zero10k.wallMsPerCheck.toFixed(2)],
     ['CPU time per check (ms)', zero1k.cpuMsPerCheck.toFixed(2), zero10k.cpuMsPerCheck.toFixed(2)],
     ['bytes logged per check', zero1k.logBytesPerCheck.toFixed(0), zero10k.logBytesPerCheck.toFixed(0)],
@@ -319,8 +322,8 @@ export async function fleetBench(): Promise<void> {
   ]);
 
   // The sweep with the assumed round trip, at the default concurrency, every check queued at once (worst case).
-  const rtt1k = await sweep(1_000, ASSUMED_GRAPH_RTT_MS, t.concurrency);
-  const rtt10k = await sweep(10_000, ASSUMED_GRAPH_RTT_MS, t.concurrency);
+  const rtt1k = await sweep(small, ASSUMED_GRAPH_RTT_MS, t.concurrency);
+  const rtt10k = await sweep(large, ASSUMED_GRAPH_RTT_MS, t.concurrency);
   const capacityPerS = (r: SweepRun) => r.checks / (r.sweepMs / 1000);
   const arrivalPerS = (n: number) => n / (t.sweepIntervalMinutes * 60);
   // The last run's last check is queued with the largest delay (a minute short of the run) and takes one batch to check;
@@ -332,11 +335,11 @@ export async function fleetBench(): Promise<void> {
   table(
     `Full sweep at the default concurrency (${t.concurrency} workers x ${t.batchSize} records) with an assumed Meta round trip of ${ASSUMED_GRAPH_RTT_MS} ms per Graph call (injected on loopback)`,
     [
-      ['figure', '1,000 tokens', '10,000 tokens'],
+      ['figure', label(small), label(large)],
       ['every check queued at once: time to check all (s)', (rtt1k.sweepMs / 1000).toFixed(1), (rtt10k.sweepMs / 1000).toFixed(1)],
       ['worker capacity (checks/s)', capacityPerS(rtt1k).toFixed(0), capacityPerS(rtt10k).toFixed(0)],
-      [`arrival rate when spread over ${t.sweepIntervalMinutes} min (checks/s)`, arrivalPerS(1_000).toFixed(2), arrivalPerS(10_000).toFixed(2)],
-      ['spread sweep: last check done by (min into the interval)', lastDone(rtt1k, 1_000), lastDone(rtt10k, 10_000)],
+      [`arrival rate when spread over ${t.sweepIntervalMinutes} min (checks/s)`, arrivalPerS(small).toFixed(2), arrivalPerS(large).toFixed(2)],
+      ['spread sweep: last check done by (min into the interval)', lastDone(rtt1k, small), lastDone(rtt10k, large)],
       ['target', `within ${t.sweepIntervalMinutes} min`, `within ${t.sweepIntervalMinutes} min`],
       ['billed worker ms per invocation (measured, with the round trip)', ((rtt1k.sweepMs * t.concurrency) / rtt1k.invocations).toFixed(0), ((rtt10k.sweepMs * t.concurrency) / rtt10k.invocations).toFixed(0)],
     ],
@@ -360,7 +363,7 @@ export async function fleetBench(): Promise<void> {
     checksPerInvocation: 1,
     logBytesPerCheck: zero10k.logBytesPerCheck,
     secretsCallsPerCheck: zero10k.secretsCallsPerCheck,
-    plannerMsPer1000: zero10k.plannerMs / 10,
+    plannerMsPer1000: (zero10k.plannerMs * 1_000) / large,
   };
   const ns = [100, 1_000, 10_000];
   const lines = ns.map((n) => costLines(t, n, w));

@@ -1,6 +1,7 @@
 // `npm run bench`: the figures a user decides on, printed as tables. Nothing here is a test: no figure
-// fails a build. Costs are computed from synthesized templates and the function's measured output, at the
-// list prices in bench/prices.json.
+// fails a build (but a step that throws fails the bench, and CI runs `npm run bench -- --quick`). Costs are
+// computed from synthesized templates and the function's measured output, at the list prices in bench/prices.json.
+// --quick computes every figure on small sizes (fewer checks, spawns and tokens) in about a minute.
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -8,6 +9,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { EnvVar, TOKEN_NAME_DIMENSION } from '../lambda/contract';
 import { table, usd } from './format';
+import { footprintBench } from './footprint';
 import { APP_ID, PHONE_ID, WABA_ID } from '../test/fakes/canary';
 import { datapointsFromEmf, readAlarms } from '../test/e2e/alarm-model';
 import { Assembly, checkIntervalMinutes, FunctionArtifact, synthesize } from '../test/e2e/cloud-assembly';
@@ -17,7 +19,12 @@ const ROOT = path.join(__dirname, '..');
 const PRICES = JSON.parse(fs.readFileSync(path.join(__dirname, 'prices.json'), 'utf8'));
 const P = (k: string): number => PRICES.prices[k].usd;
 const HOURS_PER_MONTH = 730;
-const CHECKS_FOR_TIMING = 300;
+const QUICK = process.argv.includes('--quick');
+const CHECKS_FOR_TIMING = QUICK ? 30 : 300;
+const COLD_STARTS = QUICK ? 3 : 20;
+/** Monthly cost targets of the single guard at default settings (issue #21). */
+const TARGET_FIRST_TOKEN_USD = 8;
+const TARGET_FURTHER_TOKEN_USD = 3;
 /** Assumed Meta round trip from a Lambda in us-east-1, added to the measured overhead for billed duration. */
 const ASSUMED_GRAPH_RTT_MS = 150;
 const ASSUMED_SECRETS_RTT_MS = 15;
@@ -148,21 +155,11 @@ function coldStart(fn: FunctionArtifact): { proxyMs: number; bareMs: number; loa
   const file = fn.bundleFile;
   const bare: number[] = [];
   const load: number[] = [];
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < COLD_STARTS; i++) {
     bare.push(spawnMs(['-e', '']));
     load.push(spawnMs(['-e', `require(${JSON.stringify(file)}).handler`]));
   }
   return { proxyMs: median(load) - median(bare), bareMs: median(bare), loadMs: median(load) };
-}
-
-// ---------- synth time ----------
-
-function synthMs(script: string, env: Record<string, string>): number {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['-r', 'tsx/cjs', script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', CDK_OUTDIR: outdir, ...env }, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
-  return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
 // ---------- cost from templates ----------
@@ -226,7 +223,8 @@ function ledgerLines(a: Assembly, tokens: number, u: Usage): [string, number][] 
   const historyBytes = 400;
   const gb = (tokens * (u.ledgerStateBytes + 3 * u.changesPerMonth * historyBytes)) / 1024 ** 3;
   const tables = count(a, 'AWS::DynamoDB::Table');
-  const notificationRules = Object.values(a.template.Resources).filter((r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.EventPattern ?? '').includes('whatsapp-token-guard')).length;
+  // The stack's shared notification rules: the guard's own events, and Secrets Manager's rotation failures.
+  const notificationRules = Object.values(a.template.Resources).filter((r) => r.Type === 'AWS::Events::Rule' && /whatsapp-token-guard|aws\.secretsmanager/.test(JSON.stringify(r.Properties.EventPattern ?? ''))).length;
   return [
     [`health ledger writes (${Math.round(wru).toLocaleString('en-US')} WRU, ${tables} on-demand table)`, (wru / 1e6) * P('dynamodbWriteRequestPerMillion')],
     [`health ledger storage + PITR (${(gb * 1024 ** 2).toFixed(1)} KB)`, gb * (P('dynamodbStoragePerGbMonth') + P('dynamodbPitrPerGbMonth'))],
@@ -285,7 +283,7 @@ async function main(): Promise<void> {
   // 3. cold start and bundle
   const cs = coldStart(fn);
   const bundle = fs.readFileSync(fn.bundleFile);
-  table('Bundle and cold start proxy (median of 20 spawns)', [
+  table(`Bundle and cold start proxy (median of ${COLD_STARTS} spawns)`, [
     ['figure', 'value'],
     ['bundle, minified (bytes)', bundle.length.toLocaleString('en-US')],
     ['bundle, gzipped (bytes)', zlib.gzipSync(bundle, { level: 9 }).length.toLocaleString('en-US')],
@@ -294,20 +292,9 @@ async function main(): Promise<void> {
     ['cold start proxy (ms)', cs.proxyMs.toFixed(1)],
   ]);
 
-  // 4. synth time
-  const context = JSON.stringify(JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')).context);
-  const def: number[] = [];
-  const min: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    def.push(synthMs(path.join(ROOT, 'bin', 'app.ts'), { CDK_CONTEXT_JSON: context }));
-    min.push(synthMs(path.join(__dirname, 'minimal-app.ts'), { CDK_CONTEXT_JSON: JSON.stringify({ '@aws-cdk/aws-lambda-nodejs:useLatestRuntimeVersion': true }) }));
-  }
-  table('Synth time (median of 3, fresh process each; the Lambda code is prebuilt)', [
-    ['app', 'ms'],
-    ['default app (bin/app.ts, with cdk-nag)', median(def).toFixed(0)],
-    ['minimal app (one Function, prebuilt code)', median(min).toFixed(0)],
-    ['ratio', (median(def) / median(min)).toFixed(2)],
-  ]);
+  // 4. footprint, the largest stack and synth time (bench/footprint.ts), reusing the 1- and 2-token stacks
+  const a2 = synthesize({ ...base, tokens: tokensN(2) });
+  footprintBench({ quick: QUICK, plain1: a1, plain2: a2 });
 
   // 1. monthly cost
   const interval = checkIntervalMinutes(a1.template.Resources, fn.logicalId);
@@ -324,23 +311,28 @@ async function main(): Promise<void> {
     // An incident and its recovery twice a month, plus the expiry milestones of a 60-day token (5 per 60 days).
     changesPerMonth: 4 + 2.5,
   };
-  const a2 = synthesize({ ...base, tokens: tokensN(2) });
-  const a10 = synthesize({ ...base, tokens: tokensN(10) });
-  const a20 = synthesize({ ...base, tokens: tokensN(20) });
+  // Quick: the same columns on small stacks.
+  const [mid, perStack] = QUICK ? [2, 2] : [10, 20];
+  const aMid = mid === 2 ? a2 : synthesize({ ...base, tokens: tokensN(mid) });
+  const aStack = perStack === 2 ? a2 : synthesize({ ...base, tokens: tokensN(perStack) });
   const l1 = costLines(a1, 1, u);
   const l2 = costLines(a2, 2, u);
-  const l10 = costLines(a10, 10, u);
-  const l20 = costLines(a20, 20, u);
-  const rows: (string | number)[][] = [['item (per month, list price, no free tier)', '1 token', '10 tokens', '100 tokens (5 stacks x 20)', 'one more token']];
+  const lMid = costLines(aMid, mid, u);
+  const lStack = costLines(aStack, perStack, u);
+  const rows: (string | number)[][] = [['item (per month, list price, no free tier)', '1 token', `${mid} tokens`, `${5 * perStack} tokens (5 stacks x ${perStack})`, 'one more token']];
   for (let i = 0; i < l1.length; i++) {
-    rows.push([l1[i][0].replace(/\(.*\)/, '').trim(), usd(l1[i][1]), usd(l10[i][1]), usd(l20[i][1] * 5), usd(l2[i][1] - l1[i][1])]);
+    rows.push([l1[i][0].replace(/\(.*\)/, '').trim(), usd(l1[i][1]), usd(lMid[i][1]), usd(lStack[i][1] * 5), usd(l2[i][1] - l1[i][1])]);
   }
-  rows.push(['TOTAL', usd(total(l1)), usd(total(l10)), usd(total(l20) * 5), usd(total(l2) - total(l1))]);
-  rows.push(['TOTAL inside the free tier (for comparison)', usd(freeTierTotal(a1, 1, u)), usd(freeTierTotal(a10, 10, u)), '-', '-']);
+  rows.push(['TOTAL', usd(total(l1)), usd(total(lMid)), usd(total(lStack) * 5), usd(total(l2) - total(l1))]);
+  rows.push(['TOTAL inside the free tier (for comparison)', usd(freeTierTotal(a1, 1, u)), usd(freeTierTotal(aMid, mid, u)), '-', '-']);
   table(
     `Monthly cost at default settings, from the synthesized templates (${u.metricsPerToken} metrics per token from EMF: ${[...m.metrics].join(' ')}; billed duration ${u.billedMsPerCheck} ms = measured overhead + assumed ${ASSUMED_GRAPH_RTT_MS} ms Graph and 2 x ${ASSUMED_SECRETS_RTT_MS} ms Secrets Manager round trips; ${fn.memoryMb} MB arm64)`,
     rows,
   );
+  const first = total(l1);
+  const further = total(l2) - total(l1);
+  const verdict = (v: number, target: number): string => `${usd(v)} (target at most ${usd(target)}: ${v <= target ? 'meets it' : 'MISSES it'})`;
+  console.log(`  first token ${verdict(first, TARGET_FIRST_TOKEN_USD)}; each further token ${verdict(further, TARGET_FURTHER_TOKEN_USD)}; every alarm priced (${count(a1, 'AWS::CloudWatch::Alarm')} for the first token, ${count(a2, 'AWS::CloudWatch::Alarm') - count(a1, 'AWS::CloudWatch::Alarm')} for each further one).`);
   console.log('\n1-token line items:');
   for (const [name, v] of l1) console.log(`  ${name.padEnd(70)} ${usd(v)}`);
 
@@ -386,7 +378,7 @@ async function main(): Promise<void> {
 
 main()
   // Fleet mode's figures (bench/fleet.ts): cost for 100 to 10,000 tokens and the sweep simulation.
-  .then(async () => (await import('./fleet')).fleetBench())
+  .then(async () => (await import('./fleet')).fleetBench({ quick: QUICK }))
   .catch((e) => {
     console.error(e);
     process.exitCode = 1;

@@ -1,6 +1,7 @@
 // Pure: raw `cdk.json` context -> typed configuration, or a ConfigError that names the field and the fix.
 // Runs at synth time, before any resource is defined.
 import { NotificationFormat } from './private/health-notifications';
+import { appStackBudget, appStackShapeOf, BEYOND_THE_LIMIT, describeGuardResources, guardResourceCount, MAX_RESOURCES_PER_STACK, RESERVED_FOR_CDK_METADATA, tokensThatFit } from './private/stack-budget';
 import { DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_GRAPH_API_VERSION, DEFAULT_REQUIRED_SCOPES, GUARD_LEDGER_SCOPE, ROTATION_MODES, RotationMode } from '../lambda/contract';
 
 export const CONTEXT_KEY = 'tokenGuard';
@@ -399,7 +400,6 @@ function parse(raw: unknown): GuardAppConfig {
   if (!Array.isArray(tokensRaw) || (tokensRaw.length === 0 && !tokenFleet)) {
     throw new ConfigError(`${CONTEXT_KEY}.tokens`, 'must be a non-empty list', 'Add at least one token, such as [{"name": "primary"}].');
   }
-  if (tokensRaw.length > 20) throw new ConfigError(`${CONTEXT_KEY}.tokens`, `lists ${tokensRaw.length} tokens`, 'Use at most 20 per stack (CloudFormation output and resource limits); split them across stacks.');
   const alarmEmail = str(r, 'alarmEmail', `${CONTEXT_KEY}.alarmEmail`, { pattern: EMAIL, hint: 'an email address such as "oncall@example.com"' });
   const alarmTopicArn = str(r, 'alarmTopicArn', `${CONTEXT_KEY}.alarmTopicArn`, { pattern: TOPIC_ARN, hint: 'an SNS topic ARN such as "arn:aws:sns:us-east-1:111111111111:oncall"' });
   if (alarmEmail && alarmTopicArn) {
@@ -416,7 +416,7 @@ function parse(raw: unknown): GuardAppConfig {
     requiredScopes: scopes(r.requiredScopes, `${CONTEXT_KEY}.requiredScopes`),
   };
   const names = new Set<string>();
-  return {
+  return refuseTokensBeyondStackLimit({
     stackName: stackName(r),
     appId: str(r, 'appId', `${CONTEXT_KEY}.appId`, { required: true, pattern: NUMERIC_ID, hint: "your Meta app's numeric id (App Dashboard > App settings > Basic)" })!,
     graphApiVersion: str(r, 'graphApiVersion', `${CONTEXT_KEY}.graphApiVersion`, { pattern: GRAPH_API_VERSION, hint: `a pinned Graph API version such as "${DEFAULT_GRAPH_API_VERSION}"` }) ?? DEFAULT_GRAPH_API_VERSION,
@@ -431,7 +431,29 @@ function parse(raw: unknown): GuardAppConfig {
     notificationFormat: (str(r, 'notificationFormat', `${CONTEXT_KEY}.notificationFormat`, { pattern: /^(text|chat)$/, hint: '"text" for email, or "chat" for Slack/Teams through Amazon Q Developer in chat applications' }) ?? 'text') as NotificationFormat,
     tokens: tokensRaw.map((t, i) => token(t, i, defaults, names)),
     ...(tokenFleet ? { tokenFleet } : {}),
-  };
+  });
+}
+
+/**
+ * Refuses more tokens than one stack holds, before CDK's "Number of resources ... greater than allowed maximum": the
+ * count is computed from what each token and the stack's shared parts add (lib/private/stack-budget.ts, checked against
+ * synthesized stacks by test/lib/stack-budget.test.ts). A fleet's resources are counted by the stack itself at synth.
+ */
+function refuseTokensBeyondStackLimit(c: GuardAppConfig): GuardAppConfig {
+  const shape = appStackShapeOf(c);
+  const limit = MAX_RESOURCES_PER_STACK - RESERVED_FOR_CDK_METADATA;
+  const budget = appStackBudget(shape);
+  if (budget.total <= limit) return c;
+  const fit = tokensThatFit(shape, limit);
+  const most = Math.max(...budget.perToken);
+  const t = shape.tokens[budget.perToken.indexOf(most)];
+  const heavy = { createsTokenSecret: !t.tokenSecretArn, assetProbes: t.assetProbes };
+  throw new ConfigError(
+    `${CONTEXT_KEY}.tokens`,
+    `lists ${c.tokens.length} tokens, but only the first ${fit} fit in one stack: a token adds up to ${guardResourceCount(heavy)} CloudFormation resources (${describeGuardResources(heavy)}), ` +
+      `the stack's shared parts ${budget.shared} and its notification rules ${budget.notificationRules}, ${budget.total} in all, and CloudFormation allows ${MAX_RESOURCES_PER_STACK} per stack (${RESERVED_FOR_CDK_METADATA} kept for CDK's metadata)`,
+    `Keep at most ${fit} here; beyond that, ${BEYOND_THE_LIMIT}.`,
+  );
 }
 
 function fleet(v: unknown, top: Raw): TokenFleetConfig {

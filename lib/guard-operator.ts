@@ -15,11 +15,10 @@ export const OPERATOR_ACTIONS = {
    */
   discovery: ['tag:GetResources'],
   /**
-   * `status` reads the token's alarms and its DaysUntilExpiry history. GetMetricData has no resource-level permission;
-   * DescribeAlarms asks for composite alarms too, which AWS answers only to a permission scoped to "*" (CloudWatch API
-   * Reference, DescribeAlarms).
+   * `status` reads the token's alarms (its last check and rotations come from the ledger). DescribeAlarms asks for
+   * composite alarms too, which AWS answers only to a permission scoped to "*" (CloudWatch API Reference, DescribeAlarms).
    */
-  monitoring: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'],
+  monitoring: ['cloudwatch:DescribeAlarms'],
   /** The checker function: its configuration names the secrets and the rotation mode; `check` invokes it. */
   checker: ['lambda:GetFunctionConfiguration', 'lambda:InvokeFunction'],
   /** The token secret: `set-token`, `rotate` and `status` (the command never reads a value back). */

@@ -1,6 +1,6 @@
 // The alarm catalog as data, turned into CloudWatch alarms by one loop. Descriptions quote the same Problem
 // entries the Lambda's report uses. The alarms feed dashboards and `status`; paging goes through the health
-// events (lib/private/health-notifications.ts), except NoCheckReported: a dead checker sends no events.
+// events (lib/private/health-notifications.ts), except for PAGING_ALARMS (what no health event reports).
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -87,7 +87,7 @@ const EXTRA_FIX: Partial<Record<AlarmId, string>> = {
   NoCheckReported: "Check the checker function's log group and its Errors metric, that its EventBridge schedule is enabled, and that it was not throttled; run `npx --no-install whatsapp-token-guard check` to invoke it by hand.",
   NotificationsFailing: "Read the function's log line 'health ledger or events not updated' for the failing call (AccessDenied names a missing permission, ThrottlingException is transient); check the ledger table exists and that the function's role may call events:PutEvents. The next successful check sends what was missed.",
   RotationFailed: 'Run `npx --no-install whatsapp-token-guard status` to see the versions and the reason in the function log; fix the cause named there (a refused hand-in is kept under a TOKENGUARD_REJECTED_AT_* label; a step without a verdict keeps AWSPENDING and Secrets Manager retries it) and rotate again.',
-  RevokeFailed: "Read the function log's revoke line (Meta's code); if Meta keeps refusing, revoke the token by hand in Business Settings > System users, or check the app secret with `npx --no-install whatsapp-token-guard check`. The versions labelled TOKENGUARD_ISSUED or TOKENGUARD_DEMOTED_AT_* are the ones waiting.",
+  RevokeFailed: "The function log's line 'could not revoke' names Meta's code. Code 1 (client secret) means the app secret changed: store the new one with `npx --no-install whatsapp-token-guard set-app-secret`; code 190 about the caller means the live token is dead: hand in a new one with `set-token`; a token of another app cannot be revoked with this app: revoke it by hand in Business Settings > System users. A throttle or outage clears by itself (every due check retries). The versions labelled TOKENGUARD_ISSUED, TOKENGUARD_DEMOTED_AT_* or TOKENGUARD_REJECTED_AT_* are the ones waiting.",
 };
 
 /** Alarm description: what happened, then what to do, within CloudWatch's 1024 characters. */
@@ -100,6 +100,13 @@ export function alarmDescription(spec: AlarmSpec, tokenName: string): string {
   const text = `[${tokenName}] ${spec.summary} What to do: ${fix}${also} \`npx --no-install whatsapp-token-guard check --token ${tokenName}\` names the exact cause and fix.`;
   return text.length <= 1024 ? text : `${text.slice(0, 1021)}...`;
 }
+
+/**
+ * The alarms that notify the topic themselves: what stops the health messages. A revoke Meta does not confirm pages as
+ * a RevokeFailed problem in one Health Changed message, with Meta's answer (lambda/app/settle-and-report.ts), so its
+ * alarm does not page as well.
+ */
+export const PAGING_ALARMS: readonly AlarmId[] = ['NoCheckReported', 'NotificationsFailing'];
 
 export interface TokenAlarmsProps extends AlarmCatalogOptions {
   readonly topic: sns.ITopic;
@@ -128,9 +135,9 @@ export class TokenAlarms extends Construct {
         treatMissingData: spec.missingData,
       });
       // One page per incident: the health events' readable messages page for everything a check can see;
-      // only what stops those messages pages through an alarm (and says when it is back): a dead checker,
-      // which sends no events, and a failing ledger or bus.
-      if (spec.id === 'NoCheckReported' || spec.id === 'NotificationsFailing') {
+      // an alarm pages (and says when it is back) only for what stops those messages: a dead checker, which
+      // sends no events, and a failing ledger or bus.
+      if (PAGING_ALARMS.includes(spec.id)) {
         alarm.addAlarmAction(action);
         alarm.addOkAction(action);
       }

@@ -1,9 +1,8 @@
 // The construct: one guarded WhatsApp token. Wires the secret, the checker/rotation function, its
 // permissions, the alarms and the dashboard; resource details live in the files it imports.
-import { Annotations, Arn, ArnFormat, CfnParameter, Duration, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -19,7 +18,7 @@ import {
   GUARD_LEDGER_SCOPE,
   RotationMode,
 } from '../lambda/contract';
-import { allowGuardPublishers, AlarmTopic, topicTarget } from './alarm-topic';
+import { allowGuardPublishers, AlarmTopic } from './alarm-topic';
 import { emptyAppSecret, emptyRetainedSecret } from './empty-secret';
 import { CheckerFunction } from './checker-function';
 import { CHECK_INTERVAL_MINUTES, EXAMPLE_APP_ID, MAX_ROTATION_DAYS, TOKEN_NAME } from './config';
@@ -32,9 +31,12 @@ import { metricNameWire, rotationModeFromWire, rotationModeWire } from './privat
 import { addTokenWidgets } from './token-dashboard';
 import { AlarmId, TokenAlarms } from './token-alarms';
 import { grantHealthOutcomes, HealthLedgerTable } from './private/health-ledger-table';
-import { HealthNotifications, NotificationFormat } from './private/health-notifications';
+import { GuardNotifications, NotificationFormat, secretArnLengthBound } from './private/health-notifications';
+import { refuseExampleAppId } from './private/example-app-id';
+import { refuseOverBudget, resourcesIn } from './private/stack-budget';
 
 export { NotificationFormat } from './private/health-notifications';
+export { EXAMPLE_APP_ID_PARAMETER } from './private/example-app-id';
 
 export interface TokenRotationOptions {
   /**
@@ -207,6 +209,7 @@ export class WhatsAppTokenGuard extends Construct {
 
   constructor(scope: Construct, id: string, props: WhatsAppTokenGuardProps) {
     super(scope, id);
+    const resourcesBefore = resourcesIn(Stack.of(this));
     const v = validate(props, this);
     this.tokenName = props.tokenName;
     this.rotationMode = rotationModeFromWire(v.mode);
@@ -287,42 +290,20 @@ export class WhatsAppTokenGuard extends Construct {
     this.alarmsById = alarms.alarms;
     this.alarms = Object.values(alarms.alarms).filter((a) => a !== undefined);
 
-    new HealthNotifications(this, 'Notifications', {
-      topic: this.alarmTopic,
+    // One set of notification rules per stack and topic, matching this token by its secret's ARN.
+    GuardNotifications.of(this, this.alarmTopic, props.notificationFormat ?? NotificationFormat.TEXT).addToken({
       tokenName: props.tokenName,
-      ledgerKey: this.ledgerKey,
+      secretArn: tokenSecret.secretArn,
+      secretArnLength: secretArnLengthBound(tokenSecret.secretArn, props.tokenSecret ? undefined : (props.secretName ?? guardSecretName(stackName, props.tokenName, 'token'))),
       expiryWarningDays: v.warningDays,
-      format: props.notificationFormat ?? NotificationFormat.TEXT,
-    });
-
-    // Secrets Manager's own word on failed rotations, for failures that never reached the function
-    // (permissions, timeouts). Delivered through CloudTrail, best effort
-    // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html).
-    new events.Rule(this, 'RotationFailedEvent', {
-      description: `Secrets Manager rotation of the WhatsApp token "${props.tokenName}" failed or was abandoned`,
-      eventPattern: {
-        source: ['aws.secretsmanager'],
-        detailType: ['AWS Service Event via CloudTrail'],
-        detail: {
-          eventSource: ['secretsmanager.amazonaws.com'],
-          eventName: ['RotationFailed', 'RotationAbandoned', 'TestRotationFailed'],
-          additionalEventData: { SecretId: [tokenSecret.secretArn] },
-        },
-      },
-      targets: [
-        topicTarget(
-          this.alarmTopic,
-          events.RuleTargetInput.fromText(
-            `[${props.tokenName}] Secrets Manager reports ${events.EventField.fromPath('$.detail.eventName')} for the WhatsApp token secret: ${events.EventField.fromPath('$.detail.errorMessage')}. AWSCURRENT still holds the previous token. Run \`npx --no-install whatsapp-token-guard status --token ${props.tokenName}\`, fix the cause and rotate again.`,
-          ),
-        ),
-      ],
     });
 
     if (props.dashboardEnabled ?? true) {
       const dashboard = props.dashboard ?? new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${stackName}-${props.tokenName}`, defaultInterval: DASHBOARD_INTERVAL });
       addTokenWidgets(dashboard, { tokenName: props.tokenName, alarms, expiryWarningDays: v.warningDays, assetProbes: Boolean(props.wabaId || props.phoneNumberId), checker: checker.function });
     }
+    // More guards than CloudFormation's 500 resources hold: say how many fit and what to use instead, before CDK's error.
+    refuseOverBudget(this, resourcesBefore, (c) => c instanceof WhatsAppTokenGuard);
   }
 
   /** Least privilege: the function reads and rotates only its own token secret and reads only the app secret. */
@@ -402,7 +383,7 @@ export class WhatsAppTokenGuard extends Construct {
    * by its tags (`tag:GetResources`), read the function's configuration and invoke its check, hand in a token and
    * rotate (`DescribeSecret`, `ListSecretVersionIds`, `PutSecretValue`, `UpdateSecretVersionStage`, `RotateSecret` on
    * the token secret), store the app secret (`DescribeSecret`, `PutSecretValue`, `UpdateSecretVersionStage`), read
-   * the alarms and metrics for `status` (`cloudwatch:DescribeAlarms`, `cloudwatch:GetMetricData`), and this token's
+   * the alarms for `status` (`cloudwatch:DescribeAlarms`), and this token's
    * items of the health ledger (`GetItem`, `Query`); with customer managed keys, their use through Secrets Manager.
    * It never grants `GetSecretValue`: the command does not read the token back.
    */
@@ -524,37 +505,6 @@ export function guardSecretName(stackName: string, tokenName: string, kind: 'tok
 }
 
 const isImported = (secret: secretsmanager.ISecret): boolean => !(secret instanceof secretsmanager.Secret);
-
-/** Logical id of the deploy-time guard against the example app id (one per stack). */
-export const EXAMPLE_APP_ID_PARAMETER = 'TokenGuardAppIdIsTheExampleSetYourOwn';
-
-/**
- * The example app id synthesizes (a fresh clone must), but warns and cannot deploy: CloudFormation checks a
- * parameter's default against its AllowedPattern when a change set is created, so `cdk deploy` stops with
- * the ConstraintDescription before any resource exists, while `cdk synth` is untouched.
- */
-function refuseExampleAppId(scope: Construct): void {
-  const message =
-    `appId ${EXAMPLE_APP_ID} is the example app id, not your Meta app: every check would fail. ` +
-    'Set "tokenGuard.appId" in cdk.json (or the appId prop) to your app\'s id from App Dashboard > App settings > Basic. ' +
-    'Synth works; deploy is refused until you do.';
-  Annotations.of(scope).addWarningV2('whatsapp-token-guard:example-app-id', message);
-  const stack = Stack.of(scope);
-  if (stack.node.tryFindChild(EXAMPLE_APP_ID_PARAMETER)) return;
-  // CDK's template validator sees the same thing (F2015 is the refusal CloudFormation will make); the
-  // warning above says it once, in words.
-  Validations.of(stack).acknowledge(
-    { id: 'CloudFormation-Validate::F2015', reason: `${EXAMPLE_APP_ID_PARAMETER}: the default breaks its own pattern on purpose, so the example app id cannot be deployed.` },
-    { id: 'CloudFormation-Validate::W2001', reason: `${EXAMPLE_APP_ID_PARAMETER} is only there to refuse the deploy; nothing references it.` },
-  );
-  new CfnParameter(stack, EXAMPLE_APP_ID_PARAMETER, {
-    type: 'String',
-    default: EXAMPLE_APP_ID,
-    allowedPattern: `^(?!${EXAMPLE_APP_ID}$).*$`,
-    description: 'Refuses to deploy the example Meta app id of cdk.json.',
-    constraintDescription: message,
-  });
-}
 
 interface Validated {
   readonly appId: string;

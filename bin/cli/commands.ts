@@ -1,12 +1,12 @@
 // The five operator commands. Each returns its exit status; errors are thrown as CliError.
 import { HealthLedger, HistoryEntry, LedgerState } from '../../lambda/adapters/health-ledger';
 import { randomUUID } from 'node:crypto';
-import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { Metric, NAMESPACE, Problem, REJECTED_LABEL_PREFIX, TOKEN_NAME_DIMENSION } from '../../lambda/contract';
+import { HANDIN_LABEL_PREFIX, Problem, REJECTED_LABEL_PREFIX } from '../../lambda/contract';
 import { AWSCURRENT } from '../../lambda/core/labels';
 import { formatAppSecret } from '../../lambda/core/parse-secret';
-import { versionWithLabel } from '../../lambda/core/plan-rotation';
+import { handInVersionId, versionWithLabel } from '../../lambda/core/plan-rotation';
 import { Target } from './aws';
 import { CliError } from './errors';
 import { renderProblems, renderReport } from './render';
@@ -27,14 +27,17 @@ export async function check(s: Session, target: Target): Promise<number> {
 
 async function explainFailedRotation(s: Session, target: Target, outcome: Extract<RotationOutcome, { kind: 'failed' }>, currentBefore: string | undefined, handedIn?: string): Promise<number> {
   // The function judged this rotation's candidate. A refused live hand-in is kept under TOKENGUARD_REJECTED_AT_<unix>
-  // on this rotation's own version, so ask the function again about exactly that version. Otherwise the reason the
-  // function recorded in the health ledger for THIS rotation (its version id) says why: a refused refresh or mint, a
-  // hand-in revoked for label room. Without one, set-token asks about the value it still has in hand (never logged).
+  // (or its own hand-in label) on this rotation's version or on its hand-in, so ask the function again about exactly
+  // that version. Otherwise the reason the function recorded in the health ledger for THIS rotation (its version id)
+  // says why: a refused refresh or mint, a dead hand-in. Without one, set-token asks about the value it still has in
+  // hand (never logged).
   const versions = await describeVersions(s, target.tokenSecretArn);
-  const keptAs = (versions[outcome.versionId] ?? []).find((l) => l.startsWith(REJECTED_LABEL_PREFIX));
-  const kept = keptAs !== undefined;
+  const keptLabel = (id: string): string | undefined => (versions[id] ?? []).find((l) => l.startsWith(REJECTED_LABEL_PREFIX) || l.startsWith(HANDIN_LABEL_PREFIX));
+  const keptIn = [outcome.versionId, handInVersionId(outcome.versionId)].find((id) => keptLabel(id) !== undefined);
+  const keptAs = keptIn === undefined ? undefined : keptLabel(keptIn);
+  const kept = keptIn !== undefined;
   const reason = kept ? undefined : await recordedReason(s, target, outcome.versionId);
-  const report = kept ? await invokeCheck(s, target, { versionId: outcome.versionId }) : !reason && handedIn !== undefined ? await invokeCheck(s, target, { value: handedIn }) : undefined;
+  const report = kept ? await invokeCheck(s, target, { versionId: keptIn }) : !reason && handedIn !== undefined ? await invokeCheck(s, target, { value: handedIn }) : undefined;
   const unchanged = outcome.current === currentBefore;
   if (s.json) {
     s.out(JSON.stringify({ outcome: 'rotation-failed', versionId: outcome.versionId, currentUnchanged: unchanged, currentVersionId: outcome.current, candidate: report, reason }, null, 2));
@@ -43,7 +46,7 @@ async function explainFailedRotation(s: Session, target: Target, outcome: Extrac
     if (report && report.problems.length) s.out([s.style.bold('Why'), ...renderProblems(report.problems, s.style)].join('\n'));
     else if (reason) s.out([s.style.bold('Why'), `  ${reason}`].join('\n'));
     else s.out("  The rotation ended without a recorded reason; the function's log group has it (RotationFailed).");
-    if (kept) s.out(`  The refused token is kept as version ${outcome.versionId} (${keptAs}); it was never AWSCURRENT.`);
+    if (kept) s.out(`  The refused token is kept as version ${keptIn} (${keptAs}); it was never AWSCURRENT.`);
     s.out(
       unchanged
         ? s.style.ok(`AWSCURRENT is unchanged (version ${outcome.current ?? 'none'}): consumers keep the token they had.`)
@@ -171,25 +174,12 @@ export async function status(s: Session, target: Target): Promise<number> {
   ]);
   const alarmNames = [...target.alarmNames];
   const alarms = alarmNames.length ? await s.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] })) : undefined;
-  const end = new Date(s.now());
-  const metric = (id: string, name: string, stat: string, period: number, days: number) => ({
-    Id: id,
-    MetricStat: { Metric: { Namespace: NAMESPACE, MetricName: name, Dimensions: [{ Name: TOKEN_NAME_DIMENSION, Value: target.tokenName }] }, Period: period, Stat: stat },
-    ReturnData: true,
-    days,
-  });
-  const queries = [metric('checks', Metric.CheckFailed, 'Maximum', 300, 1), metric('ok', Metric.RotationSucceeded, 'Sum', 86400, 60), metric('failed', Metric.RotationFailed, 'Sum', 86400, 60)];
-  const data = await s.clients.cloudwatch.send(
-    new GetMetricDataCommand({ StartTime: new Date(end.getTime() - 60 * 86400_000), EndTime: end, MetricDataQueries: queries.map(({ days: _d, ...q }) => q), ScanBy: 'TimestampDescending' }),
-  );
-  const latest = (id: string): { at?: Date; value?: number } => {
-    const r = data.MetricDataResults?.find((x) => x.Id === id);
-    const i = (r?.Values ?? []).findIndex((v) => v > 0 || id === 'checks');
-    return i >= 0 ? { at: r?.Timestamps?.[i], value: r?.Values?.[i] } : {};
-  };
-  const lastCheck = latest('checks');
-  const lastOk = latest('ok');
-  const lastFailed = latest('failed');
+  // The last check and the rotations come from the health ledger, the function's own record of each: metric buckets
+  // hide a later check behind an earlier one of the same 5 minutes, and put a failed and a succeeded rotation of one
+  // day in the same daily bucket.
+  const ledger = await readLedger(s, target);
+  const health = ledger?.state ? healthSummary(ledger.state, ledger.last) : undefined;
+  const rotations = ledger?.state ? await rotationHistory(s, target) : undefined;
 
   const versions = (list.Versions ?? []).map((v) => ({ versionId: v.VersionId, stages: v.VersionStages ?? [], created: v.CreatedDate?.toISOString() }));
   const summary = {
@@ -201,27 +191,27 @@ export async function status(s: Session, target: Target): Promise<number> {
     nextRotation: secret.NextRotationDate?.toISOString(),
     versions,
     appSecretStored: Object.values(app.VersionIdsToStages ?? {}).some((st) => st.includes(AWSCURRENT)),
-    lastCheck: lastCheck.at ? { at: lastCheck.at.toISOString(), failed: (lastCheck.value ?? 0) >= 1 } : undefined,
-    lastRotationSucceeded: lastOk.at?.toISOString(),
-    lastRotationFailed: lastFailed.at?.toISOString(),
+    lastCheck: health?.lastCheckAt ? { at: health.lastCheckAt, failed: health.status === 'check-failed' } : undefined,
+    lastRotation: health?.lastRotation,
+    lastRotationSucceeded: rotations?.succeeded,
+    lastRotationFailed: rotations?.failed,
     alarms: [...(alarms?.MetricAlarms ?? []), ...(alarms?.CompositeAlarms ?? [])].map((a) => ({ name: a.AlarmName, state: a.StateValue, since: a.StateUpdatedTimestamp?.toISOString(), reason: a.StateReason })),
   };
-  const ledger = await readLedger(s, target);
-  const health = ledger?.state ? healthSummary(ledger.state, ledger.last) : undefined;
   const bad = summary.alarms.some((a) => a.state === 'ALARM') || health?.status === 'unhealthy';
   if (s.json) {
     s.out(JSON.stringify({ ...summary, health: health ?? (ledger?.error ? { error: ledger.error } : undefined) }, null, 2));
     return bad ? 1 : 0;
   }
   const st = s.style;
+  const last = summary.lastRotation;
   const lines = [
     st.bold(`Token "${target.tokenName}"`) + st.dim(`  (${target.rotationMode} rotation)`),
     `  Secret          ${target.tokenSecretArn}`,
     `  Rotation        ${summary.rotationEnabled ? 'configured' : st.bad('not configured')}; last ${summary.lastRotated ?? 'never'}${summary.nextRotation ? `; next ${summary.nextRotation}` : ''}`,
-    `  Last outcome    ${summary.lastRotationFailed && (!summary.lastRotationSucceeded || summary.lastRotationFailed > summary.lastRotationSucceeded) ? st.bad(`failed ${summary.lastRotationFailed}`) : summary.lastRotationSucceeded ? st.ok(`succeeded ${summary.lastRotationSucceeded}`) : 'no rotation in the last 60 days'}`,
+    `  Last outcome    ${last ? `${last.outcome === 'failed' ? st.bad(`failed ${last.at}`) : st.ok(`succeeded ${last.at}`)}${last.reason ? st.dim(`  ${last.reason}`) : ''}` : ledger?.state ? 'no rotation recorded' : st.dim('unknown (see Health)')}`,
     `  App secret      ${summary.appSecretStored ? st.ok('stored') : st.bad('not stored: run "npx --no-install whatsapp-token-guard set-app-secret"')}`,
     ...healthLines(st, target, ledger, health),
-    `  Last check      ${summary.lastCheck ? `${summary.lastCheck.at} ${summary.lastCheck.failed ? st.warn('(could not reach a verdict)') : st.ok('(verdict reached)')}` : st.bad('none in the last 24 h')}`,
+    `  Last check      ${summary.lastCheck ? `${summary.lastCheck.at} ${summary.lastCheck.failed ? st.warn('(could not reach a verdict)') : st.ok('(verdict reached)')}` : ledger?.state || !ledger || ledger.error ? st.dim('unknown (see Health)') : st.bad('none recorded yet')}`,
     '  Versions (values are never shown)',
     ...versions.map((v) => `    ${v.versionId}  ${v.created ?? ''}  ${v.stages.join(', ')}`),
     '  Alarms',
@@ -229,6 +219,18 @@ export async function status(s: Session, target: Target): Promise<number> {
   ];
   s.out(lines.join('\n'));
   return bad ? 1 : 0;
+}
+
+/** How far back `status` looks in the ledger's history for the last succeeded and the last failed rotation. */
+const ROTATION_HISTORY_ENTRIES = 100;
+
+/** The last succeeded and the last failed rotation in the ledger's history (kept 90 days). */
+async function rotationHistory(s: Session, target: Target): Promise<{ succeeded?: string; failed?: string } | undefined> {
+  if (!target.ledgerTableName || !target.ledgerKey) return undefined;
+  const r = await new HealthLedger(target.ledgerTableName, s.clients.dynamodb).history(target.ledgerKey, ROTATION_HISTORY_ENTRIES);
+  if (!r.ok) return undefined;
+  const newest = (to: string): string | undefined => r.value.find((h) => h.kind === 'rotation' && h.to === to)?.at;
+  return { succeeded: newest('rotated'), failed: newest('failed') };
 }
 
 interface LedgerRead {
@@ -265,7 +267,6 @@ function healthLines(st: Session['style'], target: Target, ledger: LedgerRead | 
   return [
     `  Health          ${label}${h.problems.length ? `: ${h.problems.map((p) => p.title).join('; ')}` : ''}${st.dim(`  (ledger, last check ${h.lastCheckAt ?? 'never'})`)}`,
     `  Last change     ${h.lastChange ? `${h.lastChange.at} ${'from' in h.lastChange && h.lastChange.from ? `${h.lastChange.from} → ` : ''}${h.lastChange.to}${'cause' in h.lastChange && h.lastChange.cause ? st.dim(`  ${h.lastChange.cause}`) : ''}` : 'none recorded'}`,
-    ...(h.lastRotation ? [`  Last rotation   ${h.lastRotation.at} ${h.lastRotation.outcome === 'failed' ? st.bad('failed') : st.ok(String(h.lastRotation.outcome))}${h.lastRotation.reason ? st.dim(`  ${h.lastRotation.reason}`) : ''}`] : []),
   ];
 }
 

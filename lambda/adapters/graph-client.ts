@@ -45,6 +45,12 @@ export class GraphClient {
    * calls extend the block), so every later request of this client returns a not-sent failure instead.
    */
   public rateLimited?: GraphFailure;
+  /**
+   * Tokens Meta refused (a token-class error, e.g. 190) on a call they authenticated, with that answer. Another call with
+   * the same token would only be refused again and spend the app's and the WABA's quota, so it is not sent: a 190 on the
+   * first asset probe ends the other probes of that check.
+   */
+  private readonly refusedTokens = new Map<string, GraphFailure>();
 
   constructor(options: GraphClientOptions) {
     this.opts = {
@@ -212,10 +218,16 @@ export class GraphClient {
         const why = `not sent: Meta rate-limited an earlier call of this check (${this.rateLimited.code !== undefined ? `code ${this.rateLimited.code}` : `HTTP ${this.rateLimited.httpStatus}`})`;
         return { ok: false, failure: { ...this.rateLimited, message: why, notSent: true } };
       }
+      const refused = accessToken === undefined ? undefined : this.refusedTokens.get(accessToken);
+      if (refused) {
+        const why = `not sent: Meta refused this token on an earlier call of this check (code ${refused.code ?? '?'}${refused.subcode !== undefined ? `/${refused.subcode}` : ''})`;
+        return { ok: false, failure: { ...refused, message: why, notSent: true } };
+      }
       const remaining = deadline - now();
       const result = await this.once(url, init, Math.max(1, Math.min(timeoutMs, remaining)), secrets);
       if (result.ok) return result;
       const cls = classifyGraphFailure(result.failure);
+      if (cls === 'token' && accessToken !== undefined) this.refusedTokens.set(accessToken, result.failure);
       // A throttle is never retried, and nothing else is sent after it in this invocation.
       if (cls === 'rate-limited') {
         this.rateLimited = result.failure;
@@ -301,11 +313,24 @@ function dataIds(body: Record<string, unknown>, pick: (x: Record<string, unknown
   return data.flatMap((x) => (x && typeof x === 'object' ? [pick(x as Record<string, unknown>)] : [])).filter((v) => v !== undefined && v !== null).map(String);
 }
 
+/**
+ * The answer of an endpoint that obtains a token. A refusal keeps Meta's text for a person (error_user_title,
+ * error_user_msg) in its message, where the rotation's reason quotes it: the mint's two-factor refusal (415/2859009)
+ * says only there how to get past it (facebook/facebook-java-business-sdk#437). `expiresIn` is absent when Meta sends no
+ * expires_in, as fb_exchange_token often does (pixelant/pxa_social_feed#105): the new token's expiry is then whatever
+ * debug_token says when the rotation validates it.
+ */
 function tokenFrom(r: GraphResult): { ok: true; token: string; expiresIn?: number } | { ok: false; failure: GraphFailure } {
-  if (!r.ok) return r;
+  if (!r.ok) return { ok: false, failure: withUserText(r.failure) };
   const token = r.body.access_token;
   if (typeof token !== 'string' || token.trim() === '') {
     return { ok: false, failure: { kind: 'unavailable', httpStatus: r.httpStatus, message: 'Meta answered without an access_token field' } };
   }
   return { ok: true, token: token.trim(), expiresIn: typeof r.body.expires_in === 'number' ? r.body.expires_in : undefined };
+}
+
+/** The failure with Meta's text for a person added to its message (once). */
+function withUserText(f: GraphFailure): GraphFailure {
+  if (!f.userMessage || f.message.includes(f.userMessage)) return f;
+  return { ...f, message: `${f.message} (Meta says: ${f.userTitle ? `${f.userTitle}: ` : ''}${f.userMessage})` };
 }

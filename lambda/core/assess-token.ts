@@ -130,8 +130,9 @@ function summarize(facts: TokenFacts, expected: Expectations, nowS: number): Tok
     application: facts.application,
     userId: facts.userId,
     issuedAt: facts.issuedAt ? iso(facts.issuedAt) : undefined,
-    // expires_at 0 means "never expires" (the debugger shows "Never"); never read it as 1970.
-    expiresAt: expires === undefined ? undefined : expires === 0 ? 'never' : iso(expires),
+    // expires_at 0 means "never expires" (the debugger shows "Never"), for a valid token only: a dead one can carry 0
+    // too (the 460 capture in bk-rs/facebook-apis-rs), and it expires at no time it could be used again. Never 1970.
+    expiresAt: expires === undefined || (expires === 0 && !facts.isValid) ? undefined : expires === 0 ? 'never' : iso(expires),
     daysUntilExpiry: expires ? round2((expires - nowS) / DAY_S) : undefined,
     dataAccessExpiresAt: facts.dataAccessExpiresAt ? iso(facts.dataAccessExpiresAt) : undefined,
     scopes: facts.scopes,

@@ -91,7 +91,8 @@ export function describeFailure(f: GraphFailure): string {
   const head = f.code !== undefined ? `Meta code ${f.code}${f.subcode !== undefined ? `/${f.subcode}` : ''}` : f.httpStatus !== undefined ? `HTTP ${f.httpStatus}` : 'no answer';
   const extra = [
     f.details ? `details: ${f.details}` : undefined,
-    f.userMessage ? `Meta says: ${f.userTitle ? `${f.userTitle}: ` : ''}${f.userMessage}` : undefined,
+    // Not twice: a token endpoint's failure already carries it in its message (graph-client withUserText).
+    f.userMessage && !f.message.includes(f.userMessage) ? `Meta says: ${f.userTitle ? `${f.userTitle}: ` : ''}${f.userMessage}` : undefined,
     f.fbtraceId ? `fbtrace_id ${f.fbtraceId}` : undefined,
   ].filter(Boolean);
   return `${head}: ${f.message}${extra.length ? ` (${extra.join('; ')})` : ''}`;

@@ -481,20 +481,60 @@ describe('check', () => {
 });
 
 describe('status', () => {
-  it('shows versions and labels (never values), the last check and every alarm', async () => {
+  it('shows versions and labels (never values) and every alarm', async () => {
     await setup({ token: CANARY_TOKEN });
     await new SecretsManagerClient({ region: 'us-east-1', endpoint: world.sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }).send(
       new PutSecretValueCommand({ SecretId: world.tokenSecret.arn, SecretString: NEW_TOKEN, VersionStages: [CANDIDATE_LABEL] }),
     );
     cwMock.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'WhatsAppTokenGuard-primary-TokenInvalid', StateValue: 'ALARM', StateUpdatedTimestamp: new Date('2026-11-25T10:00:00Z') }], CompositeAlarms: [{ AlarmName: 'WhatsAppTokenGuard-primary-Unhealthy', StateValue: 'ALARM' }] });
-    cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'checks', Timestamps: [new Date('2026-11-26T00:45:00Z')], Values: [0] }, { Id: 'ok', Timestamps: [], Values: [] }, { Id: 'failed', Timestamps: [new Date('2026-11-20T00:00:00Z')], Values: [1] }] });
     const code = await cli(['status']);
     expect(code).toBe(1);
     expect(out).toMatch(/AWSCURRENT/);
     expect(out).toContain(CANDIDATE_LABEL);
     expect(out).toMatch(/ALARM WhatsAppTokenGuard-primary-TokenInvalid/);
-    expect(out).toMatch(/Last check\s+2026-11-26T00:45:00.000Z \(verdict reached\)/);
-    expect(out).toMatch(/failed 2026-11-20/);
+    expect(out).toMatch(/Last check\s+none recorded yet/);
+  });
+
+  it('takes the last check from the ledger: a verdict right after a check without one is the last check', async () => {
+    // GIVEN a check while Meta is down, then one that reaches a verdict, within the same 5 minutes
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.fault = { kind: 'down' };
+    expect(await cli(['check'])).toBe(2);
+    world.graph.fault = undefined;
+    expect(await cli(['check'])).toBe(0);
+    cwMock.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+    // What CloudWatch holds for them: one 5-minute CheckFailed bucket whose Maximum is the failed check's 1.
+    const bucket = new Date(Math.floor(Date.now() / 300_000) * 300_000);
+    cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'checks', Timestamps: [bucket], Values: [1] }] });
+    const state = (await world.ddb.items(world.table)).find((i) => i.sk === 'STATE')!;
+    // WHEN
+    expect(await cli(['status'])).toBe(0);
+    // THEN the Health line and the Last check line tell the same check, and no metric bucket was read
+    expect(out).toMatch(new RegExp(`Health\\s+HEALTHY.*last check ${state.lastCheckAt}`));
+    expect(out).toMatch(new RegExp(`Last check\\s+${state.lastCheckAt} \\(verdict reached\\)`));
+    expect(cwMock.commandCalls(GetMetricDataCommand)).toHaveLength(0);
+  });
+
+  it("takes the rotations' last outcome from the ledger: a failure after a success the same day is the last outcome", async () => {
+    // GIVEN a hand-in promoted, then a rotation refused (one started without a hand-in: the console's "Rotate now")
+    await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.addToken(NEW_TOKEN, { expiresAt: nowS() + 60 * DAY });
+    expect(await cli(['set-token'], NEW_TOKEN)).toBe(0);
+    expect((await world.rotate()).error?.message).toMatch(/no token was handed in/);
+    cwMock.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+    // What CloudWatch holds for them: one daily bucket each for RotationSucceeded and RotationFailed, a tie.
+    const day = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
+    cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'ok', Timestamps: [day], Values: [1] }, { Id: 'failed', Timestamps: [day], Values: [1] }] });
+    // WHEN
+    expect(await cli(['status'])).toBe(0);
+    // THEN
+    expect(out).toMatch(/Last outcome\s+failed \S+\s+.*no token was handed in/);
+    expect(await cli(['--json', 'status'])).toBe(0);
+    const json = JSON.parse(out);
+    expect(json.lastRotation).toMatchObject({ outcome: 'failed' });
+    expect(Date.parse(json.lastRotationFailed)).toBeGreaterThan(Date.parse(json.lastRotationSucceeded));
   });
 });
 

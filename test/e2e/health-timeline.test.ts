@@ -26,6 +26,7 @@ let bus: EventBridgeRecorder;
 let table: string;
 let appSecretArn: string;
 const processes: FunctionProcess[] = [];
+const secretRefs: Record<string, string> = {};
 
 beforeAll(async () => {
   assembly = synthesize({ appId: APP_ID, tokens: [{ name: 'primary' }, { name: 'backup' }] });
@@ -45,6 +46,8 @@ afterAll(async () => {
 function start(tokenName: string, token: string): { fn: FunctionProcess; secretArn: string } {
   const fnArtifact = assembly.functions.find((f) => f.environment[EnvVar.TokenName] === tokenName)!;
   const tokenSecret = sm.createSecret(`whatsapp-token-guard/${tokenName}/token`, { value: JSON.stringify({ accessToken: token }), rotationEnabled: true });
+  // The rules name the secret as the template does ({"Ref": <its logical id>}); here it is the fake's.
+  secretRefs[(fnArtifact.environment[EnvVar.TokenSecretArn] as { Ref: string }).Ref] = tokenSecret.arn;
   const env = lambdaEnvironment(fnArtifact, { tokenSecretArn: tokenSecret.arn, appSecretArn, secretsEndpoint: sm.endpoint, graphBaseUrl: graph.baseUrl, ledgerTable: table, dynamodbEndpoint: ddb.endpoint, eventsEndpoint: bus.endpoint });
   const fn = new FunctionProcess(fnArtifact, env);
   processes.push(fn);
@@ -130,7 +133,7 @@ describe('health timeline through the shipped bundle', () => {
     for (const h of history) expect(h.ttl).toBe(Math.floor(Date.parse(String(h.at)) / 1000) + 90 * 86_400);
 
     // AND what an email subscriber reads: the rules and input transformers of the template, applied to the events
-    const messages = deliver(rulesOf(assembly.template.Resources), bus.events).map((d) => d.message);
+    const messages = deliver(rulesOf(assembly.template.Resources, secretRefs), bus.events).map((d) => d.message);
     expect(messages).toEqual([
       `[primary] WhatsApp token healthy (was unknown)\n\nCause: No problems: Meta reports the token valid, with every required permission and asset.\n\nWhat to do: Nothing to do.\n\nConfirm with: ${CONFIRM('primary')}\n`,
       `[backup] WhatsApp token healthy (was unknown)\n\nCause: No problems: Meta reports the token valid, with every required permission and asset.\n\nWhat to do: Nothing to do.\n\nConfirm with: ${CONFIRM('backup')}\n`,

@@ -31,15 +31,45 @@ export interface Delivery {
   readonly message: string;
 }
 
-/** The rules of a template that have an event pattern (scheduled rules are left out). */
-export function rulesOf(resources: Record<string, { Type: string; Properties: Record<string, unknown> }>): TemplateRule[] {
+/**
+ * The rules of a template that have an event pattern (scheduled rules are left out). A pattern may name a resource of
+ * the template (`{"Ref": "TokenSecret..."}`, a secret's ARN): `refs` gives the physical value CloudFormation would put
+ * there (the fakes' ARNs); a Ref it does not give is an error, so no pattern is ever matched against a placeholder.
+ */
+export function rulesOf(resources: Record<string, { Type: string; Properties: Record<string, unknown> }>, refs: Readonly<Record<string, string>> = {}): TemplateRule[] {
+  const resolve = (v: unknown): Json => {
+    if (Array.isArray(v)) return v.map(resolve);
+    if (v !== null && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (Object.keys(o).length === 1 && typeof o.Ref === 'string') {
+        // A pseudo parameter (AWS::StackId) stands for itself: no event of the tests carries one.
+        if (refs[o.Ref] === undefined && o.Ref.startsWith('AWS::')) return `<${o.Ref}>`;
+        if (refs[o.Ref] === undefined) throw new Error(`event pattern names {"Ref": "${o.Ref}"}: give its physical value in refs`);
+        return refs[o.Ref];
+      }
+      return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
+    }
+    return v as Json;
+  };
   return Object.entries(resources)
     .filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern)
     .map(([logicalId, r]) => ({
       logicalId,
-      pattern: r.Properties.EventPattern as Record<string, Json>,
+      pattern: resolve(r.Properties.EventPattern) as Record<string, Json>,
       targets: ((r.Properties.Targets ?? []) as { Arn: unknown; Input?: string; InputTransformer?: RuleTarget['inputTransformer'] }[]).map((t) => ({ arn: t.Arn, input: t.Input, inputTransformer: t.InputTransformer })),
     }));
+}
+
+/**
+ * The ARN CloudFormation would give each named secret of a template (in account 111111111111, us-east-1, with a
+ * fixed random suffix), keyed by logical id: the `refs` of rulesOf for a synthesized stack.
+ */
+export function secretArnsOf(resources: Record<string, { Type: string; Properties: Record<string, unknown> }>, suffix = 'AbCdEf'): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::SecretsManager::Secret' && typeof r.Properties.Name === 'string')
+      .map(([id, r]) => [id, `arn:aws:secretsmanager:us-east-1:111111111111:secret:${r.Properties.Name as string}-${suffix}`]),
+  );
 }
 
 function matchValue(rule: Json, value: Json | undefined): boolean {

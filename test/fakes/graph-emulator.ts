@@ -13,6 +13,8 @@ import {
   DEBUG_TOKEN_NOT_APP_TOKEN,
   DEBUG_TOKEN_SYSTEM_ERROR,
   DEBUG_TOKEN_UNDECRYPTABLE,
+  exchangeAnswer,
+  exchangeAnswerWithoutExpiresIn,
   graphError,
   HealthIds,
   healthAvailable,
@@ -86,6 +88,13 @@ export class GraphEmulator {
   now: () => number = () => Math.floor(Date.now() / 1000);
   /** Code Meta answers a mint with, to emulate refusals (200, 100). */
   mintRefusal?: { code: number; subcode?: number; message: string };
+  /** A whole error answer to the mint instead (e.g. meta-shapes' MINT_TWO_FACTOR_REQUIRED), with its HTTP status. */
+  mintRefusalAnswer?: { status: number; body: Json };
+  /**
+   * How fb_exchange_token answers: 'documented' with expires_in, 'without-expires-in' as often captured
+   * (meta-shapes' exchangeAnswerWithoutExpiresIn); Meta then reports the new token as never expiring.
+   */
+  exchangeAnswerShape: 'documented' | 'without-expires-in' = 'documented';
   /** Applied to every minted token, e.g. fewer scopes than asked for. */
   mintOverrides?: Partial<TokenRecord>;
   /** Applied to each token fb_exchange_token issues (e.g. fewer scopes than the token it replaces). */
@@ -275,6 +284,7 @@ export class GraphEmulator {
     // captures; subcode 463 with HTTP 401 as in chatwoot/chatwoot#9708 and the WhatsApp error-codes page).
     if (!caller || !rec) return this.error(res, 400, 190, 'Invalid OAuth access token - Cannot parse access token');
     if (rec.dead) return this.error(res, 401, rec.dead.code, rec.dead.message, { error_subcode: rec.dead.subcode });
+    // An expired caller: 190/463 with HTTP 401, as in chatwoot/chatwoot#9708 (the message there adds the dates).
     if (rec.expiresAt && rec.expiresAt <= this.now()) return this.error(res, 401, 190, 'Error validating access token: Session has expired', { error_subcode: 463 });
 
     const mint = /^(\d+)\/access_tokens$/.exec(rest);
@@ -308,6 +318,7 @@ export class GraphEmulator {
       // Field shapes per the phone number reference (https://developers.facebook.com/documentation/business-messaging/whatsapp/reference/whatsapp-business-phone-number/whatsapp-business-account-phone-number-api).
       return this.send(res, 200, { verified_name: 'Acme', display_phone_number: phone.displayPhoneNumber, id: phone.id, quality_rating: 'GREEN', health_status: health(ids) });
     }
+    // Not a captured answer: the guard never calls another path, so this only makes a bug of ours fail loudly.
     return this.error(res, 400, 100, 'Unsupported request - method type: ' + (req.method ?? '').toLowerCase());
   }
 
@@ -327,9 +338,11 @@ export class GraphEmulator {
     if (method !== 'GET') return this.error(res, 400, 100, 'Unsupported post request.', { error_subcode: 33 });
     // Meta answers debug_token only to the app token (a system-user token may not inspect itself).
     if (caller !== `${this.appId}|${this.appSecret}`) {
+      // An app token with the wrong secret: the message of bk-rs/facebook-apis-rs debug_token__200__invalid_access_token_signature.json, as the top-level error a caller gets.
       if (caller?.includes('|')) return this.error(res, 400, 190, 'Invalid OAuth access token signature.');
       return this.send(res, 400, DEBUG_TOKEN_NOT_APP_TOKEN);
     }
+    // Not a captured answer (the guard always sends input_token): a request bug fails loudly.
     if (!input) return this.error(res, 400, 100, '(#100) The parameter input_token is required');
     const rec = this.tokens.get(input);
     if (!rec) return this.send(res, 200, DEBUG_TOKEN_UNDECRYPTABLE);
@@ -358,21 +371,26 @@ export class GraphEmulator {
   }
 
   private exchange(res: ServerResponse, p: Record<string, string>): void {
+    // Not a captured answer (the guard always sends grant_type=fb_exchange_token): a request bug fails loudly.
     if (p.grant_type !== 'fb_exchange_token') return this.error(res, 400, 100, 'Invalid grant_type');
     if (p.client_id !== this.appId) return this.send(res, 400, OAUTH_BAD_APP_ID);
     if (p.client_secret !== this.appSecret) return this.send(res, 400, OAUTH_BAD_CLIENT_SECRET);
     const old = this.tokens.get(p.fb_exchange_token ?? '');
+    // A dead token cannot be exchanged (Meta's user-token page: an expired token cannot be refreshed); 190/463 as in chatwoot/chatwoot#9708.
     if (!old || old.dead || (old.expiresAt && old.expiresAt <= this.now())) return this.error(res, 400, 190, 'Error validating access token: Session has expired', { error_subcode: 463 });
-    // {access_token, token_type, expires_in} as documented for fb_exchange_token
-    // (https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/).
+    // The documented answer, or the captured one without expires_in for a token that then debugs as "Never".
     const token = this.newToken('refreshed');
-    this.tokens.set(token, { ...old, issuedAt: this.now(), expiresAt: this.now() + 60 * DAY, ...this.exchangeOverrides });
-    this.send(res, 200, { access_token: token, token_type: 'bearer', expires_in: 5183944 });
+    const documented = this.exchangeAnswerShape === 'documented';
+    this.tokens.set(token, { ...old, issuedAt: this.now(), expiresAt: documented ? this.now() + 60 * DAY : 0, ...this.exchangeOverrides });
+    this.send(res, 200, documented ? exchangeAnswer(token) : exchangeAnswerWithoutExpiresIn(token));
   }
 
   private mint(res: ServerResponse, systemUserId: string, p: Record<string, string>, caller: TokenRecord): void {
+    if (this.mintRefusalAnswer) return this.send(res, this.mintRefusalAnswer.status, this.mintRefusalAnswer.body);
     if (this.mintRefusal) return this.error(res, 400, this.mintRefusal.code, this.mintRefusal.message, this.mintRefusal.subcode ? { error_subcode: this.mintRefusal.subcode } : {});
+    // An unknown system user: Graph's 100/33 "Object with ID ... does not exist" (sajuthankappan/whatsapp-cloud-api-rs#3).
     if (!this.systemUsers.has(systemUserId)) return this.error(res, 400, 100, `Unsupported post request. Object with ID '${systemUserId}' does not exist`, { error_subcode: 33 });
+    // Not a captured answer (the guard always sends its own app id): a request bug fails loudly.
     if (p.business_app !== this.appId) return this.error(res, 400, 100, 'Invalid parameter business_app');
     const token = this.newToken('minted');
     this.tokens.set(token, {
@@ -386,10 +404,12 @@ export class GraphEmulator {
       ...this.mintOverrides,
     });
     this.onMint?.();
+    // {"access_token": "..."}, as Meta's install-apps-and-generate-tokens page documents the mint's answer.
     this.send(res, 200, { access_token: token });
   }
 
   private revoke(res: ServerResponse, p: Record<string, string>, caller: string | undefined): void {
+    // A wrong app secret on /oauth/*: code 1 (meta-shapes' OAUTH_BAD_CLIENT_SECRET, facebookarchive/php-graph-sdk#538).
     if (p.client_id !== this.appId || p.client_secret !== this.appSecret) return this.error(res, 400, 1, 'Error validating client secret.');
     if (!caller || !this.tokens.get(caller)) return this.error(res, 400, 190, 'Invalid OAuth access token - Cannot parse access token');
     // A dead caller token is refused like any call with it: OAuthException 190 with the caller's own subcode.

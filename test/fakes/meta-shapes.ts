@@ -36,6 +36,26 @@ export const DEBUG_TOKEN_SYSTEM_ERROR: Json = {
   data: { error: { code: 190, message: 'Error validating application. Cannot get application info due to a system error.' }, is_valid: false, scopes: [] },
 };
 
+/**
+ * A dead token whose `expires_at` is 0: the password-change / security reset capture, HTTP 200, is_valid false,
+ * subcode 460, no issued_at (bk-rs/facebook-apis-rs facebook-access-token-api/tests/response_body_json_files/
+ * debug_token__user_access_token_4.json; ids substituted, scopes as captured). 0 means "never" only for a valid token.
+ */
+export const debugTokenDeadNeverExpiring = (appId: string): Json => ({
+  data: {
+    app_id: appId,
+    type: 'USER',
+    application: 'Acme Notifications',
+    data_access_expires_at: 1671412462,
+    error: { code: 190, message: 'Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.', subcode: 460 },
+    expires_at: 0,
+    is_valid: false,
+    scopes: ['email', 'instagram_basic', 'instagram_manage_comments', 'instagram_manage_insights', 'instagram_content_publish', 'public_profile'],
+    granular_scopes: [{ scope: 'instagram_basic' }, { scope: 'instagram_manage_comments' }, { scope: 'instagram_manage_insights' }, { scope: 'instagram_content_publish' }],
+    user_id: '123',
+  },
+});
+
 /** The caller is not an app token (bk-rs/facebook-apis-rs debug_token__400__must_provide_an_app_access_token_or_a_user_access_token.json). */
 export const DEBUG_TOKEN_NOT_APP_TOKEN = graphError(100, '(#100) You must provide an app access token, or a user access token that is an owner or developer of the app');
 
@@ -45,6 +65,39 @@ export const DEBUG_TOKEN_NOT_APP_TOKEN = graphError(100, '(#100) You must provid
 export const OAUTH_BAD_CLIENT_SECRET = graphError(1, 'Error validating client secret.');
 /** Unknown app id (diowa/icare#5): code 101. */
 export const OAUTH_BAD_APP_ID = graphError(101, 'Error validating application. Invalid application ID.');
+
+// ---------- Obtaining tokens: fb_exchange_token and the mint ----------
+
+/**
+ * POST /{system-user-id}/access_tokens refused because the business requires two-factor authentication: code 415,
+ * subcode 2859009, not transient, the way out in error_user_msg. Verbatim from facebook/facebook-java-business-sdk#437
+ * (also #438), fbtrace_id and hash as captured.
+ */
+export const MINT_TWO_FACTOR_REQUIRED: Json = {
+  error: {
+    message:
+      'Two factor authentication required. User have to enter a code from SMS or TOTP code generator to pass 2fac. This could happen when accessing a 2fac-protected asset like a page that is owned by a 2fac-protected business manager.',
+    type: 'OAuthException',
+    code: 415,
+    error_data: { hash: '8874359819718335175' },
+    error_subcode: 2859009,
+    is_transient: false,
+    error_user_title: 'Two-factor authentication required',
+    error_user_msg: 'To continue working in your account, please refresh this page to authenticate. Or navigate to the business settings page  and authenticate when prompted.',
+    fbtrace_id: 'AwfkZm6RouSgmnWYNFln2q1',
+  },
+};
+
+/**
+ * fb_exchange_token as Meta documents it: {access_token, token_type, expires_in}
+ * (https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/).
+ */
+export const exchangeAnswer = (token: string): Json => ({ access_token: token, token_type: 'bearer', expires_in: 5183944 });
+/**
+ * fb_exchange_token as it is often captured: no expires_in at all, for a token the debugger then shows as expiring
+ * "Never" (pixelant/pxa_social_feed#105: {"access_token":"xxxx","token_type":"bearer"}; also jgorset/facepy#155 and #172).
+ */
+export const exchangeAnswerWithoutExpiresIn = (token: string): Json => ({ access_token: token, token_type: 'bearer' });
 
 // ---------- Rate limits ----------
 

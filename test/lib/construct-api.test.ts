@@ -279,7 +279,7 @@ describe('grantOperate', () => {
         Statement: Match.arrayWith([
           // (in the order grantOperate adds them)
           Match.objectLike({ Action: OPERATOR_ACTIONS.discovery[0], Resource: '*' }),
-          Match.objectLike({ Action: [...OPERATOR_ACTIONS.monitoring], Resource: '*' }),
+          Match.objectLike({ Action: OPERATOR_ACTIONS.monitoring.length === 1 ? OPERATOR_ACTIONS.monitoring[0] : [...OPERATOR_ACTIONS.monitoring], Resource: '*' }),
           Match.objectLike({ Action: [...OPERATOR_ACTIONS.checker], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('Checker'), 'Arn'] } }),
           Match.objectLike({ Action: [...OPERATOR_ACTIONS.tokenSecret], Resource: { Ref: Match.stringLikeRegexp('TokenSecret') } }),
           Match.objectLike({ Action: [...OPERATOR_ACTIONS.appSecret], Resource: { Ref: Match.stringLikeRegexp('AppSecret') } }),

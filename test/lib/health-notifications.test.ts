@@ -2,12 +2,15 @@
 // events page, and the exact text (or chat card) a subscriber receives.
 import { EVENT_DETAIL_VERSION, EVENT_SOURCE, GuardEventDetail, Problem } from '../../lambda/contract';
 import { approachingExpirationEvent, GuardEvent, healthChangedEvent } from '../../lambda/core/event-details';
-import { deliver, rulesOf } from '../fakes/event-rules';
+import { deliver, rulesOf, secretArnsOf, TemplateRule } from '../fakes/event-rules';
 import { DeliveredEvent } from '../fakes/eventbridge-recorder';
 import { APP_ID } from '../fakes/canary';
-import { synthesize } from '../e2e/cloud-assembly';
+import { Assembly, synthesize } from '../e2e/cloud-assembly';
 
-const envelope = (e: GuardEvent): DeliveredEvent => ({ version: '0', id: 'x', 'detail-type': e.detailType, source: EVENT_SOURCE, account: '111111111111', time: '2026-12-02T12:00:00Z', region: 'us-east-1', resources: [], detail: e.detail as unknown as Record<string, unknown> });
+const ARN = (token: string, stack = 'TokenGuardE2E'): string => `arn:aws:secretsmanager:us-east-1:111111111111:secret:whatsapp-token-guard/${stack}/${token}/token-AbCdEf`;
+/** An event as the guard's function puts it: its token secret's ARN in `resources` (lambda/adapters/health-events.ts). */
+const envelope = (e: GuardEvent, token = e.detail.tokenName): DeliveredEvent => ({ version: '0', id: 'x', 'detail-type': e.detailType, source: EVENT_SOURCE, account: '111111111111', time: '2026-12-02T12:00:00Z', region: 'us-east-1', resources: [ARN(token)], detail: e.detail as unknown as Record<string, unknown> });
+const rulesOfAssembly = (a: Assembly): TemplateRule[] => rulesOf(a.template.Resources, secretArnsOf(a.template.Resources));
 const REPORT = { tokenName: 'primary', checkedAt: '2026-12-02T12:00:00.000Z', graphApiVersion: 'v25.0', metrics: {} };
 const bad = healthChangedEvent('guard/primary', { previousStatus: 'healthy', previousProblemIds: [], status: 'unhealthy', problemIds: ['MissingScopes'], at: REPORT.checkedAt }, { ...REPORT, outcome: 'unhealthy', problems: [{ id: 'MissingScopes', ...Problem.MissingScopes, detail: 'missing: whatsapp_business_messaging' }] });
 const milestone = (days: number): GuardEvent => approachingExpirationEvent('guard/primary', { milestoneDays: days, announced: { days: [] } }, { ...REPORT, outcome: 'healthy', problems: [], token: { valid: true, expiresAt: '2027-01-01T00:00:00.000Z', daysUntilExpiry: days - 0.01, scopes: [], missingScopes: [], granularScopes: [] } });
@@ -15,9 +18,34 @@ const rotationFailed: GuardEvent = {
   detailType: 'WhatsApp Token Rotation Failed',
   detail: { version: EVENT_DETAIL_VERSION, tokenName: 'primary', ledgerKey: 'guard/primary', confirmCommand: 'npx --no-install whatsapp-token-guard status --token primary', rotationMode: 'hand-made', versionId: 'v-1', step: 'testSecret', reason: 'Required permissions missing (missing: whatsapp_business_messaging)', problems: [], fix: Problem.MissingScopes.fix } as GuardEventDetail,
 };
+/**
+ * Secrets Manager's RotationFailed as EventBridge delivers it: the CloudTrail record as `detail`, the secret in
+ * `additionalEventData.SecretId`, `resources` empty (AWS's sample record in the Secrets Manager user guide, "Log AWS
+ * Secrets Manager events with AWS CloudTrail"; https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html).
+ */
+const cloudTrailRotationFailed = (secretArn: string): DeliveredEvent => ({
+  version: '0',
+  id: 'ct',
+  'detail-type': 'AWS Service Event via CloudTrail',
+  source: 'aws.secretsmanager',
+  account: '111111111111',
+  time: '2026-12-02T12:00:00Z',
+  region: 'us-east-1',
+  resources: [],
+  detail: {
+    eventVersion: '1.08',
+    userIdentity: { accountId: '111111111111', invokedBy: 'secretsmanager.amazonaws.com' },
+    eventSource: 'secretsmanager.amazonaws.com',
+    eventName: 'RotationFailed',
+    awsRegion: 'us-east-1',
+    errorMessage: 'Error when executing lambda arn:aws:lambda:us-east-1:111111111111:function:guard-checker during setSecret step',
+    additionalEventData: { SecretId: secretArn },
+    eventType: 'AwsServiceEvent',
+  },
+});
 
 describe('health notification rules (text)', () => {
-  const rules = rulesOf(synthesize({ appId: APP_ID, tokens: [{ name: 'primary' }, { name: 'backup' }] }).template.Resources);
+  const rules = rulesOfAssembly(synthesize({ appId: APP_ID, tokens: [{ name: 'primary' }, { name: 'backup' }] }));
 
   it('turns a health change of this token into one message naming the token, status, cause, fix and command', () => {
     expect(deliver(rules, [envelope(bad)]).map((d) => d.message)).toEqual([
@@ -38,16 +66,28 @@ describe('health notification rules (text)', () => {
     ]);
   });
 
-  it('sends nothing for a rotation that succeeded, and nothing for another source or another ledger key', () => {
+  it('sends the other token\'s messages through the same rules', () => {
+    const backup = healthChangedEvent('guard/backup', { previousStatus: 'healthy', previousProblemIds: [], status: 'unhealthy', problemIds: ['MissingScopes'], at: REPORT.checkedAt }, { ...REPORT, tokenName: 'backup', outcome: 'unhealthy', problems: [] });
+    expect(deliver(rules, [envelope(backup)]).map((d) => d.message.split('\n')[0])).toEqual(['[backup] WhatsApp token unhealthy (was healthy)']);
+  });
+
+  it('sends nothing for a rotation that succeeded, another source, or a secret of another stack with the same token name', () => {
     const rotated = envelope({ detailType: 'WhatsApp Token Rotated', detail: { version: '1', tokenName: 'primary', ledgerKey: 'guard/primary', confirmCommand: 'x', rotationMode: 'hand-made', versionId: 'v' } });
     const spoofed = { ...envelope(bad), source: 'someone.else' };
-    const other = envelope({ ...bad, detail: { ...bad.detail, ledgerKey: 'fleet-a/primary' } });
-    expect(deliver(rules, [rotated, spoofed, other])).toEqual([]);
+    const otherStack = { ...envelope(bad), resources: [ARN('primary', 'GuardStaging')] };
+    const fleet = envelope({ ...bad, detail: { ...bad.detail, ledgerKey: 'fleet-a/primary' } }, 'nobody');
+    expect(deliver(rules, [rotated, spoofed, otherStack, fleet])).toEqual([]);
+  });
+
+  it("passes on Secrets Manager's own rotation failure of this stack's token secret, naming the secret, the cause and the fix", () => {
+    expect(deliver(rules, [cloudTrailRotationFailed(ARN('backup')), cloudTrailRotationFailed(ARN('backup', 'GuardStaging'))]).map((d) => d.message)).toEqual([
+      `[TokenGuardE2E] Secrets Manager reports RotationFailed for a WhatsApp token secret\n\nSecret: ${ARN('backup')}\n\nCause: Error when executing lambda arn:aws:lambda:us-east-1:111111111111:function:guard-checker during setSecret step\n\nWhat to do: AWSCURRENT still holds the previous token. The token's name is in the secret's (whatsapp-token-guard/TokenGuardE2E/<token>/token unless you named it): run \`npx --no-install whatsapp-token-guard status --stack TokenGuardE2E --token <token>\`, fix the cause and rotate again.\n`,
+    ]);
   });
 });
 
 describe('health notification rules (chat)', () => {
-  const rules = rulesOf(synthesize({ appId: APP_ID, notificationFormat: 'chat', tokens: [{ name: 'primary' }] }).template.Resources);
+  const rules = rulesOfAssembly(synthesize({ appId: APP_ID, notificationFormat: 'chat', tokens: [{ name: 'primary' }] }));
 
   it('writes the Amazon Q Developer custom-notification card, threaded per token', () => {
     const [d] = deliver(rules, [envelope(bad)]);

@@ -136,17 +136,25 @@ describe('tags', () => {
 });
 
 describe('the example app id', () => {
-  it('synthesizes with a warning naming the field, and a parameter CloudFormation refuses at deploy', () => {
+  it('synthesizes with a warning naming the field, and a rule CloudFormation refuses at deploy with the same words', () => {
     // WHEN
     const app = new App();
     const stack = appStack(app, { appId: EXAMPLE_APP_ID, tokens: [{ name: 'primary' }] });
     // THEN
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('appId 1234567890123456 is the example app id.*Set "tokenGuard.appId" in cdk.json'));
-    const parameter = Template.fromStack(stack).toJSON().Parameters[EXAMPLE_APP_ID_PARAMETER];
-    expect(parameter.Default).toBe(EXAMPLE_APP_ID);
-    expect(new RegExp(parameter.AllowedPattern).test(parameter.Default)).toBe(false);
-    expect(new RegExp(parameter.AllowedPattern).test(APP_ID)).toBe(true);
-    expect(parameter.ConstraintDescription).toMatch(/Set "tokenGuard.appId"/);
+    const template = Template.fromStack(stack).toJSON();
+    const parameter = template.Parameters[EXAMPLE_APP_ID_PARAMETER];
+    // The default satisfies its own constraint (cfn-lint E2015), and no other value is allowed to get past the rule.
+    expect(parameter).toMatchObject({ Type: 'String', Default: EXAMPLE_APP_ID, AllowedValues: [EXAMPLE_APP_ID] });
+    expect(parameter.AllowedPattern).toBeUndefined();
+    expect(template.Rules.TokenGuardRefusesTheExampleAppId).toEqual({
+      Assertions: [
+        {
+          Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: EXAMPLE_APP_ID_PARAMETER }, EXAMPLE_APP_ID] }] },
+          AssertDescription: expect.stringMatching(/^appId 1234567890123456 is the example app id.*Set "tokenGuard.appId" in cdk.json.*deploy is refused until you do\.$/),
+        },
+      ],
+    });
   });
 
   it('adds neither for a real app id', () => {
@@ -154,6 +162,7 @@ describe('the example app id', () => {
     const stack = appStack(app, { appId: APP_ID, tokens: [{ name: 'primary' }] });
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('example app id'));
     expect(Template.fromStack(stack).toJSON().Parameters?.[EXAMPLE_APP_ID_PARAMETER]).toBeUndefined();
+    expect(Template.fromStack(stack).toJSON().Rules?.TokenGuardRefusesTheExampleAppId).toBeUndefined();
   });
 });
 

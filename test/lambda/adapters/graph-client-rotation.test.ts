@@ -3,7 +3,7 @@
 // https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/
 import { appSecretProof, GraphClient } from '../../../lambda/adapters/graph-client';
 import { CANARY_APP_SECRET, CANARY_TOKEN } from '../../fakes/canary';
-import { DEBUG_TOKEN_SYSTEM_ERROR, DEBUG_TOKEN_UNDECRYPTABLE } from '../../fakes/meta-shapes';
+import { DEBUG_TOKEN_SYSTEM_ERROR, DEBUG_TOKEN_UNDECRYPTABLE, exchangeAnswerWithoutExpiresIn, MINT_TWO_FACTOR_REQUIRED } from '../../fakes/meta-shapes';
 
 type FetchFn = typeof fetch;
 const OLD = 'EAAGoldTOKENtoREVOKEcanary0009';
@@ -53,6 +53,22 @@ describe('GraphClient exchange, mint and revoke', () => {
     );
     expect(await client(fetchFn as unknown as FetchFn).revokeToken(OLD, CANARY_TOKEN)).toMatchObject(expected);
     expect(fetchFn).toHaveBeenCalledTimes(2);
+  });
+
+  it("keeps Meta's words for a person in a refused mint's message: the two-factor refusal says there how to get past it", async () => {
+    // GIVEN Meta's answer of facebook/facebook-java-business-sdk#437
+    const r = await client((async () => json(400, MINT_TWO_FACTOR_REQUIRED)) as unknown as FetchFn).mintSystemUserToken('42', CANARY_TOKEN, ['whatsapp_business_messaging'], true);
+    // THEN
+    expect(r.ok).toBe(false);
+    const f = (r as { failure: { code?: number; subcode?: number; message: string } }).failure;
+    expect(f).toMatchObject({ code: 415, subcode: 2859009 });
+    expect(f.message).toMatch(/^Two factor authentication required\..* \(Meta says: Two-factor authentication required: To continue working in your account, please refresh this page to authenticate\. Or navigate to the business settings page {2}and authenticate when prompted\.\)$/);
+  });
+
+  it('takes an fb_exchange_token answer without expires_in: the token, with no expiry of its own', async () => {
+    // GIVEN the answer of pixelant/pxa_social_feed#105
+    const r = await client((async () => json(200, exchangeAnswerWithoutExpiresIn('EAAGrefreshedCANARY0010'))) as unknown as FetchFn).exchangeToken(CANARY_TOKEN);
+    expect(r).toEqual({ ok: true, token: 'EAAGrefreshedCANARY0010', expiresIn: undefined });
   });
 
   it('does not retry a failed revoke', async () => {

@@ -46,6 +46,25 @@ describe('GraphClient', () => {
     expect(fetchFn).toHaveBeenCalledTimes(1);
   });
 
+  it('sends nothing more with a token Meta refused (190) in this check, and says why; other tokens still go out', async () => {
+    // GIVEN Meta refuses the token with the top-level 190 of a dead token (chatwoot/chatwoot#9708)
+    const fetchFn = jest.fn(async (_url: URL | string, init?: RequestInit) =>
+      (init?.headers as Record<string, string>).authorization === `Bearer ${CANARY_TOKEN}`
+        ? json(401, { error: { code: 190, error_subcode: 463, message: 'Error validating access token: Session has expired', type: 'OAuthException' } })
+        : json(200, { id: '1' }),
+    );
+    const { c } = client(fetchFn as unknown as FetchFn);
+    // WHEN the first probe is refused, then two more probes with it and one with another token follow
+    await c.phoneNumber('1', CANARY_TOKEN);
+    const second = await c.wabaPhoneNumbers('2', CANARY_TOKEN);
+    await c.subscribedApps('2', CANARY_TOKEN);
+    const other = await c.phoneNumber('1', 'EAAGanotherTOKENcanary0001');
+    // THEN
+    expect(fetchFn).toHaveBeenCalledTimes(2);
+    expect(second).toEqual({ ok: false, failure: expect.objectContaining({ code: 190, subcode: 463, notSent: true, message: 'not sent: Meta refused this token on an earlier call of this check (code 190/463)' }) });
+    expect(other.ok).toBe(true);
+  });
+
   it('stops retrying when another attempt would pass the deadline', async () => {
     const fetchFn = jest.fn(async () => json(500, { error: { code: 1, message: 'unknown' } }));
     // 225 ms of backoff plus a full 1000 ms request no longer fit in the 1100 ms left.

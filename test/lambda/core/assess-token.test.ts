@@ -1,7 +1,7 @@
 import { assessForeignAppToken, assessToken, AssetProbes, readTokenFacts, TokenFacts } from '../../../lambda/core/assess-token';
 import { GraphFailure } from '../../../lambda/core/classify-graph-failure';
 import { readHealthStatus } from '../../../lambda/core/messaging-health';
-import { DISPLAY_NAME_INFO, healthAvailable, healthBlockedSip, healthBlockedWaba, healthLimitedDisplayName, PAYMENT_SOLUTION, throttleError } from '../../fakes/meta-shapes';
+import { debugTokenDeadNeverExpiring, DISPLAY_NAME_INFO, healthAvailable, healthBlockedSip, healthBlockedWaba, healthLimitedDisplayName, PAYMENT_SOLUTION, throttleError } from '../../fakes/meta-shapes';
 
 const NOW = new Date('2026-11-26T00:00:00Z');
 const NOW_S = NOW.getTime() / 1000;
@@ -28,6 +28,24 @@ const okPhone = phoneWith(healthAvailable(HEALTH_IDS));
 const list = (ids: string[], complete = true) => ({ ok: true as const, value: { ids, complete } });
 
 describe('assessToken', () => {
+  it('does not call a dead token with expires_at 0 never-expiring: it expires at no time it could be used again', () => {
+    // GIVEN the 460 capture (bk-rs/facebook-apis-rs debug_token__user_access_token_4.json): is_valid false, expires_at 0
+    const read = readTokenFacts((debugTokenDeadNeverExpiring(APP) as { data: unknown }).data);
+    if (!read.ok) throw new Error(read.reason);
+    // WHEN
+    const a = assessToken(read.facts, expected, NOW);
+    // THEN
+    expect(a.outcome).toBe('unhealthy');
+    expect(a.token?.expiresAt).toBeUndefined();
+    expect(a.token?.daysUntilExpiry).toBeUndefined();
+    expect(a.token?.invalidReason).toBe("the owner's password changed or Meta reset the session for security (code 190/460)");
+    expect(ids(a)).toEqual(['TokenInvalid']);
+  });
+
+  it('still calls a valid token with expires_at 0 never-expiring', () => {
+    expect(assessToken(facts({ expiresAt: 0 }), expected, NOW).token?.expiresAt).toBe('never');
+  });
+
   it('reports a never-expiring system-user token as healthy', () => {
     // Act
     const a = assessToken(facts(), expected, NOW);

@@ -402,7 +402,7 @@ describe("Meta's real answers", () => {
     expect(lastMetrics(world)).not.toHaveProperty('TokenValid');
   });
 
-  it('reports code 190 on a probe right after a valid debug_token as a failed check, not "assign assets"', async () => {
+  it('reports code 190 on a probe right after a valid debug_token as a failed check, not "assign assets", and sends no other probe', async () => {
     world = await startWorld({ token: CANARY_TOKEN, env: withAssets });
     world.graph.addWaba(WABA_ID, { id: PHONE_ID });
     world.graph.addToken(CANARY_TOKEN);
@@ -411,6 +411,9 @@ describe("Meta's real answers", () => {
     const report = await check(world);
     expect(report.problems.map((p) => p.id)).toEqual(['TokenRefusedByProbe']);
     expect(lastMetrics(world)).toMatchObject({ TokenValid: 1, CheckFailed: 1 });
+    // The token would only be refused again: neither WABA probe was sent, and the report says why.
+    expect(world.graph.requests.filter((r) => /\/(phone_numbers|subscribed_apps)$/.test(r.path))).toEqual([]);
+    expect(report.assets?.wabaPhoneNumbers).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/not sent: Meta refused this token on an earlier call of this check \(code 190\/463\)/) });
   });
 
   it('reads every page of /{waba}/phone_numbers: a number on the second page is in the WABA', async () => {
