@@ -104,9 +104,16 @@ export const TOKEN_SECRET_FIELD = 'accessToken';
 export const APP_SECRET_FIELD = 'appSecret';
 
 /**
- * Staging label of a token handed in with `set-token`, while its own rotation runs. The hand-in's version id is
- * derived from that rotation's ClientRequestToken (see `handInVersionId`), so a rotation only ever uses its own
- * hand-in; the label is for finding it, and is removed when that rotation ends.
+ * Prefix of the label on each token handed in with `set-token`, followed by the hand-in time in unix seconds and the
+ * first 8 characters of its rotation's ClientRequestToken: `TOKENGUARD_HANDIN_AT_<unix>_<rotation>`. The hand-in's
+ * version id is derived from that rotation's ClientRequestToken (see `handInVersionId`), so a rotation only ever uses
+ * its own hand-in; the label keeps the token findable whatever happens to the rotation (promoted: the label goes;
+ * refused, abandoned or never started: it stays, and the token is parked like a refused one).
+ */
+export const HANDIN_LABEL_PREFIX = 'TOKENGUARD_HANDIN_AT_';
+/**
+ * The single hand-in label of versions before 0.4 (one label for every hand-in: a second hand-in took it off the
+ * first). Still recognised on a secret written by an older command; never written any more.
  */
 export const CANDIDATE_LABEL = 'TOKENGUARD_CANDIDATE';
 /** Marks the version whose token the guard revoked at Meta last (a parked token, after its grace or beyond the budget). */
@@ -293,7 +300,7 @@ export const Problem = {
   SettingsInvalid: {
     title: 'Token settings invalid',
     what: "A fleet token's settings (the tags on its secret) are malformed, so it cannot be checked or rotated as configured; a rotation that meets them ends without promoting anything.",
-    fix: 'Fix the tag named in the detail with `aws secretsmanager tag-resource --secret-id <the token\'s secret> --tags Key=<tag>,Value=<value>` (README "Fleet mode" lists each tag and its values); the next sweep checks it again, then rotate again if a rotation ended.',
+    fix: 'Fix the tag named in the detail with `aws secretsmanager tag-resource --secret-id <the token\'s secret> --tags Key=<tag>,Value=<value>` (docs/fleet.md lists each tag and its values); the next sweep checks it again, then rotate again if a rotation ended.',
     severity: 'critical',
   },
   MessagingLimited: {
@@ -555,7 +562,7 @@ export interface SweepMessage {
   /** How many times the worker put this check back because Meta asked to slow down. */
   readonly deferrals?: number;
 }
-// ---------- Health ledger and events (README "Health ledger and events") ----------
+// ---------- Health ledger and events (docs/events-and-ledger.md) ----------
 
 /** Where a token stands, as the ledger and the events say it. not-set: no token stored yet. */
 export const HEALTH_STATUSES = ['healthy', 'unhealthy', 'check-failed', 'not-set'] as const;

@@ -3,14 +3,15 @@ import { HealthLedger, HistoryEntry, LedgerState } from '../../lambda/adapters/h
 import { randomUUID } from 'node:crypto';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { CANDIDATE_LABEL, Problem, REJECTED_LABEL_PREFIX } from '../../lambda/contract';
+import { HANDIN_LABEL_PREFIX, Problem, REJECTED_LABEL_PREFIX } from '../../lambda/contract';
 import { AWSCURRENT } from '../../lambda/core/labels';
-import { formatAppSecret, formatTokenSecret } from '../../lambda/core/parse-secret';
-import { handInVersionId, judgeCandidate, versionWithLabel } from '../../lambda/core/plan-rotation';
+import { formatAppSecret } from '../../lambda/core/parse-secret';
+import { handInVersionId, versionWithLabel } from '../../lambda/core/plan-rotation';
 import { Target } from './aws';
 import { CliError } from './errors';
 import { renderProblems, renderReport } from './render';
-import { describeVersions, invokeCheck, refuseIfRotating, rotateAndWait, RotationOutcome, Session, startRotation, waitForRotation } from './session';
+import { handInToken } from './hand-in';
+import { describeVersions, invokeCheck, refuseIfRotating, rotateAndWait, RotationOutcome, Session, waitForRotation } from './session';
 
 /** check: 0 healthy, 1 unhealthy, 2 could not check. */
 export async function check(s: Session, target: Target): Promise<number> {
@@ -26,14 +27,17 @@ export async function check(s: Session, target: Target): Promise<number> {
 
 async function explainFailedRotation(s: Session, target: Target, outcome: Extract<RotationOutcome, { kind: 'failed' }>, currentBefore: string | undefined, handedIn?: string): Promise<number> {
   // The function judged this rotation's candidate. A refused live hand-in is kept under TOKENGUARD_REJECTED_AT_<unix>
-  // on this rotation's own version, so ask the function again about exactly that version. Otherwise the reason the
-  // function recorded in the health ledger for THIS rotation (its version id) says why: a refused refresh or mint, a
-  // hand-in revoked for label room. Without one, set-token asks about the value it still has in hand (never logged).
+  // (or its own hand-in label) on this rotation's version or on its hand-in, so ask the function again about exactly
+  // that version. Otherwise the reason the function recorded in the health ledger for THIS rotation (its version id)
+  // says why: a refused refresh or mint, a dead hand-in. Without one, set-token asks about the value it still has in
+  // hand (never logged).
   const versions = await describeVersions(s, target.tokenSecretArn);
-  const keptAs = (versions[outcome.versionId] ?? []).find((l) => l.startsWith(REJECTED_LABEL_PREFIX));
-  const kept = keptAs !== undefined;
+  const keptLabel = (id: string): string | undefined => (versions[id] ?? []).find((l) => l.startsWith(REJECTED_LABEL_PREFIX) || l.startsWith(HANDIN_LABEL_PREFIX));
+  const keptIn = [outcome.versionId, handInVersionId(outcome.versionId)].find((id) => keptLabel(id) !== undefined);
+  const keptAs = keptIn === undefined ? undefined : keptLabel(keptIn);
+  const kept = keptIn !== undefined;
   const reason = kept ? undefined : await recordedReason(s, target, outcome.versionId);
-  const report = kept ? await invokeCheck(s, target, { versionId: outcome.versionId }) : !reason && handedIn !== undefined ? await invokeCheck(s, target, { value: handedIn }) : undefined;
+  const report = kept ? await invokeCheck(s, target, { versionId: keptIn }) : !reason && handedIn !== undefined ? await invokeCheck(s, target, { value: handedIn }) : undefined;
   const unchanged = outcome.current === currentBefore;
   if (s.json) {
     s.out(JSON.stringify({ outcome: 'rotation-failed', versionId: outcome.versionId, currentUnchanged: unchanged, currentVersionId: outcome.current, candidate: report, reason }, null, 2));
@@ -42,7 +46,7 @@ async function explainFailedRotation(s: Session, target: Target, outcome: Extrac
     if (report && report.problems.length) s.out([s.style.bold('Why'), ...renderProblems(report.problems, s.style)].join('\n'));
     else if (reason) s.out([s.style.bold('Why'), `  ${reason}`].join('\n'));
     else s.out("  The rotation ended without a recorded reason; the function's log group has it (RotationFailed).");
-    if (kept) s.out(`  The refused token is kept as version ${outcome.versionId} (${keptAs}); it was never AWSCURRENT.`);
+    if (kept) s.out(`  The refused token is kept as version ${keptIn} (${keptAs}); it was never AWSCURRENT.`);
     s.out(
       unchanged
         ? s.style.ok(`AWSCURRENT is unchanged (version ${outcome.current ?? 'none'}): consumers keep the token they had.`)
@@ -91,57 +95,24 @@ function timeoutExit(s: Session, target: Target, versionId: string, seconds: num
   return 2;
 }
 
-/** Takes the hand-in label off our own hand-in, if it is still there (compare-and-swap on the version id). */
-async function unstage(s: Session, target: Target, handIn: string): Promise<void> {
-  try {
-    await s.clients.secrets.send(new UpdateSecretVersionStageCommand({ SecretId: target.tokenSecretArn, VersionStage: CANDIDATE_LABEL, RemoveFromVersionId: handIn }));
-  } catch (e) {
-    if ((e as Error).name !== 'InvalidParameterException') throw e; // not (or no longer) on our version: nothing to undo
-  }
-}
-
 /**
  * set-token. The hand-in is bound to its own rotation: the command picks the rotation's ClientRequestToken first,
  * stores the token as version `handInVersionId(rotation)`, starts RotateSecret with that token and reports only on it.
  */
 export async function setToken(s: Session, target: Target, token: string, timeoutSeconds: number): Promise<number> {
-  const versions = await refuseIfRotating(s, target);
-  const currentBefore = versionWithLabel(versions, AWSCURRENT);
-  const rotationId = randomUUID();
-  const handIn = handInVersionId(rotationId);
-
-  if (!currentBefore) {
-    // The first value written to a secret becomes AWSCURRENT whatever VersionStages says (PutSecretValue reference),
-    // so the very first token is validated by the function BEFORE anything is written.
-    const report = await invokeCheck(s, target, { value: token });
-    const judgement = judgeCandidate(report, undefined);
-    if (judgement.kind !== 'promote') {
-      if (s.json) s.out(JSON.stringify({ outcome: judgement.kind === 'refuse' ? 'refused' : 'not-validated', stored: false, report }, null, 2));
-      else {
-        s.out(s.style.bad(judgement.kind === 'refuse' ? '✗ The token failed validation. Nothing was stored.' : '✗ The token could not be validated now. Nothing was stored.'));
-        s.out(renderProblems(judgement.reasons, s.style).join('\n'));
-        s.out(judgement.kind === 'refuse' ? 'Fix the cause above and run set-token again.' : "Meta or the function's configuration was in the way; run set-token again later.");
-      }
-      return judgement.kind === 'refuse' ? 1 : 2;
+  const h = await handInToken(s, target, token);
+  if (h.kind === 'first') return reportPromotion(s, target, { kind: 'promoted', versionId: h.versionId }, true);
+  if (h.kind === 'not-stored') {
+    const { judgement, report } = h;
+    if (s.json) s.out(JSON.stringify({ outcome: judgement.kind === 'refuse' ? 'refused' : 'not-validated', stored: false, report }, null, 2));
+    else {
+      s.out(s.style.bad(judgement.kind === 'refuse' ? '✗ The token failed validation. Nothing was stored.' : '✗ The token could not be validated now. Nothing was stored.'));
+      s.out(renderProblems(judgement.reasons, s.style).join('\n'));
+      s.out(judgement.kind === 'refuse' ? 'Fix the cause above and run set-token again.' : "Meta or the function's configuration was in the way; run set-token again later.");
     }
-    const put = await s.clients.secrets.send(new PutSecretValueCommand({ SecretId: target.tokenSecretArn, ClientRequestToken: handIn, SecretString: formatTokenSecret(token), VersionStages: [CANDIDATE_LABEL] }));
-    if ((put.VersionStages ?? []).includes(AWSCURRENT)) {
-      await unstage(s, target, handIn);
-      return reportPromotion(s, target, { kind: 'promoted', versionId: handIn }, true);
-    }
-    // Another operator stored a first token meanwhile: ours is now an ordinary hand-in, validated by a rotation.
-  } else {
-    await s.clients.secrets.send(new PutSecretValueCommand({ SecretId: target.tokenSecretArn, ClientRequestToken: handIn, SecretString: formatTokenSecret(token), VersionStages: [CANDIDATE_LABEL] }));
+    return judgement.kind === 'refuse' ? 1 : 2;
   }
-
-  try {
-    await startRotation(s, target, rotationId);
-  } catch (e) {
-    // The rotation cannot start, so nothing will ever use this hand-in: take it off again rather than leave it staged.
-    await unstage(s, target, handIn);
-    if (e instanceof CliError) throw new CliError(`${e.message} Your token was not used and is not staged; run set-token again then.`);
-    throw e;
-  }
+  const { rotationId, currentBefore } = h;
   const outcome = await waitForRotation(s, target, rotationId, timeoutSeconds * 1000);
   if (outcome.kind === 'promoted') return reportPromotion(s, target, outcome);
   if (outcome.kind === 'timeout') return timeoutExit(s, target, outcome.versionId, timeoutSeconds);

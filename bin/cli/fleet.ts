@@ -38,7 +38,7 @@ export async function locateFleet(cloudformation: CloudFormationClient, stack: s
   const raw = out.Stacks?.[0]?.Outputs?.find((x) => x.OutputKey === 'Manifest')?.OutputValue;
   if (!raw) throw new CliError(`Stack "${stack}" has no Manifest output: it is not a whatsapp-token-guard stack, or an old version. Redeploy with "npx cdk deploy".`);
   const m = JSON.parse(raw) as GuardManifest;
-  if (!m.fleet) throw new CliError(`Stack "${stack}" has no token fleet. Add a "tokenFleet" section to cdk.json (README "Fleet mode") and deploy.`);
+  if (!m.fleet) throw new CliError(`Stack "${stack}" has no token fleet. Add a "tokenFleet" section to cdk.json (docs/fleet.md) and deploy.`);
   if (fleet && fleet !== m.fleet.name) throw new CliError(`Stack "${stack}" holds fleet "${m.fleet.name}", not "${fleet}". Pass --fleet ${m.fleet.name} or the right --stack.`);
   if (!m.fleet.fleetId) throw new CliError(`Stack "${stack}" was deployed by a version whose fleet namespace is not unique per stack. Redeploy it with "npx cdk deploy" first (CHANGELOG "Fleet namespaces").`);
   return m.fleet;

@@ -4,14 +4,15 @@
 // refused ("A previous rotation isn't complete"). Instead the rotation ends here with a verdict:
 //   - AWSPENDING comes off the rotation's version, so the next rotation can start once the tag is fixed;
 //   - a token handed in for this rotation stays findable, parked under TOKENGUARD_REJECTED_AT_<unix> like any refused
-//     hand-in (settled by the budget and grace like the others);
+//     hand-in (park-hand-in.ts; settled by the budget like the others);
 //   - a token the guard obtained (TOKENGUARD_ISSUED) keeps that label: with no rotation left to promote it, the next
 //     healthy check revokes it (settle-tokens.ts);
 //   - the ledger and a Rotation Failed event say why and what to do.
-import { CANDIDATE_LABEL, REJECTED_LABEL_PREFIX, RotationStep } from '../contract';
+import { RotationStep } from '../contract';
 import { problem } from '../core/assess-token';
 import { AWSCURRENT, AWSPENDING } from '../core/labels';
-import { handInVersionId, parkedLabel, versionWithLabel } from '../core/plan-rotation';
+import { handInVersionId } from '../core/plan-rotation';
+import { parkHandIn } from './park-hand-in';
 import type { RotationDeps } from './ports';
 
 export interface EndedRotation {
@@ -37,18 +38,12 @@ export async function endRotationForSettings(
     await store.moveStage(secretArn, AWSPENDING, undefined, versionId);
     notes.push(`AWSPENDING was taken off version ${versionId}, so the next rotation can start`);
   }
-  const handIn = handInVersionId(versionId);
-  if (versionWithLabel(versions, CANDIDATE_LABEL) === handIn) {
-    const label = parkedLabel(REJECTED_LABEL_PREFIX, deps.now(), versions);
-    try {
-      await store.moveStage(secretArn, label, handIn, undefined);
-      await store.moveStage(secretArn, CANDIDATE_LABEL, undefined, handIn);
-      notes.push(`the handed-in token is kept as version ${handIn} (${label}); it was never AWSCURRENT`);
-    } catch (e) {
-      // Still findable under TOKENGUARD_CANDIDATE; the next hand-in's own version never reuses it.
-      logger.warn('could not park the handed-in token of an ended rotation; it keeps TOKENGUARD_CANDIDATE', { versionId: handIn, error: (e as Error).name });
-      notes.push(`the handed-in token keeps TOKENGUARD_CANDIDATE on version ${handIn}`);
-    }
+  const parked = await parkHandIn(deps, secretArn, versionId, versions, false);
+  if (parked.kind === 'parked') notes.push(`the handed-in token is kept as version ${parked.versionId} (${parked.label}); it was never AWSCURRENT`);
+  if (parked.kind === 'unlabelled') {
+    // Still findable under TOKENGUARD_CANDIDATE (an older command's hand-in); the next hand-in has a label of its own.
+    logger.warn('could not park the handed-in token of an ended rotation; it keeps TOKENGUARD_CANDIDATE', { versionId: handInVersionId(versionId), error: parked.error });
+    notes.push(`the handed-in token keeps TOKENGUARD_CANDIDATE on version ${handInVersionId(versionId)}`);
   }
   const reason = `${step}: the rotation ended without a verdict on the token because its settings are invalid: ${settingsProblem} ${notes.join('; ')}. AWSCURRENT is unchanged. Fix the tag, then rotate again.`;
   logger.error(`${step}: rotation ended: the token's settings tags are invalid; AWSCURRENT is unchanged`, { versionId, reason });

@@ -2,20 +2,22 @@
 // no live token the guard obtained or parked may stay behind in it, or it would be live at Meta and stored nowhere
 // once the recovery window ends. Run by the fleet's function (it holds the app secret and talks to Meta; the
 // operator's machine never sees a token), with these rules:
-//   - revoked at Meta: every token the guard obtained (TOKENGUARD_ISSUED, including a candidate under AWSPENDING) or
-//     parked (TOKENGUARD_DEMOTED_AT_*: the demoted AWSPREVIOUS among them; TOKENGUARD_REJECTED_AT_*);
+//   - revoked at Meta: every token the secret keeps besides the live one: obtained (TOKENGUARD_ISSUED, including a
+//     candidate under AWSPENDING), parked (TOKENGUARD_DEMOTED_AT_*, TOKENGUARD_REJECTED_AT_*, a hand-in left by an ended
+//     rotation) and AWSPREVIOUS, however it got there;
 //   - never revoked: the live AWSCURRENT token (unless the operator asks: `--revoke-current`), any parked copy of the
-//     same value, and a token handed in under TOKENGUARD_CANDIDATE (the operator's own, not yet judged);
+//     same value, and the token handed in for the rotation in flight (TOKENGUARD_HANDIN_AT_*, or an older command's
+//     TOKENGUARD_CANDIDATE: the operator's own, not yet judged); a hand-in left by an ended rotation is parked, and revoked;
 //   - a pending rotation is cleared: CancelRotateSecret leaves AWSPENDING behind (API_CancelRotateSecret.html), so the
 //     label comes off its version here, after the token under it was settled;
 //   - each revoke is recorded where it happened (its guard labels come off once Meta confirmed), so a retry after a
 //     partial failure does only what is left. Nothing is deleted here: the CLI deletes only after a clean retirement.
 // Meta's revoke endpoint (GET /oauth/revoke with client_id, client_secret, revoke_token and a caller access_token):
 // https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/
-import { CANDIDATE_LABEL, ISSUED_LABEL } from '../contract';
+import { CANDIDATE_LABEL, HANDIN_LABEL_PREFIX, ISSUED_LABEL } from '../contract';
 import { AWSCURRENT, AWSPENDING } from '../core/labels';
 import { parseTokenSecret } from '../core/parse-secret';
-import { parkedVersions, Versions } from '../core/plan-rotation';
+import { handInVersionId, parkedVersions, rotationInFlight, Versions } from '../core/plan-rotation';
 import { graphFor } from './settle-tokens';
 import type { RotationDeps } from './ports';
 
@@ -68,15 +70,24 @@ export async function retireFleetToken(deps: RotationDeps, secretArn: string, op
   };
 
   const pending: string[] = [];
+  // The hand-in of the rotation in flight (on its own version, or taken along to the rotation's version).
+  const inFlight = rotationInFlight(versions);
+  const handInInFlight = (versionId: string, stages: readonly string[]): boolean =>
+    inFlight !== undefined && stages.some((l) => l.startsWith(HANDIN_LABEL_PREFIX)) && (versionId === inFlight || versionId === handInVersionId(inFlight));
   for (const [versionId, stages] of orderedVersions(versions, currentId)) {
     const isCurrent = versionId === currentId;
-    const held = stages.some((l) => l === ISSUED_LABEL || parkedLabels.has(l));
+    const unjudged = !isCurrent && (stages.includes(CANDIDATE_LABEL) || handInInFlight(versionId, stages));
+    // Every other token the secret keeps goes with it: obtained, parked, and AWSPREVIOUS too (a token the guard held,
+    // even when an operator's own put, not a rotation, demoted it); deleting the secret would leave it live and unfindable.
+    const held = !unjudged && stages.length > 0;
     if (!isCurrent && stages.includes(AWSPENDING)) pending.push(versionId);
     if (isCurrent ? !opts.revokeCurrent : !held) {
-      if (!isCurrent && stages.includes(CANDIDATE_LABEL)) out.push({ versionId, labels: [...stages], outcome: 'kept', reason: "a token handed in under TOKENGUARD_CANDIDATE is the operator's own and was never judged: not revoked" });
+      if (unjudged) out.push({ versionId, labels: [...stages], outcome: 'kept', reason: "a token handed in for the rotation in flight is the operator's own and was never judged: not revoked" });
       continue;
     }
-    const labels = stages.filter((l) => l === ISSUED_LABEL || parkedLabels.has(l));
+    // The guard's labels come off once Meta confirmed; a version without one (AWSPREVIOUS after an operator's put) keeps its own.
+    const guardLabels = stages.filter((l) => l === ISSUED_LABEL || parkedLabels.has(l));
+    const labels = guardLabels.length ? guardLabels : [...stages];
     const token = await read(versionId);
     if (token === undefined) continue;
     if (!isCurrent && token === current && !opts.revokeCurrent) {
@@ -89,7 +100,7 @@ export async function retireFleetToken(deps: RotationDeps, secretArn: string, op
   // Record what Meta confirmed: the guard's labels come off revoked tokens.
   for (const r of out) {
     if (r.outcome !== 'revoked' && r.outcome !== 'already-invalid') continue;
-    for (const label of r.labels) {
+    for (const label of r.labels.filter((l) => l === ISSUED_LABEL || parkedLabels.has(l))) {
       try {
         await store.moveStage(secretArn, label, undefined, r.versionId);
       } catch (e) {

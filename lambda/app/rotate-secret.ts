@@ -1,9 +1,9 @@
 // The secret's rotation function: Secrets Manager's four steps as a state machine over staging labels. Every step
-// is safe to run twice, concurrently, or again after a partial failure; a candidate is promoted only after it passed
-// the same validation as the scheduled check; every token the guard obtains from Meta ends up AWSCURRENT,
-// AWSPREVIOUS, labelled or revoked. The outcome of a rotation is decided in one place: `reportRotation`.
-// See README "Rotation" for the diagram.
-import { CANDIDATE_LABEL, CheckReport, ISSUED_LABEL, Metric, REJECTED_LABEL_PREFIX, ReportedProblem, RotationEvent, RotationStep } from '../contract';
+// is safe to run twice, concurrently, or again after a partial failure; a candidate is promoted only by the
+// finishSecret that judged it, with the same validation as the scheduled check; every token the guard holds ends
+// up AWSCURRENT, AWSPREVIOUS, labelled or revoked. The outcome of a rotation is decided in one place:
+// `reportRotation`. Proven by the model-based test in test/model/; see docs/rotation.md for the diagram.
+import { CANDIDATE_LABEL, CheckReport, HANDIN_LABEL_PREFIX, ISSUED_LABEL, Metric, ReportedProblem, RotationEvent, RotationStep } from '../contract';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../core/labels';
 import { formatTokenSecret, parseTokenSecret } from '../core/parse-secret';
 import { classifyGraphFailure, GraphFailure } from '../core/classify-graph-failure';
@@ -11,8 +11,8 @@ import {
   guardRotationStep,
   handInVersionId,
   judgeCandidate,
-  LABEL_HEADROOM,
-  labelCount,
+  Judgement,
+  labelsAfterPromotion,
   MAX_LABELS,
   MAX_PARKED,
   mintScopes,
@@ -20,13 +20,17 @@ import {
   parkedLabel,
   parkedVersions,
   planFinishLabels,
+  promotedBefore,
   refreshAllowed,
   versionWithLabel,
   Versions,
 } from '../core/plan-rotation';
+import { REJECTED_LABEL_PREFIX } from '../contract';
 import { redact } from '../core/redact';
+import { GraphClient } from '../adapters/graph-client';
 import { checkToken } from './check-token';
-import { graphFor, heldElsewhere, revokeObtained, settleIssued, settleParked } from './settle-tokens';
+import { parkHandIn } from './park-hand-in';
+import { graphFor, revokeHeld, settleIssued, settleParked } from './settle-tokens';
 import { RotationDeps } from './ports';
 
 /** A rotation step that must fail. Its message is safe to show: it never holds a token or secret. */
@@ -64,11 +68,13 @@ function reasons(problems: readonly ReportedProblem[], withFix = false): string 
   return problems.map((p) => `${p.title}${p.detail ? ` (${p.detail})` : ''}${withFix ? ` - ${p.fix}` : ''}`).join(withFix ? ' | ' : '; ');
 }
 
-const failureText = (f: GraphFailure): string => `${f.code !== undefined ? `code ${f.code}: ` : ''}${f.message}`;
+const failureText = (f: GraphFailure): string => `${f.code !== undefined ? `code ${f.code}: ` : ''}${f.message}${f.userMessage ? ` (${f.userMessage})` : ''}`;
 /** Meta down or throttling: no verdict on the token (decided on Meta's code, see classifyGraphFailure). */
 const noVerdictFrom = (f: GraphFailure): boolean => ['transient', 'rate-limited'].includes(classifyGraphFailure(f));
 /** What Meta did, for the message: failed (down), is rate-limiting, or refused (a verdict). */
 const metaDid = (f: GraphFailure): string => ({ transient: 'failed', 'rate-limited': 'is rate-limiting' })[classifyGraphFailure(f) as string] ?? 'refused';
+/** Live-token problems that are a verdict for refresh and mint: Meta can do nothing with such a token, now or later. */
+const LIVE_UNUSABLE = ['TokenInvalid', 'WrongApp', 'SecretMalformed', 'TokenNotSet'];
 
 /**
  * The one place a rotation's outcome is decided and reported: metrics, the log line, the health ledger and the
@@ -118,6 +124,12 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent, dea
     logger.info(`${step}: version ${versionId} is already AWSCURRENT; nothing to do`, { step, versionId });
     return;
   }
+  if (promotedBefore(state.versions, versionId)) {
+    // AWSPENDING stayed on a promoted version and an operator then moved AWSCURRENT back: the service reattempts a
+    // rotation that already ended. Re-promoting would undo the rollback, so the label goes and nothing else moves.
+    await store.moveStage(secretId, AWSPENDING, undefined, versionId).catch(() => undefined);
+    throw new RotationError(`${step}: version ${versionId} was AWSCURRENT before and an operator rolled it back; it is not promoted again. AWSPENDING is removed, so the next rotation can start.`);
+  }
 
   const secretsSeen: string[] = [];
   try {
@@ -130,7 +142,7 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent, dea
         logger.info('setSecret: nothing to set at Meta; the token is already live', { step, versionId });
         break;
       case 'testSecret':
-        await testSecret(deps, event, deadline, secretsSeen);
+        await testSecret(deps, event, state.versions, deadline, secretsSeen);
         break;
       case 'finishSecret':
         await finishSecret(deps, event, state.versions, deadline, secretsSeen);
@@ -142,8 +154,9 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent, dea
     let outcome: RotationOutcome = ended;
     if (outcome.kind === 'refused') {
       // What happened to the refused token is part of the verdict the operator reads (CLI, ledger, event).
-      const note = await settleRefused(deps, secretId, versionId, step, deadline, secretsSeen, outcome.problems);
-      if (note) outcome = { ...outcome, reason: `${outcome.reason} ${note}` };
+      const settled = await settleRefused(deps, secretId, versionId, step, deadline, secretsSeen, outcome.problems);
+      if (settled.kind === 'no-verdict') outcome = { kind: 'retry', step, versionId, reason: `${outcome.reason} ${settled.note}`, problems: outcome.problems };
+      else if (settled.note) outcome = { ...outcome, reason: `${outcome.reason} ${settled.note}` };
     }
     await reportRotation(deps, outcome, secretsSeen);
     if (outcome.kind === 'test-passed' || outcome.kind === 'promoted') return;
@@ -169,7 +182,7 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, versions: 
     return;
   }
 
-  // A token handed in for exactly this rotation (set-token), found by id whatever happened to the label.
+  // A token handed in for exactly this rotation (set-token), found by id whatever happened to its label.
   const handIn = await store.get(secretId, { versionId: handInVersionId(versionId) });
   if (handIn?.value !== undefined) {
     secretsSeen.push(handIn.value.trim());
@@ -177,8 +190,12 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, versions: 
     if (!parsed.ok) throw refused('createSecret', versionId, `createSecret: the handed-in token (version ${handIn.versionId}) is malformed: ${parsed.reason}`);
     const current = await currentToken(deps, secretId);
     if (current?.token === parsed.value) throw refused('createSecret', versionId, `createSecret: the handed-in token is already the AWSCURRENT token (version ${current.versionId}); nothing to rotate.`);
-    await putCandidate(deps, event, formatTokenSecret(parsed.value), [AWSPENDING]); // the same value twice is idempotent
-    logger.info(`createSecret: stored the handed-in token as version ${versionId} (AWSPENDING)`, { versionId, handIn: handIn.versionId });
+    // The copy takes the hand-in's own label along (a label is on one version at a time): the token stays labelled
+    // whatever happens to AWSPENDING. AWSPENDING itself is never written: RotateSecret put it on this version, and
+    // writing it again would take it from a newer rotation if this one was abandoned meanwhile.
+    const label = (versions[handIn.versionId] ?? []).find((l) => l.startsWith(HANDIN_LABEL_PREFIX));
+    await putCandidate(deps, event, formatTokenSecret(parsed.value), [label ?? AWSPENDING]); // the same value twice is idempotent
+    logger.info(`createSecret: stored the handed-in token as version ${versionId}${label ? ` (${label})` : ''}`, { versionId, handIn: handIn.versionId });
     return;
   }
   if (config.rotationMode === 'hand-made') {
@@ -190,23 +207,25 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, versions: 
   const live = await checkToken(deps, { stage: AWSCURRENT }, deadline);
   secretsSeen.push(...live.secrets);
   const verb = config.rotationMode === 'refresh' ? 'refreshing' : 'minting';
+  const unusable = live.report.problems.filter((p) => LIVE_UNUSABLE.includes(p.id));
+  // A token Meta says is dead, another app's, a malformed secret or none at all: a verdict (nothing to obtain from).
+  if (!live.report.token?.valid && unusable.length) {
+    throw refused('createSecret', versionId, `createSecret: the current token cannot be used to obtain a new one (${reasons(unusable)}); Meta cannot ${config.rotationMode === 'refresh' ? 'exchange' : 'mint with'} it. Generate a new token by hand and run \`npx --no-install whatsapp-token-guard set-token\`.`, unusable);
+  }
   // A conclusive debug_token verdict on the live token is all that is needed; probes do not matter here.
   if (!live.report.token || !live.graph || !live.token) {
     throw retry('createSecret', versionId, `createSecret: could not check the current token before ${verb}: ${reasons(live.report.problems)}`);
-  }
-  if (!live.report.token.valid) {
-    throw refused('createSecret', versionId, `createSecret: the current token is invalid (${live.report.token.invalidReason ?? 'unknown reason'}); Meta cannot ${config.rotationMode === 'refresh' ? 'exchange' : 'mint with'} a dead token. Generate a new token by hand and run \`npx --no-install whatsapp-token-guard set-token\`.`);
   }
   // Meta is throttling the app or WABA: no more calls now (no settling, no new token); Secrets Manager retries.
   if (live.graph.rateLimited) throw retry('createSecret', versionId, `createSecret: Meta is rate-limiting the app or WhatsApp Business Account (${failureText(live.graph.rateLimited)}); no new token is obtained until it stops.`);
   const settled = await settleIssued(deps, versions, live.graph, live.token);
   if (!settled.ok) throw retry('createSecret', versionId, `createSecret: an earlier token the guard obtained (version ${settled.versionId}) is not revoked yet (${settled.reason}); no new token is obtained until it is.`);
   // Each new token parks one more earlier token: settle the due ones first, and obtain none while the guard already
-  // keeps more than the label quota has room for (a verdict, so AWSPENDING does not stay stuck).
+  // keeps more than its budget plus the two a promotion adds (a verdict, so AWSPENDING does not stay stuck).
   const parked = await settleParked(deps, versions, live.graph, live.token);
   if (live.graph.rateLimited) throw retry('createSecret', versionId, `createSecret: Meta is rate-limiting the app (${failureText(live.graph.rateLimited)}) while the guard settled earlier tokens; no new token is obtained until it stops.`);
   if (parked > MAX_PARKED + 2) {
-    throw refused('createSecret', versionId, `createSecret: ${parked} earlier tokens are kept under TOKENGUARD_DEMOTED_AT_/TOKENGUARD_REJECTED_AT_ labels and Meta did not confirm revoking them (see the RevokeFailed log lines), so no new token is obtained. Revoke them by hand in Business Settings > System users, remove their labels with \`aws secretsmanager update-secret-version-stage\`, then rotate again.`);
+    throw refused('createSecret', versionId, `createSecret: ${parked} earlier tokens are kept under TOKENGUARD_DEMOTED_AT_/TOKENGUARD_HANDIN_AT_ labels and Meta did not confirm revoking them (see the RevokeFailed log lines), so no new token is obtained. Revoke them by hand in Business Settings > System users, remove their labels with \`aws secretsmanager update-secret-version-stage\`, then rotate again.`);
   }
 
   let candidate: string;
@@ -231,32 +250,64 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, versions: 
     candidate = r.token;
   }
   secretsSeen.push(candidate);
+  await storeObtained(deps, event, candidate, live.token, live.graph);
+  logger.info(`createSecret: stored the ${config.rotationMode === 'refresh' ? 'refreshed' : 'minted'} token as version ${versionId} (AWSPENDING, ${ISSUED_LABEL})`, { versionId, mode: config.rotationMode });
+}
 
-  // Written as AWSPENDING and TOKENGUARD_ISSUED before anything else can fail: the new token exists nowhere else.
-  let stored: 'stored' | 'already-populated';
+/**
+ * Writes a token just obtained from Meta as the rotation's version (which RotateSecret labelled AWSPENDING), under
+ * TOKENGUARD_ISSUED, before anything else can fail: it exists nowhere else. When the write fails it is read back (the answer may be lost),
+ * tried once more, and only then is the token revoked; a token that can be neither stored nor revoked is kept under
+ * a parked label of a version of its own (which abandons this rotation: safe, the token stays findable). What is
+ * left after all of that is said loudly and ends the rotation with a verdict, so the service's retry obtains no
+ * second token.
+ */
+async function storeObtained(deps: RotationDeps, event: RotationEvent, candidate: string, liveToken: string, graph: GraphClient): Promise<void> {
+  const { store, logger } = deps;
+  const { SecretId: secretId, ClientRequestToken: versionId } = event;
   const value = formatTokenSecret(candidate);
-  try {
-    stored = await putCandidate(deps, event, value, [AWSPENDING, ISSUED_LABEL]);
-  } catch (e) {
-    // The write may have been applied with only its answer lost: look before revoking anything.
-    const there = await store.get(secretId, { versionId }).catch(() => undefined);
-    if (there?.value === value) stored = 'stored';
-    else if (there?.value !== undefined) stored = 'already-populated';
-    else {
-      // The write failed: the new token is held nowhere, so revoke it now rather than leave a live token behind.
-      const revoked = await revokeObtained(deps, candidate, live.token, deadline, live.graph);
-      logger.warn(`createSecret: could not store the new token (${(e as Error).name}); ${revoked ? 'revoked it at Meta' : 'its revoke failed too'}`, { versionId });
-      throw e;
+  let lastError: Error | undefined;
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      // Only TOKENGUARD_ISSUED: AWSPENDING is on this version already, and writing it would take it from a newer
+      // rotation if this one was abandoned meanwhile (then this token is simply an unused obtained one, revoked later).
+      if ((await putCandidate(deps, event, value, [ISSUED_LABEL])) === 'stored') return;
+      // Lambda ran createSecret twice at once for this version and the other invocation stored its token first:
+      // that one is the candidate; ours is held nowhere, so it is revoked (or parked where a revoke fails).
+      logger.info(`createSecret: version ${versionId} was already populated by a concurrent invocation; settling the duplicate token`, { versionId });
+      await settleUnstored(deps, secretId, versionId, candidate, liveToken, graph, 'a concurrent createSecret stored its token first');
+      return;
+    } catch (e) {
+      lastError = e as Error;
+      // The write may have been applied with only its answer lost: look before anything else.
+      const there = await store.get(secretId, { versionId }).catch(() => undefined);
+      if (there?.value === value) return;
     }
   }
-  if (stored === 'already-populated') {
-    // Lambda ran createSecret twice at once for this version and the other invocation stored its token first:
-    // that one is the candidate; ours is held nowhere, so it is revoked.
-    await revokeObtained(deps, candidate, live.token, deadline, live.graph);
-    logger.info(`createSecret: version ${versionId} was already populated by a concurrent invocation; revoked the duplicate token`, { versionId });
-    return;
+  const kept = await settleUnstored(deps, secretId, versionId, candidate, liveToken, graph, `PutSecretValue failed: ${lastError?.name ?? 'unknown error'}`);
+  throw refused(
+    'createSecret',
+    versionId,
+    `createSecret: could not store the new token (${lastError?.name ?? 'unknown error'}: check the function's kms:GenerateDataKey and secretsmanager:PutSecretValue permissions); ${kept}. No other token is obtained in this rotation.`,
+  );
+}
+
+/** A token Meta issued that the rotation's version does not hold: revoked, or kept under a parked label; says which. */
+async function settleUnstored(deps: RotationDeps, secretId: string, versionId: string, token: string, liveToken: string, graph: GraphClient, why: string): Promise<string> {
+  const { store, logger } = deps;
+  const r = await revokeHeld(deps, graph, token, liveToken);
+  if (r.ok) return 'it was revoked at Meta, so no unused token is left live';
+  try {
+    // A version of its own (a new ClientRequestToken) under a parked label, outside this rotation.
+    const label = parkedLabel(REJECTED_LABEL_PREFIX, deps.now(), (await store.describe(secretId)).versions);
+    await store.put(secretId, `${versionId.slice(0, 24)}-unstored-${Math.floor(deps.now().getTime() / 1000)}`.slice(0, 64), formatTokenSecret(token), [label]);
+    logger.warn(`createSecret: kept the token it could not store as the candidate under ${label}; the next check revokes it`, { versionId, why });
+    return `it could not be revoked now, so it is kept under ${label} and revoked by a later check`;
+  } catch (e) {
+    logger.error(`createSecret: a token Meta issued for version ${versionId} could be neither stored nor revoked: revoke the system user's unused tokens in Business Settings > System users`, { versionId, why, error: (e as Error).name });
+    deps.metrics.publish(deps.config.tokenName, { [Metric.RevokeFailed]: 1 });
+    return "it could be neither stored nor revoked: revoke the system user's unused tokens in Business Settings > System users";
   }
-  logger.info(`createSecret: stored the ${config.rotationMode === 'refresh' ? 'refreshed' : 'minted'} token as version ${versionId} (AWSPENDING, ${ISSUED_LABEL})`, { versionId, mode: config.rotationMode });
 }
 
 /** PutSecretValue for the rotation's version. ResourceExistsException with a value there means "already populated". */
@@ -266,46 +317,66 @@ async function putCandidate(deps: RotationDeps, event: RotationEvent, value: str
     await deps.store.put(secretId, versionId, value, stages, event.RotationToken);
     return 'stored';
   } catch (e) {
-    if ((e as Error).name === 'ResourceExistsException' && (await deps.store.get(secretId, { versionId }))?.value !== undefined) return 'already-populated';
+    if ((e as Error).name === 'ResourceExistsException') {
+      const there = await deps.store.get(secretId, { versionId });
+      if (there?.value === value) return 'stored';
+      if (there?.value !== undefined) return 'already-populated';
+    }
     throw e;
   }
 }
 
-async function testSecret(deps: RotationDeps, event: RotationEvent, deadline: number, secretsSeen: string[]): Promise<void> {
+/**
+ * Judges the rotation's candidate exactly like the scheduled check judges the live token, and against the live token
+ * where a problem might be shared. Used by testSecret and again by finishSecret, which promotes only what it judged.
+ */
+async function judgeVersion(deps: RotationDeps, step: RotationStep, event: RotationEvent, candidate: string, deadline: number, secretsSeen: string[]): Promise<{ judgement: Judgement; report: CheckReport }> {
   const { store } = deps;
   const { SecretId: secretId, ClientRequestToken: versionId } = event;
-  const pending = await store.get(secretId, { versionId });
-  const current = await store.get(secretId, { stage: AWSCURRENT });
-  if (pending?.value !== undefined) secretsSeen.push(pending.value.trim());
-  // Secrets Manager calls testSecret only after createSecret succeeded, which always writes a value different from
-  // AWSCURRENT. An empty version, or one holding the AWSCURRENT value, is the service's own test-only run
-  // (RotateImmediately=false, on every deploy of the schedule): validate, and touch no label.
-  if (pending?.value === undefined || (current?.value !== undefined && pending.value === current.value)) {
-    return testOnlyRun(deps, versionId, current?.value !== undefined, deadline, secretsSeen);
-  }
-  const parsed = parseTokenSecret(pending.value);
-  if (!parsed.ok) throw refused('testSecret', versionId, `testSecret: the candidate is malformed: ${parsed.reason}`);
-
-  const candidate = await checkToken(deps, { token: parsed.value }, deadline);
-  secretsSeen.push(...candidate.secrets);
+  const checked = await checkToken(deps, { token: candidate }, deadline);
+  secretsSeen.push(...checked.secrets);
   let live: CheckReport | undefined;
-  if (needsLiveComparison(candidate.report) && current?.value !== undefined) {
+  const current = await store.get(secretId, { stage: AWSCURRENT });
+  if (needsLiveComparison(checked.report) && current?.value !== undefined) {
     // Through the candidate's client: after a throttle it sends nothing more, and the live check reports the same throttle.
-    const l = await checkToken(deps, { stage: AWSCURRENT }, deadline, { graph: candidate.graph, skipProbesWhenBusy: false });
+    const l = await checkToken(deps, { stage: AWSCURRENT }, deadline, { graph: checked.graph, skipProbesWhenBusy: false });
     secretsSeen.push(...l.secrets);
     live = l.report;
   }
   // A token the guard obtained (TOKENGUARD_ISSUED) was refreshed or minted from the live one: the same grants.
   const derivedFromLive = (await store.describe(secretId)).versions[versionId]?.includes(ISSUED_LABEL) === true;
-  const judgement = judgeCandidate(candidate.report, live, { derivedFromLive });
-  if (judgement.kind === 'refuse') throw refused('testSecret', versionId, `testSecret: the candidate is refused: ${reasons(judgement.reasons, true)}`, judgement.reasons);
-  if (judgement.kind === 'retry') throw retry('testSecret', versionId, `testSecret: could not validate the candidate, so it is not promoted yet: ${reasons(judgement.reasons)}`, judgement.reasons);
+  const judgement = judgeCandidate(checked.report, live, { derivedFromLive });
+  if (judgement.kind === 'refuse') throw refused(step, versionId, `${step}: the candidate is refused: ${reasons(judgement.reasons, true)}`, judgement.reasons);
+  if (judgement.kind === 'retry') throw retry(step, versionId, `${step}: could not validate the candidate, so it is not promoted yet: ${reasons(judgement.reasons)}`, judgement.reasons);
+  return { judgement, report: checked.report };
+}
+
+async function testSecret(deps: RotationDeps, event: RotationEvent, versions: Versions, deadline: number, secretsSeen: string[]): Promise<void> {
+  const { store } = deps;
+  const { SecretId: secretId, ClientRequestToken: versionId } = event;
+  const pending = await store.get(secretId, { versionId });
+  const current = await store.get(secretId, { stage: AWSCURRENT });
+  if (pending?.value !== undefined) secretsSeen.push(pending.value.trim());
+  if (pending?.value === undefined) {
+    // Either the service's own test-only run (RotateImmediately=false, on every deploy of the schedule: an empty
+    // version), or a read that found nothing although createSecret stored a candidate (a transient error, or a read
+    // racing the write). No answer is never a pass: a version this rotation obtained a token for, or one with a
+    // hand-in bound to it, is a real rotation whose candidate could not be read now.
+    const real = (versions[versionId] ?? []).includes(ISSUED_LABEL) || (await store.get(secretId, { versionId: handInVersionId(versionId) }))?.value !== undefined;
+    if (real) throw retry('testSecret', versionId, `testSecret: the candidate of version ${versionId} could not be read now; it is tested when Secrets Manager retries.`);
+    return testOnlyRun(deps, versionId, current?.value !== undefined, deadline, secretsSeen);
+  }
+  // createSecret always writes a value different from AWSCURRENT: the AWSCURRENT value here is the service's test run.
+  if (current?.value !== undefined && pending.value === current.value) return testOnlyRun(deps, versionId, true, deadline, secretsSeen);
+  const parsed = parseTokenSecret(pending.value);
+  if (!parsed.ok) throw refused('testSecret', versionId, `testSecret: the candidate is malformed: ${parsed.reason}`);
+  const { judgement, report } = await judgeVersion(deps, 'testSecret', event, parsed.value, deadline, secretsSeen);
   deps.logger.info(`testSecret: version ${versionId} passed validation`, {
     versionId,
-    token: candidate.report.token,
+    token: report.token,
     // Problems the live token shares (WABA, number, app setup): reported, not blocking.
-    sharedProblems: judgement.warnings.map((p) => p.id),
-    warnings: candidate.report.problems.filter((p) => p.severity === 'warning').map((p) => p.id),
+    sharedProblems: judgement.kind === 'promote' ? judgement.warnings.map((p) => p.id) : [],
+    warnings: report.problems.filter((p) => p.severity === 'warning').map((p) => p.id),
   });
 }
 
@@ -323,32 +394,37 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
   const { store, logger } = deps;
   const { SecretId: secretId, ClientRequestToken: versionId } = event;
   const from = versionWithLabel(versions, AWSCURRENT);
-  // Just before the move, once more: is the candidate still valid at Meta? Something may have revoked it since
-  // testSecret (an operator, or the guard's own revoke of an old copy of the same token).
-  // Without the app secret the step relies on testSecret's verdict.
-  const meta = await graphFor(deps, deadline);
-  const candidate = parseTokenSecret((await store.get(secretId, { versionId }))?.value);
-  if (candidate.ok) secretsSeen.push(candidate.value);
-  if (meta && candidate.ok && (await meta.tokenIsDead(candidate.value)) === true) {
-    throw refused('finishSecret', versionId, 'finishSecret: the candidate is no longer valid at Meta (revoked or expired since testSecret), so it is not promoted; AWSCURRENT is unchanged.');
-  }
+  // The candidate is judged here once more, just before the move: finishSecret promotes only what it judged itself,
+  // whatever testSecret saw (a read that found nothing, a token revoked or a grant lost since).
+  const stored = await store.get(secretId, { versionId });
+  if (stored?.value === undefined) throw retry('finishSecret', versionId, `finishSecret: the candidate of version ${versionId} could not be read, so it is not promoted now.`);
+  secretsSeen.push(stored.value.trim());
+  const candidate = parseTokenSecret(stored.value);
+  if (!candidate.ok) throw refused('finishSecret', versionId, `finishSecret: the candidate is malformed: ${candidate.reason}`);
+  await judgeVersion(deps, 'finishSecret', event, candidate.value, deadline, secretsSeen);
+
   // Before the move: the demotion time on the version leaving AWSCURRENT (the revoke grace starts now), and a label on
   // the version about to lose AWSPREVIOUS, which DescribeSecret stops listing once it has none.
-  let view = versions;
+  let view = (await store.describe(secretId)).versions;
+  if (versionWithLabel(view, AWSCURRENT) !== from) throw retry('finishSecret', versionId, 'finishSecret: AWSCURRENT moved while the candidate was judged; the retry judges it against the new one.');
   let labels = planFinishLabels(view, versionId, deps.now());
-  if (labelCount(view) + labels.add.length - labels.remove.length > MAX_LABELS && meta && candidate.ok) {
-    // No room under the quota: a dead token being demoted needs no label, and the oldest parked tokens are settled
-    // with the validated candidate as the caller.
+  if (labelsAfterPromotion(view, labels) > MAX_LABELS) {
+    // No room under the quota (the move itself adds AWSPREVIOUS when there was none): the oldest parked tokens are
+    // settled with the validated candidate as the caller, and a dead token being demoted needs no label.
+    const meta = await graphFor(deps, deadline);
     const current = from ? parseTokenSecret((await store.get(secretId, { versionId: from }))?.value) : undefined;
-    const currentDead = current?.ok ? (await meta.tokenIsDead(current.value)) === true : false;
     if (current?.ok) secretsSeen.push(current.value);
-    if (currentDead) labels = { remove: labels.remove, add: labels.add.filter((a) => a.versionId !== from) };
-    const over = labelCount(view) + labels.add.length - labels.remove.length - MAX_LABELS;
-    if (over > 0) {
+    const currentDead = meta && current?.ok ? (await meta.tokenIsDead(current.value)) === true : false;
+    const skipDead = (l: typeof labels): typeof labels => (currentDead ? { remove: l.remove, add: l.add.filter((a) => a.versionId !== from) } : l);
+    labels = skipDead(labels);
+    const over = labelsAfterPromotion(view, labels) - MAX_LABELS;
+    if (over > 0 && meta) {
       await settleParked(deps, view, meta, candidate.value, over);
       view = (await store.describe(secretId)).versions;
-      labels = planFinishLabels(view, versionId, deps.now());
-      if (currentDead) labels = { remove: labels.remove, add: labels.add.filter((a) => a.versionId !== from) };
+      labels = skipDead(planFinishLabels(view, versionId, deps.now()));
+    }
+    if (labelsAfterPromotion(view, labels) > MAX_LABELS) {
+      throw retry('finishSecret', versionId, `finishSecret: the secret's ${MAX_LABELS} staging labels are full and Meta did not confirm revoking the oldest kept tokens (see the RevokeFailed log lines); the candidate is promoted once there is room.`);
     }
   }
   try {
@@ -390,33 +466,22 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
 }
 
 /**
- * Revokes a refused hand-in for want of label room: with the live token as the caller, or, when Meta says the 190 is
- * about that caller (the live token is dead), with the refused token itself. One client, so a throttle stops both.
- */
-async function revokeForRoom(deps: RotationDeps, secretId: string, token: string, deadline: number): Promise<boolean> {
-  const meta = await graphFor(deps, deadline);
-  if (!meta) return false;
-  const live = (await currentToken(deps, secretId))?.token;
-  let r = live !== undefined && live !== token ? await meta.revokeToken(token, live) : undefined;
-  if (!r || (!r.ok && r.failure.code === 190 && !r.failure.notSent)) r = await meta.revokeToken(token, token);
-  if (r.ok) return true;
-  if (!r.failure.notSent) deps.metrics.publish(deps.config.tokenName, { [Metric.RevokeFailed]: 1 });
-  deps.logger.warn('could not revoke the refused hand-in', { code: r.failure.code, reason: r.failure.message });
-  return false;
-}
-
-/**
- * After the promotion (and on every retry of finishSecret): drop the issued mark (AWSCURRENT covers the token now), a
- * parked label on the promoted version, and this rotation's hand-in label. Idempotent, best effort, never reported
- * as a failure: AWSCURRENT has already moved.
+ * After the promotion (and on every retry of finishSecret): AWSPENDING off the promoted version (a promotion ends with
+ * no AWSPENDING, so an operator's rollback is never undone by a reattempted rotation), the issued mark (AWSCURRENT
+ * covers the token now), a parked label on the promoted version, and the hand-in's own label. Idempotent, best
+ * effort, never reported as a failure: AWSCURRENT has already moved.
  */
 async function finishCleanup(deps: RotationDeps, secretId: string, versionId: string, versions: Versions): Promise<void> {
   const { store, logger } = deps;
   const tasks: [string, () => Promise<void>][] = [];
+  const stages = versions[versionId] ?? [];
+  if (stages.includes(AWSPENDING)) tasks.push([`drop ${AWSPENDING}`, () => store.moveStage(secretId, AWSPENDING, undefined, versionId)]);
   for (const p of parkedVersions(versions)) if (p.versionId === versionId) tasks.push([`drop ${p.label}`, () => store.moveStage(secretId, p.label, undefined, versionId)]);
-  if ((versions[versionId] ?? []).includes(ISSUED_LABEL)) tasks.push([`drop ${ISSUED_LABEL}`, () => store.moveStage(secretId, ISSUED_LABEL, undefined, versionId)]);
+  if (stages.includes(ISSUED_LABEL)) tasks.push([`drop ${ISSUED_LABEL}`, () => store.moveStage(secretId, ISSUED_LABEL, undefined, versionId)]);
   const handIn = handInVersionId(versionId);
-  if (versionWithLabel(versions, CANDIDATE_LABEL) === handIn) tasks.push([`drop ${CANDIDATE_LABEL}`, () => store.moveStage(secretId, CANDIDATE_LABEL, undefined, handIn)]);
+  for (const label of versions[handIn] ?? []) {
+    if (label === CANDIDATE_LABEL || label.startsWith(HANDIN_LABEL_PREFIX)) tasks.push([`drop ${label}`, () => store.moveStage(secretId, label, undefined, handIn)]);
+  }
   for (const [what, task] of tasks) {
     try {
       await task();
@@ -428,54 +493,52 @@ async function finishCleanup(deps: RotationDeps, secretId: string, versionId: st
 
 /**
  * After a verdict against the candidate: keep it findable or revoke it, then take AWSPENDING off so the next
- * RotateSecret is not refused. A hand-in stays under TOKENGUARD_REJECTED_AT_<unix> (the operator's own token); a token the guard
- * obtained from Meta is revoked (it was never used), and keeps TOKENGUARD_ISSUED until the revoke succeeds.
- * Best effort: a failure here must not hide the verdict.
+ * RotateSecret is not refused. A hand-in stays under its own TOKENGUARD_HANDIN_AT_ label (the operator's token: parked
+ * like a demoted one, within the same budget); a token the guard obtained from Meta is revoked (it was never used),
+ * and keeps TOKENGUARD_ISSUED until the revoke succeeds. A hand-in that has lost its label (written by an older
+ * command) gets a refusal label. If that fails, the rotation ends without a verdict instead, so no token is left
+ * unlabelled: AWSPENDING stays and the service's retry settles it.
  */
-async function settleRefused(deps: RotationDeps, secretId: string, versionId: string, step: RotationStep, deadline: number, secretsSeen: string[], problems: readonly ReportedProblem[] = []): Promise<string | undefined> {
+async function settleRefused(
+  deps: RotationDeps,
+  secretId: string,
+  versionId: string,
+  step: RotationStep,
+  deadline: number,
+  secretsSeen: string[],
+  problems: readonly ReportedProblem[] = [],
+): Promise<{ kind: 'settled' | 'no-verdict'; note?: string }> {
   const { store, logger } = deps;
   try {
     const { versions } = await store.describe(secretId);
     const stages = versions[versionId] ?? [];
-    if (stages.includes(AWSCURRENT)) return undefined;
+    if (stages.includes(AWSCURRENT)) return { kind: 'settled' };
     const value = step === 'createSecret' ? undefined : await store.get(secretId, { versionId });
     if (value?.value !== undefined) secretsSeen.push(value.value.trim());
-    if (stages.includes(ISSUED_LABEL)) {
-      const current = await currentToken(deps, secretId);
-      const token = parseTokenSecret(value?.value);
-      const done = current?.token && token.ok ? await revokeObtained(deps, token.value, current.token, deadline) : false;
-      if (done) await store.moveStage(secretId, ISSUED_LABEL, undefined, versionId);
-    }
-    // Each refused hand-in keeps a label of its own (a dead one needs none): a second refusal must not leave the
-    // first one unlabelled. But never at the cost of the next hand-in: with fewer than LABEL_HEADROOM labels left
-    // (the live token is dead, so the check settles nothing, and refusals pile up), it is revoked at Meta instead.
-    // A label that cannot be added never keeps AWSPENDING, so it never blocks the next RotateSecret.
-    const keep = !stages.includes(ISSUED_LABEL) && value?.value !== undefined && !problems.some((p) => p.id === 'TokenInvalid') && !parkedVersions(versions).some((p) => p.versionId === versionId);
+    let note: string | undefined;
     const handIn = handInVersionId(versionId);
-    const ownLabels = (versionWithLabel(versions, CANDIDATE_LABEL) === handIn ? 1 : 0) + (stages.includes(AWSPENDING) ? 1 : 0);
-    const roomy = labelCount(versions) - ownLabels + 1 <= MAX_LABELS - LABEL_HEADROOM;
-    const label = parkedLabel(REJECTED_LABEL_PREFIX, deps.now(), versions);
-    const park = (): Promise<boolean> => store.moveStage(secretId, label, versionId, undefined).then(() => true, () => false);
-    let kept = keep && roomy && (await park());
-    if (ownLabels && versionWithLabel(versions, CANDIDATE_LABEL) === handIn) await store.moveStage(secretId, CANDIDATE_LABEL, undefined, handIn);
+    // A dead hand-in is as good as revoked, and one AWSCURRENT already holds needs no label of its own either.
+    const dead = problems.some((p) => p.id === 'TokenInvalid');
+    const handedIn = step === 'createSecret' ? parseTokenSecret((await store.get(secretId, { versionId: handIn }))?.value) : undefined;
+    const alreadyCurrent = handedIn?.ok === true && (await currentToken(deps, secretId))?.token === handedIn.value;
+    const parking = await parkHandIn(deps, secretId, versionId, versions, dead || alreadyCurrent);
+    // Without a label of its own, the rotation waits (no verdict) rather than leave the hand-in unlabelled.
+    if (parking.kind === 'unlabelled') return { kind: 'no-verdict', note: `The refused hand-in could not be labelled (${parking.error}); AWSPENDING stays until it is.` };
+    if (parking.kind === 'dropped' && dead) note = 'The refused token is dead at Meta, so it is not kept.';
+    if (parking.kind === 'parked') note = `The refused token stays findable as version ${parking.versionId} (${parking.label}); the guard keeps at most 10 such tokens and revokes the oldest beyond them.`;
+    // The verdict ends the rotation: AWSPENDING goes first, so nothing revoked below is still a rotation's candidate
+    // (the hand-in keeps its own label, an obtained token TOKENGUARD_ISSUED).
     if (stages.includes(AWSPENDING)) await store.moveStage(secretId, AWSPENDING, undefined, versionId);
-    if (keep && !kept) {
+    if (stages.includes(ISSUED_LABEL)) {
       const token = parseTokenSecret(value?.value);
-      // The same token under another label (an operator handed AWSPREVIOUS in again): it is findable there, never revoked.
-      // (Not this rotation's own versions: their labels just came off.)
-      // A read that fails counts as "not held elsewhere": the token is then revoked or parked, never left unlabelled.
-      const elsewhere = token.ok && (await heldElsewhere(deps, versions, token.value, [versionId, handIn]).catch(() => false));
-      if (elsewhere) return 'The same token is kept in another version of the secret.';
-      const revoked = token.ok && (await revokeForRoom(deps, secretId, token.value, deadline));
-      if (revoked) {
-        logger.info('revoked the refused hand-in at Meta: the secret keeps the staging labels free for the next hand-in', { versionId });
-        return 'The refused token was revoked at Meta: the secret keeps its last staging labels free for the next hand-in.';
-      }
-      kept = await park();
-      if (!kept) logger.warn('could not label or revoke the refused hand-in; it is not kept in the secret, the operator still has it', { versionId });
+      const meta = token.ok ? await graphFor(deps, deadline) : undefined;
+      const done = token.ok && meta ? (await revokeHeld(deps, meta, token.value, (await currentToken(deps, secretId))?.token)).ok : false;
+      if (done) await store.moveStage(secretId, ISSUED_LABEL, undefined, versionId).catch(() => undefined);
+      note = done ? 'The refused token the guard obtained was revoked at Meta.' : 'The refused token the guard obtained stays marked TOKENGUARD_ISSUED and is revoked by a later check.';
     }
+    return { kind: 'settled', note };
   } catch (e) {
-    logger.warn('could not settle the refused candidate; AWSPENDING may stay until the next attempt', { versionId, error: (e as Error).name });
+    logger.warn('could not settle the refused candidate; AWSPENDING stays until the next attempt', { versionId, error: (e as Error).name });
+    return { kind: 'no-verdict', note: `The refusal could not be recorded (${(e as Error).name}); AWSPENDING stays and the retry settles it.` };
   }
-  return undefined;
 }

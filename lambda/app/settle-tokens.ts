@@ -1,16 +1,19 @@
 // Settling the tokens the guard holds outside AWSCURRENT, so each one is AWSCURRENT, AWSPREVIOUS, labelled or revoked:
 // 1. a token the guard obtained (TOKENGUARD_ISSUED) that no rotation will promote any more is revoked;
-// 2. parked tokens (TOKENGUARD_DEMOTED_AT_*, TOKENGUARD_REJECTED_AT_*): the last step of Meta's zero-downtime rotation
-//    (refresh -> deploy -> revoke the old token) once revokePreviousAfterHours have passed since the demotion, and,
-//    whatever the setting, the oldest ones beyond MAX_PARKED, so the labels stay within Secrets Manager's quota.
-// Run by the scheduled check with the live token just validated, and by createSecret before it obtains a new token.
+// 2. parked tokens (TOKENGUARD_DEMOTED_AT_*, TOKENGUARD_HANDIN_AT_*, TOKENGUARD_REJECTED_AT_*): the last step of Meta's
+//    zero-downtime rotation (refresh -> deploy -> revoke the old token) once revokePreviousAfterHours have passed since
+//    the demotion, and, whatever the setting, the oldest ones beyond MAX_PARKED, so the labels stay within Secrets
+//    Manager's quota.
+// Run by the scheduled check, by createSecret before it obtains a new token, and by finishSecret and a refusal when
+// they need room. A token is revoked with the live token as the caller, or, when there is no valid live token, with
+// itself (Meta accepts a token revoking itself: the caller and the token belong to the same app).
 // https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/
-import { CANDIDATE_LABEL, ISSUED_LABEL, Metric, REVOKED_LABEL } from '../contract';
+import { ISSUED_LABEL, Metric, REVOKED_LABEL } from '../contract';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../core/labels';
 import { parseAppSecret, parseTokenSecret } from '../core/parse-secret';
-import { MAX_PARKED, parkedVersions, planIssued, planParked, versionWithLabel, Versions } from '../core/plan-rotation';
+import { handInVersionId, inUseLabel, MAX_PARKED, parkedVersions, planIssued, planParked, rotationInFlight, versionWithLabel, Versions } from '../core/plan-rotation';
 import { GraphClient } from '../adapters/graph-client';
-import { classifyGraphFailure } from '../core/classify-graph-failure';
+import { classifyGraphFailure, GraphFailure } from '../core/classify-graph-failure';
 import { RotationDeps } from './ports';
 
 /** A Graph client with the app secret, or undefined when the app secret cannot be read. */
@@ -23,34 +26,50 @@ export async function graphFor(deps: RotationDeps, deadline: number): Promise<Gr
   }
 }
 
+export type RevokeResult = { readonly ok: true; readonly outcome: 'revoked' | 'already-invalid' } | { readonly ok: false; readonly failure: GraphFailure; readonly throttled: boolean };
+
+/**
+ * Revokes a token the guard holds and nobody uses: with `caller` (the live token) when there is one, and with the
+ * token itself when there is none or Meta says the 190 is about the caller (the live token is dead). A failure Meta
+ * answered publishes RevokeFailed; a call not sent (an earlier throttle) does not.
+ */
+export async function revokeHeld(deps: RotationDeps, graph: GraphClient, token: string, caller: string | undefined, failures?: string[]): Promise<RevokeResult> {
+  let r = caller !== undefined && caller !== token ? await graph.revokeToken(token, caller) : undefined;
+  if (!r || (!r.ok && r.failure.code === 190 && !r.failure.notSent)) r = await graph.revokeToken(token, token);
+  if (r.ok) return r;
+  const throttled = r.failure.notSent === true || classifyGraphFailure(r.failure) === 'rate-limited';
+  if (!r.failure.notSent) {
+    deps.metrics.publish(deps.config.tokenName, { [Metric.RevokeFailed]: 1 });
+    failures?.push(`${r.failure.code !== undefined ? `code ${r.failure.code}: ` : ''}${r.failure.message}`);
+  }
+  deps.logger.warn('could not revoke a token the guard holds; it stays labelled and is revoked at the next attempt', { code: r.failure.code, reason: r.failure.message });
+  return { ok: false, failure: r.failure, throttled };
+}
+
 /** Revokes a token the guard holds and nobody uses. True when Meta confirmed the revoke or the token is already invalid. */
-export async function revokeObtained(deps: RotationDeps, token: string, callerToken: string, deadline: number, graph?: GraphClient): Promise<boolean> {
+export async function revokeObtained(deps: RotationDeps, token: string, callerToken: string | undefined, deadline: number, graph?: GraphClient): Promise<boolean> {
   const client = graph ?? (await graphFor(deps, deadline));
   if (!client) return false;
-  const r = await client.revokeToken(token, callerToken);
-  if (!r.ok) {
-    // Not sent (Meta throttled an earlier call): nothing failed at Meta, the next attempt sends it.
-    if (!r.failure.notSent) deps.metrics.publish(deps.config.tokenName, { [Metric.RevokeFailed]: 1 });
-    deps.logger.warn('could not revoke a token the guard holds; it stays labelled and is revoked at the next attempt', { code: r.failure.code, reason: r.failure.message });
-    return false;
-  }
-  return true;
+  return (await revokeHeld(deps, client, token, callerToken)).ok;
 }
 
 /**
  * Settles the token marked TOKENGUARD_ISSUED: when AWSCURRENT or AWSPREVIOUS holds it, only the mark goes; when no
  * rotation can promote it any more (abandoned, refused with a failed revoke), it is revoked at Meta.
  */
-export async function settleIssued(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string): Promise<{ ok: true } | { ok: false; versionId: string; reason: string }> {
+export async function settleIssued(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string | undefined, failures?: string[]): Promise<{ ok: true } | { ok: false; versionId: string; reason: string }> {
   const plan = planIssued(versions, ISSUED_LABEL);
   const { store, config } = deps;
   if (plan.kind === 'none' || plan.kind === 'in-rotation') return { ok: true };
   if (plan.kind === 'revoke') {
     const value = parseTokenSecret((await store.get(config.tokenSecretArn, { versionId: plan.versionId }))?.value);
-    if (value.ok && value.value !== callerToken && !(await revokeObtained(deps, value.value, callerToken, Date.now() + 10_000, graph))) {
-      return { ok: false, versionId: plan.versionId, reason: 'Meta did not confirm the revoke' };
+    if (value.ok && value.value !== callerToken) {
+      const inUse = await valuesInUse(deps, versions);
+      if ((inUse.get(value.value) ?? []).some((h) => h.versionId !== plan.versionId)) {
+        // The same token sits under a label in use elsewhere: it is findable there, and must not be revoked.
+      } else if (!(await revokeHeld(deps, graph, value.value, callerToken, failures)).ok) return { ok: false, versionId: plan.versionId, reason: 'Meta did not confirm the revoke' };
+      else deps.logger.info(`revoked the unused token the guard obtained (version ${plan.versionId})`, { versionId: plan.versionId });
     }
-    deps.logger.info(`revoked the unused token the guard obtained (version ${plan.versionId})`, { versionId: plan.versionId });
   }
   await store.moveStage(config.tokenSecretArn, ISSUED_LABEL, undefined, plan.versionId);
   return { ok: true };
@@ -58,17 +77,19 @@ export async function settleIssued(deps: RotationDeps, versions: Versions, graph
 
 /**
  * Revokes the parked tokens that are due (see planParked), once each: a token Meta already reports invalid counts as
- * revoked without a second call, and the label goes only after Meta answered. A parked token whose value AWSCURRENT,
- * AWSPREVIOUS or a rotation in flight also holds is never revoked (an operator handed an old token in again). A revoke
- * Meta does not confirm publishes RevokeFailed and the next one is tried. Returns how many parked tokens are left.
+ * revoked without a second call, and the label goes only after Meta answered. A parked token whose value a label in
+ * use also holds (AWSCURRENT, AWSPREVIOUS, a rotation in flight, an operator's own label) is never revoked; where
+ * AWSCURRENT or AWSPREVIOUS holds it, its parked label only takes room and goes. A revoke Meta does not confirm
+ * publishes RevokeFailed and the next one is tried; a throttle stops every further call. `extraExcess` asks for that
+ * many more over-budget tokens to be settled (finishSecret making room). Returns how many parked tokens are left.
  */
-export async function settleParked(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string, extraExcess = 0): Promise<number> {
+export async function settleParked(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string | undefined, extraExcess = 0, failures?: string[]): Promise<number> {
   const { config, store, logger } = deps;
   const plan = planParked(versions, config.revokePreviousAfterHours, deps.now());
   let left = parkedVersions(versions).length;
   let excess = plan.excess + extraExcess;
   let revokedHolder = versionWithLabel(versions, REVOKED_LABEL);
-  const inUse = plan.actions.some((a) => a.kind === 'revoke') ? await valuesInUse(deps, versions) : new Map<string, { label: string; versionId: string }[]>();
+  const inUse = plan.actions.some((a) => a.kind === 'revoke') ? await valuesInUse(deps, versions) : new Map<string, InUse[]>();
   const dropLabel = async (versionId: string, label: string): Promise<boolean> => {
     try {
       await store.moveStage(config.tokenSecretArn, label, undefined, versionId);
@@ -82,27 +103,23 @@ export async function settleParked(deps: RotationDeps, versions: Versions, graph
   for (const action of plan.actions) {
     const { versionId, label } = action.parked;
     if (action.kind === 'unpark') {
-      // An operator rolled back to it: it is live again, the label would only restart a grace that no longer applies.
       await dropLabel(versionId, label);
       continue;
     }
     if (action.why === 'over-budget' && excess <= 0) continue;
     const old = parseTokenSecret((await store.get(config.tokenSecretArn, { versionId }))?.value);
-    // Held by ANOTHER version: a live or in-flight copy of the same token (the version itself may be AWSPREVIOUS).
-    const heldBy = old.ok ? (inUse.get(old.value) ?? []).find((h) => h.versionId !== versionId)?.label : undefined;
-    if (heldBy === AWSPENDING || heldBy === CANDIDATE_LABEL) continue; // a rotation is about to judge this very token
+    // Held under a label in use: on another version, or an operator's own label on this one.
+    const holders = old.ok ? (inUse.get(old.value) ?? []).filter((h) => h.versionId !== versionId || !h.label.startsWith('AWS')) : [];
+    if (holders.some((h) => h.label !== AWSCURRENT && h.label !== AWSPREVIOUS)) continue; // a rotation or an operator uses this very token
     let outcome: 'revoked' | 'already-invalid' | 'held' = 'held';
-    if (old.ok && heldBy === undefined && old.value !== callerToken) {
+    if (old.ok && holders.length === 0 && old.value !== callerToken) {
       // Already invalid (revoked by an earlier run whose label move failed, or expired): done, no second revoke call.
       if ((await graph.tokenIsDead(old.value)) === true) outcome = 'already-invalid';
       else {
-        const r = await graph.revokeToken(old.value, callerToken);
+        const r = await revokeHeld(deps, graph, old.value, callerToken, failures);
         if (!r.ok) {
-          // Throttled: stop calling Meta (the next check goes on). Any other failure: the next token may still go.
-          const throttled = r.failure.notSent === true || classifyGraphFailure(r.failure) === 'rate-limited';
-          if (!r.failure.notSent) deps.metrics.publish(config.tokenName, { [Metric.RevokeFailed]: 1 });
-          logger.warn('could not revoke a parked token; the next check tries again', { versionId, code: r.failure.code, reason: r.failure.message });
-          if (throttled) return left;
+          logger.warn('could not revoke a parked token; the next check tries again', { versionId, code: r.failure.code });
+          if (r.throttled) return left;
           continue;
         }
         outcome = r.outcome;
@@ -142,21 +159,40 @@ export async function heldElsewhere(deps: RotationDeps, versions: Versions, toke
   return false;
 }
 
-/** Token value -> the live or in-flight version that holds it (AWSCURRENT, AWSPREVIOUS, AWSPENDING, a hand-in). */
-async function valuesInUse(deps: RotationDeps, versions: Versions): Promise<Map<string, { label: string; versionId: string }[]>> {
-  const out = new Map<string, { label: string; versionId: string }[]>();
-  for (const label of [AWSCURRENT, AWSPREVIOUS, AWSPENDING, CANDIDATE_LABEL]) {
-    const versionId = versionWithLabel(versions, label);
-    if (!versionId) continue;
+interface InUse {
+  readonly label: string;
+  readonly versionId: string;
+}
+
+/**
+ * Token value -> the labels in use that hold it: AWSCURRENT, AWSPREVIOUS, an operator's own label, the rotation in
+ * flight (its AWSPENDING version and its hand-in). Each such version is read once.
+ */
+async function valuesInUse(deps: RotationDeps, versions: Versions): Promise<Map<string, InUse[]>> {
+  const out = new Map<string, InUse[]>();
+  const pending = rotationInFlight(versions);
+  const reads: [string, string[]][] = [];
+  for (const [versionId, stages] of Object.entries(versions)) {
+    const labels = [...stages.filter(inUseLabel), ...(versionId === pending ? [AWSPENDING] : [])];
+    if (labels.length) reads.push([versionId, labels]);
+  }
+  if (pending) reads.push([handInVersionId(pending), ['the hand-in of the rotation in flight']]);
+  for (const [versionId, labels] of reads) {
     const value = parseTokenSecret((await deps.store.get(deps.config.tokenSecretArn, { versionId }))?.value);
-    if (value.ok) out.set(value.value, [...(out.get(value.value) ?? []), { label, versionId }]);
+    if (value.ok) out.set(value.value, [...(out.get(value.value) ?? []), ...labels.map((label) => ({ label, versionId }))]);
   }
   return out;
 }
 
-/** The scheduled check's part: settle every token the guard holds outside AWSCURRENT, with the live token just validated. */
-export async function settleHeldTokens(deps: RotationDeps, graph: GraphClient, currentToken: string): Promise<void> {
+/**
+ * The scheduled check's part (and the fleet worker's): settle every token the guard holds outside AWSCURRENT, with the
+ * live token just checked as the caller (or, when it is dead, each token revoking itself). Returns Meta's answer to
+ * each revoke it did not confirm, for the check's report.
+ */
+export async function settleHeldTokens(deps: RotationDeps, graph: GraphClient, liveToken: string | undefined): Promise<{ readonly revokeFailures: readonly string[] }> {
+  const failures: string[] = [];
   const { versions } = await deps.store.describe(deps.config.tokenSecretArn);
-  await settleIssued(deps, versions, graph, currentToken);
-  await settleParked(deps, versions, graph, currentToken);
+  await settleIssued(deps, versions, graph, liveToken, failures);
+  if (!graph.rateLimited) await settleParked(deps, versions, graph, liveToken, 0, failures);
+  return { revokeFailures: failures };
 }

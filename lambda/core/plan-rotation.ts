@@ -1,8 +1,8 @@
 // Pure rotation decisions: the AWS template's up-front guards, which hand-in belongs to a rotation, how a
 // candidate compares with the live token, where the labels of an unsettled token stand, and when the previous
-// token may be revoked. Every answer is safe to compute again on a retry. See README "Rotation".
+// token may be revoked. Every answer is safe to compute again on a retry. See docs/rotation.md.
 import { createHash } from 'node:crypto';
-import { CheckReport, DEMOTED_LABEL_PREFIX, ProblemId, REJECTED_LABEL_PREFIX, ReportedProblem, REVOKED_LABEL } from '../contract';
+import { CheckReport, DEMOTED_LABEL_PREFIX, HANDIN_LABEL_PREFIX, ProblemId, REJECTED_LABEL_PREFIX, ReportedProblem, REVOKED_LABEL } from '../contract';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from './labels';
 
 export type Versions = Readonly<Record<string, readonly string[]>>;
@@ -23,6 +23,19 @@ export function guardRotationStep(rotationEnabled: boolean, versions: Versions, 
   return { kind: 'proceed' };
 }
 
+/**
+ * Whether the rotation's version was AWSCURRENT once already (it carries AWSPREVIOUS or a demotion label): an
+ * AWSPENDING left on it after its promotion, then an operator's rollback. Such a version is never promoted again.
+ */
+export function promotedBefore(versions: Versions, versionId: string): boolean {
+  return (versions[versionId] ?? []).some((l) => l === AWSPREVIOUS || l.startsWith(DEMOTED_LABEL_PREFIX));
+}
+
+/** The version a rotation in progress works on: AWSPENDING on a version that is not AWSCURRENT. */
+export function rotationInFlight(versions: Versions): string | undefined {
+  return Object.entries(versions).find(([, stages]) => stages.includes(AWSPENDING) && !stages.includes(AWSCURRENT))?.[0];
+}
+
 /** The version carrying `label`, if any (a label sits on one version at a time). */
 export function versionWithLabel(versions: Versions, label: string): string | undefined {
   return Object.entries(versions).find(([, stages]) => stages.includes(label))?.[0];
@@ -37,6 +50,17 @@ export function handInVersionId(rotationVersionId: string): string {
   const h = createHash('sha256').update(`whatsapp-token-guard/hand-in/${rotationVersionId}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
+
+/**
+ * The label of a hand-in: `TOKENGUARD_HANDIN_AT_<unix>_<first 8 characters of the rotation id>`. One per hand-in, so
+ * a second operator's hand-in never takes it off the first (Secrets Manager moves a label that is put again).
+ */
+export function handInLabel(rotationVersionId: string, now: Date): string {
+  return `${HANDIN_LABEL_PREFIX}${Math.floor(now.getTime() / 1000)}_${rotationVersionId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8)}`;
+}
+
+/** How long a hand-in waits for its rotation to start before it counts as parked (the command starts it at once). */
+export const HANDIN_START_WINDOW_S = 15 * 60;
 
 /** Whether a token that never expires may be refreshed: no, the exchange would turn it into a 60-day token. */
 export function refreshAllowed(expiresAt: string | undefined): { readonly ok: true } | { readonly ok: false; readonly message: string } {
@@ -163,42 +187,58 @@ export function planIssued(versions: Versions, issuedLabel: string): IssuedPlan 
   return { kind: 'revoke', versionId: holder };
 }
 
-/** A token the guard still holds outside AWSCURRENT: demoted by one of its rotations, or a refused hand-in. */
+/**
+ * A token the guard still holds outside AWSCURRENT: demoted by one of its rotations, a refused hand-in (labels of
+ * versions before 0.4), or a hand-in under its own label (waiting for its rotation, or left by one that did not
+ * promote it).
+ */
 export interface Parked {
   readonly versionId: string;
   readonly label: string;
-  readonly kind: 'demoted' | 'rejected';
-  /** When it was demoted (the revoke grace starts here) or refused. */
+  readonly kind: 'demoted' | 'rejected' | 'handin';
+  /** When it was demoted (the revoke grace starts here), refused or handed in. */
   readonly at: Date;
 }
 
 /**
  * How many parked tokens the guard keeps labelled. Secrets Manager allows 20 staging labels across all versions of a
- * secret; the guard's fixed labels take 6 (AWSCURRENT, AWSPREVIOUS, AWSPENDING, TOKENGUARD_CANDIDATE,
- * TOKENGUARD_ISSUED, TOKENGUARD_REVOKED), which leaves room for 10 parked tokens and a few labels of the operator's.
+ * secret; the guard's fixed labels take 5 (AWSCURRENT, AWSPREVIOUS, AWSPENDING, TOKENGUARD_ISSUED,
+ * TOKENGUARD_REVOKED), a promotion adds up to 2 demotion labels before it settles them, and a hand-in in flight 1,
+ * which leaves room for 10 parked tokens and a couple of labels of the operator's.
  * https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html
  */
 export const MAX_PARKED = 10;
 /** Staging labels across all versions of a secret (same page). */
 export const MAX_LABELS = 20;
-/** Labels kept free for the next hand-in: its TOKENGUARD_CANDIDATE, its rotation's AWSPENDING and a demotion label. */
-export const LABEL_HEADROOM = 3;
+/** Labels a hand-in needs free: its own label, and its rotation's AWSPENDING. */
+export const HANDIN_LABELS = 2;
 
 /** How many staging labels the versions carry. */
 export const labelCount = (versions: Versions): number => Object.values(versions).reduce((n, stages) => n + stages.length, 0);
 
-/** Every parked token, oldest first: versions carrying `TOKENGUARD_DEMOTED_AT_<unix>` or `TOKENGUARD_REJECTED_AT_<unix>`. */
+const PARKED_KINDS: readonly [string, Parked['kind']][] = [
+  [DEMOTED_LABEL_PREFIX, 'demoted'],
+  [REJECTED_LABEL_PREFIX, 'rejected'],
+  [HANDIN_LABEL_PREFIX, 'handin'],
+];
+
+/** Every parked token, oldest first: versions carrying a demotion, refusal or hand-in label. */
 export function parkedVersions(versions: Versions): Parked[] {
   const out: Parked[] = [];
   for (const [versionId, stages] of Object.entries(versions)) {
     for (const label of stages) {
-      const prefix = label.startsWith(DEMOTED_LABEL_PREFIX) ? DEMOTED_LABEL_PREFIX : label.startsWith(REJECTED_LABEL_PREFIX) ? REJECTED_LABEL_PREFIX : undefined;
-      if (!prefix) continue;
-      const seconds = Number(label.slice(prefix.length));
-      if (Number.isInteger(seconds) && seconds > 0) out.push({ versionId, label, kind: prefix === DEMOTED_LABEL_PREFIX ? 'demoted' : 'rejected', at: new Date(seconds * 1000) });
+      const kind = PARKED_KINDS.find(([prefix]) => label.startsWith(prefix));
+      if (!kind) continue;
+      const seconds = Number(label.slice(kind[0].length).split('_')[0]);
+      if (Number.isInteger(seconds) && seconds > 0) out.push({ versionId, label, kind: kind[1], at: new Date(seconds * 1000) });
     }
   }
   return out.sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
+/** Labels that say a version's token is in use: Secrets Manager's own, and any label that is not the guard's (an operator's). */
+export function inUseLabel(label: string): boolean {
+  return label === AWSCURRENT || label === AWSPREVIOUS || !label.startsWith('TOKENGUARD_');
 }
 
 /** A parked label for `at` that no version carries yet (a label sits on one version, so a clash takes the next second). */
@@ -207,6 +247,15 @@ export function parkedLabel(prefix: typeof DEMOTED_LABEL_PREFIX | typeof REJECTE
   let seconds = Math.floor(at.getTime() / 1000);
   while (taken.has(`${prefix}${seconds}`)) seconds++;
   return `${prefix}${seconds}`;
+}
+
+/**
+ * How many staging labels the secret holds once finishSecret wrote `plan` and moved AWSCURRENT onto `promoted`:
+ * moving AWSCURRENT puts AWSPREVIOUS on the old version, a label of its own when no version had one yet.
+ */
+export function labelsAfterPromotion(versions: Versions, plan: { readonly remove: readonly unknown[]; readonly add: readonly unknown[] }): number {
+  const implicitPrevious = versionWithLabel(versions, AWSCURRENT) !== undefined && versionWithLabel(versions, AWSPREVIOUS) === undefined ? 1 : 0;
+  return labelCount(versions) + plan.add.length - plan.remove.length + implicitPrevious;
 }
 
 /**
@@ -237,7 +286,7 @@ export function planFinishLabels(versions: Versions, promoted: string, now: Date
 }
 
 export type ParkedAction =
-  /** A parked label on AWSCURRENT (an operator rolled back to it): the token is live again, only the label goes. */
+  /** A parked label the token no longer needs: it is live again (an operator rolled back to it), or another version holds the same hand-in under AWSCURRENT, AWSPREVIOUS or a demotion label. */
   | { readonly kind: 'unpark'; readonly parked: Parked }
   /** Revoke at Meta (or find it already invalid), then drop the label. */
   | { readonly kind: 'revoke'; readonly parked: Parked; readonly why: 'grace' | 'over-budget' };
@@ -254,19 +303,29 @@ export interface ParkedPlan {
 /**
  * What the scheduled check does with parked tokens. A demoted token is revoked once `graceHours` (if set) have passed
  * since its demotion. Beyond MAX_PARKED the oldest ones are revoked whatever the setting, so every token stays either
- * labelled or revoked within Secrets Manager's label quota; AWSPREVIOUS is never revoked before its grace (it is
- * what an operator rolls back to) and a version in a rotation is left alone.
+ * labelled or revoked within Secrets Manager's label quota. Never touched: AWSPREVIOUS before its grace (it is what an
+ * operator rolls back to), a version in a rotation, a hand-in whose rotation runs or may still start, and, while a
+ * rotation is in flight, a demotion label on AWSCURRENT (finishSecret writes it just before it moves AWSCURRENT).
  */
 export function planParked(versions: Versions, graceHours: number | undefined, now: Date): ParkedPlan {
   const actions: ParkedAction[] = [];
   const parked = parkedVersions(versions);
   const has = (p: Parked, label: string): boolean => (versions[p.versionId] ?? []).includes(label);
+  const pending = rotationInFlight(versions);
+  // The rotation version that copied a hand-in: R with handInVersionId(R) === the hand-in's version.
+  const copyOf = (p: Parked): string | undefined => Object.keys(versions).find((id) => handInVersionId(id) === p.versionId);
   const settled = new Set<Parked>();
   for (const p of parked) {
+    const copy = p.kind === 'handin' ? copyOf(p) : undefined;
     if (has(p, AWSCURRENT)) {
+      if (pending === undefined) actions.push({ kind: 'unpark', parked: p });
+      settled.add(p);
+    } else if (has(p, AWSPENDING) || (copy !== undefined && copy === pending)) settled.add(p);
+    else if (copy !== undefined && (versions[copy] ?? []).some((l) => l === AWSCURRENT || l === AWSPREVIOUS || l.startsWith(DEMOTED_LABEL_PREFIX))) {
+      // The same token is kept by its rotation's version: the hand-in's own label only takes room.
       actions.push({ kind: 'unpark', parked: p });
       settled.add(p);
-    } else if (has(p, AWSPENDING)) settled.add(p);
+    } else if (p.kind === 'handin' && copy === undefined && now.getTime() - p.at.getTime() < HANDIN_START_WINDOW_S * 1000) settled.add(p);
     else if (p.kind === 'demoted' && revokeDue(p.at, graceHours, now)) {
       actions.push({ kind: 'revoke', parked: p, why: 'grace' });
       settled.add(p);

@@ -41,7 +41,11 @@ export class FleetRequestError extends Error {
 
 export async function handler(event: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<CheckReport | Retirement | void> {
   const deadline = Date.now() + (context?.getRemainingTimeInMillis() ?? DEFAULT_BUDGET_MS) - SAFETY_MARGIN_MS;
-  const d = fleetRouterDeps();
+  return serve(fleetRouterDeps(), event, deadline);
+}
+
+/** One event, given the function's adapters: `route`, with a crash answered by a sanitized message. */
+export async function serve(d: FleetRouterDeps, event: unknown, deadline: number): Promise<CheckReport | Retirement | void> {
   try {
     return await route(d, event, deadline);
   } catch (e) {

@@ -10,7 +10,8 @@ import { recordOutcome } from '../app/record-outcome';
 import { parseTokenSecret } from '../core/parse-secret';
 import { settleAndReport } from '../app/settle-and-report';
 import { rotateSecret } from '../app/rotate-secret';
-import { deps, logger } from '../wiring';
+import { OutcomeDeps, RotationDeps } from '../app/ports';
+import { deps } from '../wiring';
 
 /** Time kept back from the Lambda timeout so the function reports instead of being killed. */
 const SAFETY_MARGIN_MS = 2_000;
@@ -20,14 +21,19 @@ export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
 }
 
-export async function handler(event: unknown, context?: LambdaContextLike): Promise<CheckReport | void> {
+export function handler(event: unknown, context?: LambdaContextLike): Promise<CheckReport | void> {
+  return route(deps(), event, context);
+}
+
+/** What the function does with one event, given its adapters (built once per cold start by wiring.ts). */
+export async function route(d: RotationDeps & OutcomeDeps, event: unknown, context?: LambdaContextLike): Promise<CheckReport | void> {
+  const { logger } = d;
   const deadline = Date.now() + (context?.getRemainingTimeInMillis() ?? DEFAULT_BUDGET_MS) - SAFETY_MARGIN_MS;
   const recognised = recogniseEvent(event);
   if (recognised.kind === 'unknown') {
     logger.error('refused an unrecognised event', { reason: recognised.reason });
     throw new Error(`Unrecognised event: ${recognised.reason}.`);
   }
-  const d = deps();
   if (recognised.kind === 'rotation') return rotateSecret(d, recognised.event, deadline);
 
   const check = recognised.kind === 'check' ? recognised.event : undefined;
@@ -52,10 +58,11 @@ export async function handler(event: unknown, context?: LambdaContextLike): Prom
     throw new Error(`Check failed unexpectedly (${(e as Error).name} ${where ?? ''}); CheckFailed was published. Retry with \`npx --no-install whatsapp-token-guard check\`; if it repeats, report it with the function's log line.`);
   }
   const checked: CheckReport = live ? result.report : { ...result.report, metrics: {} };
-  // Not after a throttle: Meta asks for no calls until usage drops (the next check tries again). Before recording, so a
-  // revoke Meta did not confirm reaches the ledger and a person as the report's RevokeFailed problem.
-  const settle = live && recognised.kind === 'scheduled' && checked.token?.valid && result.graph && result.token && !result.graph.rateLimited;
-  const report = settle ? await settleAndReport(d, result.graph!, result.token!, checked) : checked;
+  // Not after a throttle: Meta asks for no calls until usage drops (the next check tries again); with a dead live
+  // token, each kept token revokes itself. Before recording, so a revoke Meta did not confirm reaches the ledger and a
+  // person as the report's RevokeFailed problem.
+  const settle = live && recognised.kind === 'scheduled' && checked.token && result.graph && !result.graph.rateLimited;
+  const report = settle ? await settleAndReport(d, result.graph!, checked.token!.valid ? result.token : undefined, checked) : checked;
   if (live && report.graphUsage) d.metrics.publishForApp(d.config.appId, AppMetric.GraphUsagePercent, effectivePercent(report.graphUsage));
   // Metrics, then the health ledger and events; their failures are logged and counted, never thrown.
   if (live) await recordOutcome(d, { name: d.config.tokenName }, report);

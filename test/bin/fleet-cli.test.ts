@@ -12,7 +12,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runCli } from '../../bin/cli/main';
 import { handInVersionId } from '../../lambda/core/plan-rotation';
-import { CANDIDATE_LABEL, FleetTag, ISSUED_LABEL } from '../../lambda/contract';
+import { CANDIDATE_LABEL, FleetTag, HANDIN_LABEL_PREFIX, ISSUED_LABEL } from '../../lambda/contract';
 import type { FleetManifest } from '../../lib/whatsapp-token-guard-stack';
 import { APP_ID, CANARY_APP_SECRET, WABA_ID, PHONE_ID } from '../fakes/canary';
 import { Fleet, startFleet } from '../e2e/fleet-harness';
@@ -325,6 +325,21 @@ describe('fleet remove --delete-secret', () => {
   }
   const alive = (token: string): boolean => !f.graph.tokens.get(token)!.dead;
 
+  it('revokes AWSPREVIOUS too before it deletes the secret, also when an operator\'s own put demoted it (model: manualPut, fleetRemove)', async () => {
+    // GIVEN the fleet added LIVE, then an operator put NEW by hand: LIVE is AWSPREVIOUS without any label of the guard's
+    for (const t of [LIVE, HANDED_IN]) f.graph.addToken(t, { wabas: [WABA_ID] });
+    const secret = f.sm.createSecret(f.secretName('omega'), { value: JSON.stringify({ accessToken: LIVE }), rotationEnabled: true, rotationLambdaArn: ROUTER_ARN, tags: tagsOf('omega') });
+    const previous = [...secret.versions.keys()][0];
+    secret.versions.get(previous)!.stages = new Set(['AWSPREVIOUS']);
+    secret.versions.set('v-manual-0000000000000000000000000000001', { id: 'v-manual-0000000000000000000000000000001', value: JSON.stringify({ accessToken: HANDED_IN }), stages: new Set(['AWSCURRENT']), created: 0 });
+    // WHEN
+    expect(await cli(['fleet', 'remove', 'omega', '--delete-secret'])).toBe(0);
+    // THEN nothing the secret kept besides the live token is left live once it is gone
+    expect(secret.deleted).toBe(true);
+    expect({ previous: alive(LIVE), live: alive(HANDED_IN) }).toEqual({ previous: false, live: true });
+    expect(out).toMatch(new RegExp(`version ${previous} \\(AWSPREVIOUS\\): revoked at Meta`));
+  });
+
   it('revokes every token the guard obtained or parked, never the live one, clears the pending rotation, says so, then deletes', async () => {
     // GIVEN
     const secret = heldSecret('gamma');
@@ -338,7 +353,7 @@ describe('fleet remove --delete-secret', () => {
     expect(secret.deleted).toBe(true);
     expect(out).toMatch(/version v-demoted-\S+ \(TOKENGUARD_DEMOTED_AT_1800000000\): revoked at Meta/);
     expect(out).toMatch(/version v-minted-\S+ \(TOKENGUARD_ISSUED\): revoked at Meta/);
-    expect(out).toMatch(/version v-handin-\S+ .*not revoked: a token handed in under TOKENGUARD_CANDIDATE/);
+    expect(out).toMatch(/version v-handin-\S+ \(TOKENGUARD_CANDIDATE\): not revoked: a token handed in for the rotation in flight is the operator's own/);
     expect(out).toMatch(/cleared the pending rotation/);
     expect(out).toMatch(/its live AWSCURRENT token was not revoked \(--revoke-current does\)/);
     // AND the operator's machine read no token: the fleet's function did the revoking
@@ -391,8 +406,11 @@ describe('fleet set-token', () => {
     expect({ code, err }).toEqual({ code: 0, err: '' });
     expect(f.sm.valueAt(secret.arn, 'AWSCURRENT')).toBe(JSON.stringify({ accessToken: NEXT }));
     const rotation = smCalls.find((c) => c.op === 'RotateSecret')!.input.ClientRequestToken as string;
-    expect(smCalls.find((c) => c.op === 'PutSecretValue')!.input).toEqual(expect.objectContaining({ SecretId: secret.arn, ClientRequestToken: handInVersionId(rotation), VersionStages: [CANDIDATE_LABEL] }));
-    expect(f.sm.labels(secret.arn)[CANDIDATE_LABEL]).toBeUndefined();
+    const put = smCalls.find((c) => c.op === 'PutSecretValue')!.input as { SecretId: string; ClientRequestToken: string; VersionStages: string[] };
+    expect(put).toMatchObject({ SecretId: secret.arn, ClientRequestToken: handInVersionId(rotation) });
+    expect(put.VersionStages).toEqual([expect.stringMatching(new RegExp(`^${HANDIN_LABEL_PREFIX}\\d+_${rotation.slice(0, 8)}$`))]);
+    // Promoted: its hand-in label is gone.
+    expect(Object.keys(f.sm.labels(secret.arn)).filter((l) => l.startsWith(HANDIN_LABEL_PREFIX))).toEqual([]);
     expect(out).toMatch(/New token validated and promoted/);
     // AND no token or app secret was read on the operator's machine; the function checked it, with the token's name
     expect(smCalls.filter((c) => c.op === 'GetSecretValue')).toEqual([]);
@@ -410,7 +428,8 @@ describe('fleet set-token', () => {
     expect(code).toBe(1);
     expect(f.sm.labels(secret.arn).AWSCURRENT).toBe(before);
     expect(f.sm.labels(secret.arn).AWSPENDING).toBeUndefined();
-    expect(out).toMatch(/Rotation refused/);
+    // Judged by the fleet's function before anything was written.
+    expect(out).toMatch(/The token failed validation\. Nothing was stored\./);
     expect(out).toMatch(/Token invalid/);
   });
 

@@ -14,7 +14,7 @@ import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/cl
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runCli } from '../../bin/cli/main';
-import { CANDIDATE_LABEL, EnvVar, REJECTED_LABEL_PREFIX } from '../../lambda/contract';
+import { CANDIDATE_LABEL, EnvVar, HANDIN_LABEL_PREFIX, REJECTED_LABEL_PREFIX } from '../../lambda/contract';
 import { GuardTag } from '../../lib/guard-tags';
 import { CANARY_APP_SECRET, CANARY_TOKEN, expectNoCanary } from '../fakes/canary';
 import { startWorld, World } from '../fakes/world';
@@ -182,18 +182,19 @@ describe('set-token', () => {
     expect(current(world)).toBe(NEW_TOKEN);
   });
 
-  it('refuses a bad token with each problem and its fix, and confirms AWSCURRENT is unchanged', async () => {
+  it('refuses a bad token with each problem and its fix before storing anything, and AWSCURRENT is unchanged', async () => {
     await setup({ token: CANARY_TOKEN });
     world.graph.addToken(CANARY_TOKEN);
     world.graph.addToken(NEW_TOKEN, { type: 'USER', expiresAt: nowS() + 50 * DAY, scopes: ['whatsapp_business_messaging'] });
     const code = await cli(['set-token'], NEW_TOKEN);
     expect(code).toBe(1);
-    expect(out).toContain('Rotation refused');
+    expect(out).toContain('The token failed validation. Nothing was stored.');
     expect(out).toContain('Not a system-user token');
     expect(out).toContain('missing: whatsapp_business_management');
     expect(out).toMatch(/Fix: .*Generate new token/);
-    expect(out).toMatch(/AWSCURRENT is unchanged/);
     expect(current(world)).toBe(CANARY_TOKEN);
+    // Judged by the function first: the refused token was never written to the secret.
+    expect(world.sm.calls.filter((c) => c.op === 'PutSecretValue' || c.op === 'RotateSecret')).toEqual([]);
     // Ready for the next attempt: no AWSPENDING left behind, so a new rotation is not refused.
     world.graph.addToken('EAAGthirdTOKENok0004');
     expect(await cli(['set-token'], 'EAAGthirdTOKENok0004')).toBe(0);
@@ -229,18 +230,26 @@ describe('set-token', () => {
     expect(promoted.length).toBeGreaterThanOrEqual(1);
     // Whoever says "promoted" has its own token current at that moment; a refused start says its token was not used.
     for (const r of [a, b]) {
-      if (r.code !== 0) expect(r.err).toMatch(/already in progress.*(not used and is not staged|Wait for it)/);
+      if (r.code !== 0) expect(r.err).toMatch(/already in progress.*(but not used|Wait for it)/);
     }
     if (promoted.length === 1) expect(current(world)).toBe(promoted[0] === a ? NEW_TOKEN : OTHER);
+    // The promoted token's hand-in label is gone; a hand-in whose rotation could not start keeps its own, so it is
+    // never left unlabelled (a second operator can no longer take the first one's label away).
+    const handIns = Object.keys(world.sm.labels(world.tokenSecret.arn)).filter((l) => l.startsWith(HANDIN_LABEL_PREFIX));
+    expect(handIns).toHaveLength(2 - promoted.length);
     expect(world.sm.labels(world.tokenSecret.arn)[CANDIDATE_LABEL]).toBeUndefined();
   });
 
-  it('un-stages its hand-in when Secrets Manager refuses to start the rotation', async () => {
+  it('keeps its hand-in findable under its own label when Secrets Manager refuses to start the rotation, and says it was not used', async () => {
     await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.addToken(NEW_TOKEN);
     world.sm.failNext.set('RotateSecret', { type: 'InvalidRequestException', message: "A previous rotation isn't complete. That rotation will be reattempted." });
     expect(await cli(['set-token'], NEW_TOKEN)).toBe(2);
-    expect(err).toMatch(/Your token was not used and is not staged/);
-    expect(world.sm.labels(world.tokenSecret.arn)[CANDIDATE_LABEL]).toBeUndefined();
+    expect(err).toMatch(/stored as version \S+ under TOKENGUARD_HANDIN_AT_\S+ but not used; run set-token again/);
+    const [label] = Object.keys(world.sm.labels(world.tokenSecret.arn)).filter((l) => l.startsWith(HANDIN_LABEL_PREFIX));
+    expect(JSON.parse(world.sm.valueAt(world.tokenSecret.arn, label)!).accessToken).toBe(NEW_TOKEN);
+    expect(current(world)).toBe(CANARY_TOKEN);
   });
 
   it('keeps waiting while DescribeSecret does not list the new version yet', async () => {
@@ -252,10 +261,28 @@ describe('set-token', () => {
     expect(out).toMatch(/New token validated and promoted/);
   });
 
-  it('follows a refused hand-in with a refresh in refresh mode, so the schedule is not pushed towards expiry', async () => {
+  it('refuses a worse hand-in in refresh mode before writing anything, so the schedule is never pushed', async () => {
     await setup({ token: CANARY_TOKEN, env: { [EnvVar.RotationMode]: 'refresh' } });
     world.graph.addToken(CANARY_TOKEN, { expiresAt: nowS() + 20 * DAY });
     world.graph.addToken(NEW_TOKEN, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+    expect(await cli(['set-token'], NEW_TOKEN)).toBe(1);
+    expect(out).toContain('Nothing was stored');
+    expect(world.sm.calls.filter((c) => c.op === 'PutSecretValue' || c.op === 'RotateSecret')).toEqual([]);
+    expect(current(world)).toBe(CANARY_TOKEN);
+  });
+
+  it('follows a hand-in its rotation refused with a refresh in refresh mode, so the schedule is not pushed towards expiry', async () => {
+    await setup({ token: CANARY_TOKEN, env: { [EnvVar.RotationMode]: 'refresh' } });
+    world.graph.addToken(CANARY_TOKEN, { expiresAt: nowS() + 20 * DAY });
+    world.graph.addToken(NEW_TOKEN);
+    // It passes the command's check, then dies before its rotation tests it.
+    const drive = world.sm.lambda!;
+    world.sm.lambda = async (e) => {
+      if (e.Step === 'testSecret' && world.graph.tokens.get(NEW_TOKEN)!.dead === undefined && world.sm.labels(world.tokenSecret.arn).AWSPENDING === e.ClientRequestToken && JSON.parse(world.sm.allValues(world.tokenSecret.arn).find((v) => v.id === e.ClientRequestToken)?.value ?? '{}').accessToken === NEW_TOKEN) {
+        world.graph.tokens.get(NEW_TOKEN)!.dead = { code: 190, subcode: 460, message: 'Error validating access token: The session has been invalidated because the user changed their password.' };
+      }
+      return drive(e);
+    };
     const code = await cli(['set-token'], NEW_TOKEN);
     expect(code).toBe(1);
     expect(out).toContain('Rotation refused');
@@ -264,33 +291,31 @@ describe('set-token', () => {
     expectNoCanary(out + err, [current(world)!]);
   });
 
-  it('says why an expired hand-in was refused, although a dead token is not kept in the secret', async () => {
+  it('says why an expired hand-in was refused, and stores nothing', async () => {
     await setup({ token: CANARY_TOKEN });
     world.graph.addToken(CANARY_TOKEN);
     world.graph.addToken(NEW_TOKEN, { dead: { code: 190, subcode: 463, message: 'Error validating access token: Session has expired' } });
     expect(await cli(['set-token'], NEW_TOKEN)).toBe(1);
-    expect(out).toContain('Rotation refused');
+    expect(out).toContain('Nothing was stored');
     expect(out).toMatch(/Token invalid/);
-    expect(out).not.toMatch(/without a recorded reason|kept as version/);
     expect(await cli(['set-token', '--json'], NEW_TOKEN)).toBe(1);
-    expect(JSON.parse(out).reason).toMatch(/Token invalid/);
+    expect(JSON.parse(out)).toMatchObject({ outcome: 'refused', stored: false });
+    expect(JSON.stringify(JSON.parse(out).report.problems)).toMatch(/Token invalid/);
   });
 
-  it('says both why a hand-in was refused and that the guard revoked it for label room', async () => {
+  it('refuses a hand-in before storing it when the secret has no staging label left for it, and says what frees one', async () => {
     await setup({ token: CANARY_TOKEN });
     world.graph.addToken(CANARY_TOKEN);
     const sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: world.sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-    for (let i = 0; i < 16; i++) {
+    for (let i = 0; i < 18; i++) {
       const t = `EAAGparkedCLI${String(i).padStart(2, '0')}canaryTOKEN`;
       world.graph.addToken(t, { type: 'USER', expiresAt: nowS() + 50 * DAY });
       await sm.send(new PutSecretValueCommand({ SecretId: world.tokenSecret.arn, ClientRequestToken: randomUUID(), SecretString: JSON.stringify({ accessToken: t }), VersionStages: [`${REJECTED_LABEL_PREFIX}${nowS() - 10_000 + i}`] }));
     }
-    world.graph.addToken(NEW_TOKEN, { type: 'USER', expiresAt: nowS() + 50 * DAY });
-    expect(await cli(['set-token'], NEW_TOKEN)).toBe(1);
-    expect(world.graph.tokens.get(NEW_TOKEN)!.dead?.subcode).toBe(466);
-    expect(out).toContain('Not a system-user token');
-    expect(out).toMatch(/revoked at Meta: the secret keeps its last staging labels free/);
-    expect(out).not.toMatch(/invalidated explicitly/);
+    world.graph.addToken(NEW_TOKEN);
+    expect(await cli(['set-token'], NEW_TOKEN)).toBe(2);
+    expect(err).toMatch(/no room for another hand-in: its 20 staging labels are taken \(18 earlier tokens.*scheduled check revokes the oldest.*Nothing was stored/);
+    expect(world.sm.allValues(world.tokenSecret.arn).some((v) => v.value?.includes(NEW_TOKEN))).toBe(false);
   });
 
   it('refuses to start while a rotation is in progress', async () => {
@@ -305,6 +330,8 @@ describe('set-token', () => {
 
   it('stops waiting after --timeout and says how to follow up', async () => {
     await setup({ token: CANARY_TOKEN });
+    world.graph.addToken(CANARY_TOKEN);
+    world.graph.addToken(NEW_TOKEN);
     world.sm.onRotate = async () => new Promise((r) => setTimeout(r, 50)); // a rotation that never finishes its steps
     const stdout = new PassThrough();
     let o = '';
@@ -490,13 +517,12 @@ describe('status', () => {
   });
 
   it("takes the rotations' last outcome from the ledger: a failure after a success the same day is the last outcome", async () => {
-    // GIVEN a hand-in promoted, then one refused
+    // GIVEN a hand-in promoted, then a rotation refused (one started without a hand-in: the console's "Rotate now")
     await setup({ token: CANARY_TOKEN });
     world.graph.addToken(CANARY_TOKEN);
     world.graph.addToken(NEW_TOKEN, { expiresAt: nowS() + 60 * DAY });
-    world.graph.addToken(OTHER, { dead: { code: 190, subcode: 463, message: 'Session has expired' } });
     expect(await cli(['set-token'], NEW_TOKEN)).toBe(0);
-    expect(await cli(['set-token'], OTHER)).toBe(1);
+    expect((await world.rotate()).error?.message).toMatch(/no token was handed in/);
     cwMock.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
     // What CloudWatch holds for them: one daily bucket each for RotationSucceeded and RotationFailed, a tie.
     const day = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
@@ -504,7 +530,7 @@ describe('status', () => {
     // WHEN
     expect(await cli(['status'])).toBe(0);
     // THEN
-    expect(out).toMatch(/Last outcome\s+failed \S+\s+.*Token invalid/);
+    expect(out).toMatch(/Last outcome\s+failed \S+\s+.*no token was handed in/);
     expect(await cli(['--json', 'status'])).toBe(0);
     const json = JSON.parse(out);
     expect(json.lastRotation).toMatchObject({ outcome: 'failed' });

@@ -17,6 +17,8 @@
 //   (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda.html: "retries the entire
 //   rotation process"); `rotationAttempts` sets how many times, `reattempt()` runs a later window by hand
 // - RotateSecret with a RotationLambdaARN turns rotation on, with or without RotationRules (API_RotateSecret.html)
+// - 20 staging labels across all versions of a secret, counting the AWSPREVIOUS a move of AWSCURRENT creates and the
+//   AWSPENDING RotateSecret creates: https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html
 // - DescribeSecret is eventually consistent: `describeLag` hides a new version from that many DescribeSecret
 //   calls (https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html, "eventual consistency")
 // Point the SDK at it with AWS_ENDPOINT_URL_SECRETS_MANAGER or `endpoint`.
@@ -92,6 +94,11 @@ export class SecretsManagerFake extends LoopbackJsonServer {
   readonly events: ServiceEvent[] = [];
   /** Called after RotateSecret created the AWSPENDING placeholder; drives the four steps itself (overrides `lambda`). */
   onRotate?: (secret: FakeSecret, versionId: string) => Promise<void>;
+  /**
+   * Called once RotateSecret made its AWSPENDING version; when set, nothing else drives the steps (the model-based
+   * tests play the service themselves: which step runs next, retried, twice at once or dropped).
+   */
+  onRotationStarted?: (secret: FakeSecret, versionId: string, testOnly: boolean) => void;
   /** The rotation function: when set, RotateSecret invokes it step by step the way the service does. */
   lambda?: (event: StepEvent) => Promise<unknown>;
   /** Attempts of a whole rotation before the service gives up for this window (same ClientRequestToken each time). */
@@ -352,15 +359,23 @@ export class SecretsManagerFake extends LoopbackJsonServer {
         if (this.rotating(s)) throw new ServiceError('InvalidRequestException', "A previous rotation isn't complete. That rotation will be reattempted.");
         const testOnly = input.RotateImmediately === false;
         // Without a function wired to drive it, a test-only run leaves nothing behind (the service removes its placeholder).
-        if (testOnly && !this.lambda) return { ARN: s.arn, Name: s.name };
+        if (testOnly && !this.lambda && !this.onRotationStarted) return { ARN: s.arn, Name: s.name };
         const token = String(input.ClientRequestToken ?? randomUUID());
         if (s.versions.has(token)) throw new ServiceError('ResourceExistsException', `A version with ClientRequestToken ${token} already exists.`);
+        // Its AWSPENDING is a staging label like any other: 20 across all versions of a secret (reference_limits.html).
+        if (!testOnly && this.labelCount(s) + 1 > MAX_LABELS && ![...s.versions.values()].some((x) => x.stages.has('AWSPENDING'))) {
+          throw new ServiceError('LimitExceededException', 'You have exceeded the maximum number of staging labels for this secret.');
+        }
         const current = [...s.versions.values()].find((x) => x.stages.has('AWSCURRENT'));
         const pendingOnCurrent = [...s.versions.values()].find((x) => x.stages.has('AWSPENDING'));
         pendingOnCurrent?.stages.delete('AWSPENDING');
         // The placeholder has a label but no value (a test-only run's may carry the current value).
         const v: Version = { id: token, stages: new Set(['AWSPENDING']), created: this.clock(), ...(testOnly && this.testRunValue === 'current' && current ? { value: current.value } : {}) };
         s.versions.set(token, v);
+        if (this.onRotationStarted) {
+          this.onRotationStarted(s, token, testOnly);
+          return { ARN: s.arn, Name: s.name, VersionId: token };
+        }
         let run: Promise<void> | undefined;
         if (this.onRotate && !testOnly) {
           run = this.onRotate(s, token).then(() => {
@@ -411,19 +426,27 @@ export class SecretsManagerFake extends LoopbackJsonServer {
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
-    const target = String(req.headers['x-amz-target'] ?? '');
+    const answer = this.dispatch(String(req.headers['x-amz-target'] ?? ''), String(req.headers.authorization ?? ''), body.toString('utf8'));
+    if (answer.type) sendAwsJsonError(res, answer.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': answer.type }, answer.type, answer.message ?? '');
+    else sendJson(res, answer.status, { 'content-type': 'application/x-amz-json-1.1' }, answer.json);
+  }
+
+  /**
+   * One awsJson1_1 request, answered synchronously: what the HTTP server sends, and what the in-process transport of
+   * the model-based tests hands the SDK (test/fakes/in-process.ts). `type` is set for an error answer.
+   */
+  dispatch(target: string, authorization: string, body: string): { status: number; json?: unknown; type?: string; message?: string } {
     const op = target.replace(/^secretsmanager\./, '');
     let input: Record<string, unknown> = {};
     try {
       input = parseJsonBody(body);
       this.calls.push({ op, input });
       if (!target.startsWith('secretsmanager.')) throw new ServiceError('UnknownOperationException', 'Missing x-amz-target');
-      if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256')) throw new ServiceError('MissingAuthenticationTokenException', 'Request is missing Authentication Token', 403);
-      const out = this.op(op, input);
-      sendJson(res, 200, { 'content-type': 'application/x-amz-json-1.1' }, out);
+      if (!authorization.startsWith('AWS4-HMAC-SHA256')) throw new ServiceError('MissingAuthenticationTokenException', 'Request is missing Authentication Token', 403);
+      return { status: 200, json: this.op(op, input) };
     } catch (e) {
       const err = e instanceof ServiceError ? e : new ServiceError('InternalServiceError', (e as Error).message, 500);
-      sendAwsJsonError(res, err.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': err.type }, err.type, err.message);
+      return { status: err.status, type: err.type, message: err.message };
     }
   }
 }

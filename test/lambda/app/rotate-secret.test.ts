@@ -5,8 +5,8 @@
 // no secret reached the output.
 import { PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
-import { CANDIDATE_LABEL, DEMOTED_LABEL_PREFIX, EnvVar, ISSUED_LABEL, REJECTED_LABEL_PREFIX, REVOKED_LABEL } from '../../../lambda/contract';
-import { handInVersionId, MAX_PARKED } from '../../../lambda/core/plan-rotation';
+import { CANDIDATE_LABEL, DEMOTED_LABEL_PREFIX, EnvVar, HANDIN_LABEL_PREFIX, ISSUED_LABEL, REJECTED_LABEL_PREFIX, REVOKED_LABEL } from '../../../lambda/contract';
+import { handInLabel, handInVersionId, MAX_PARKED } from '../../../lambda/core/plan-rotation';
 import { APP_ID, CANARY_TOKEN, expectNoCanary, PHONE_ID, SYSTEM_USER_ID, WABA_ID } from '../../fakes/canary';
 import { emfLines, startWorld, World } from '../../fakes/world';
 
@@ -37,8 +37,10 @@ function issuedTokens(w: World): string[] {
 const tokenOf = (raw: string | undefined): string | undefined => (raw === undefined ? undefined : JSON.parse(raw).accessToken);
 const currentToken = (w: World): string | undefined => tokenOf(w.sm.valueAt(w.tokenSecret.arn, 'AWSCURRENT'));
 const labels = (w: World): Record<string, string> => w.sm.labels(w.tokenSecret.arn);
-/** [label, version] of every refused hand-in kept under its own TOKENGUARD_REJECTED_AT_ label. */
-const rejected = (w: World): [string, string][] => Object.entries(labels(w)).filter(([l]) => l.startsWith(REJECTED_LABEL_PREFIX));
+/** [label, version] of every hand-in kept under its own label (TOKENGUARD_HANDIN_AT_, or an older TOKENGUARD_REJECTED_AT_). */
+const rejected = (w: World): [string, string][] => Object.entries(labels(w)).filter(([l]) => l.startsWith(HANDIN_LABEL_PREFIX) || l.startsWith(REJECTED_LABEL_PREFIX));
+/** Whether any hand-in label is left on the secret. */
+const handInLabelled = (w: World): boolean => Object.keys(labels(w)).some((l) => l.startsWith(HANDIN_LABEL_PREFIX) || l === CANDIDATE_LABEL);
 /** [label, version] of every demoted token kept under its own TOKENGUARD_DEMOTED_AT_ label. */
 const demoted = (w: World): [string, string][] => Object.entries(labels(w)).filter(([l]) => l.startsWith(DEMOTED_LABEL_PREFIX));
 const calls = (w: World, path: RegExp): number => w.graph.requests.filter((r) => path.test(r.path)).length;
@@ -75,10 +77,10 @@ function client(w: World): SecretsManagerClient {
   return new SecretsManagerClient({ region: 'us-east-1', endpoint: w.sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 }
 
-/** What `set-token` does: pick the rotation's token, store the hand-in under the id bound to it, then RotateSecret. */
+/** What `set-token` writes: pick the rotation's token, store the hand-in under the id bound to it with its own label, then RotateSecret. */
 async function handIn(w: World, token: string): Promise<string> {
   const rotationId = randomUUID();
-  await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: handInVersionId(rotationId), SecretString: JSON.stringify({ accessToken: token }), VersionStages: [CANDIDATE_LABEL] }));
+  await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: handInVersionId(rotationId), SecretString: JSON.stringify({ accessToken: token }), VersionStages: [handInLabel(rotationId, new Date())] }));
   return rotationId;
 }
 
@@ -161,7 +163,7 @@ describe('hand-made rotation', () => {
     expect(error).toBeUndefined();
     expect(currentToken(w)).toBe(NEW_TOKEN);
     expect(labels(w)).toMatchObject({ AWSCURRENT: versionId, AWSPREVIOUS: oldVersion });
-    expect(labels(w)[CANDIDATE_LABEL]).toBeUndefined();
+    expect(handInLabelled(w)).toBe(false);
     expect(labels(w)[`${DEMOTED_LABEL_PREFIX}${Math.floor(Date.now() / 1000)}`] ?? Object.keys(labels(w)).find((l) => l.startsWith(DEMOTED_LABEL_PREFIX))).toBeDefined();
     expect(metricValues(w, 'RotationSucceeded')).toEqual([1]);
     // testSecret validates the candidate; finishSecret asks once more just before the move.
@@ -189,7 +191,6 @@ describe('hand-made rotation', () => {
     expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion });
     expect(rejected(w).map(([, v]) => v)).toEqual(kept ? [versionId] : []);
     expect(labels(w).AWSPENDING).toBeUndefined();
-    expect(labels(w)[CANDIDATE_LABEL]).toBeUndefined();
     if (kept) expect(tokenOf(w.sm.valueAt(w.tokenSecret.arn, rejected(w)[0][0]))).toBe(NEW_TOKEN);
     expect(metricValues(w, 'RotationFailed')).toEqual([1]);
     // One Rotation Failed event with the step, the reason and each problem's fix; never a token.
@@ -215,7 +216,8 @@ describe('hand-made rotation', () => {
     const { error } = await setToken(w, CANARY_TOKEN);
     expect(error?.message).toMatch(/already the AWSCURRENT token/);
     expect(labels(w).AWSCURRENT).toBe(oldVersion);
-    expect(labels(w)[CANDIDATE_LABEL]).toBeUndefined();
+    // AWSCURRENT holds it: its hand-in label would only take room.
+    expect(handInLabelled(w)).toBe(false);
   });
 });
 
@@ -345,7 +347,8 @@ describe('a verdict is told from an infrastructure failure (defect 3)', () => {
     const { error, versionId } = await setToken(w, NEW_TOKEN);
     expect(error?.message).toMatch(/could not validate the candidate.*Graph API unavailable/);
     expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion, AWSPENDING: versionId });
-    expect(rejected(w)).toEqual([]);
+    // No verdict: the hand-in waits under its own label (taken along to the candidate), not refused.
+    expect(rejected(w).map(([, v]) => v)).toEqual([versionId]);
     w.graph.fault = undefined;
     expect(await w.sm.reattempt(w.tokenSecret.arn)).toBeUndefined();
     expect(labels(w).AWSCURRENT).toBe(versionId);
@@ -357,16 +360,17 @@ describe('finishSecret (defect 4)', () => {
   it('never reports failure after AWSCURRENT moved, and a retry finishes the cleanup', async () => {
     const { w, oldVersion } = await oldWorld();
     w.graph.addToken(NEW_TOKEN);
-    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === CANDIDATE_LABEL, type: 'InternalServiceError', message: 'boom', times: 1 });
+    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => String(i.VersionStage).startsWith(HANDIN_LABEL_PREFIX), type: 'InternalServiceError', message: 'boom', times: 1 });
     const { error, versionId } = await setToken(w, NEW_TOKEN);
     expect(error).toBeUndefined();
     expect(labels(w)).toMatchObject({ AWSCURRENT: versionId, AWSPREVIOUS: oldVersion });
     expect(metricValues(w, 'RotationFailed')).toEqual([]);
     expect(metricValues(w, 'RotationSucceeded')).toEqual([1]);
-    expect(labels(w)[CANDIDATE_LABEL]).toBe(handInVersionId(versionId));
+    // createSecret took the hand-in's label along to the candidate; its removal failed once.
+    expect(rejected(w).map(([, v]) => v)).toEqual([versionId]);
     // A retry of finishSecret (already current) completes the cleanup and reports nothing new.
     await step(w, 'finishSecret', versionId);
-    expect(labels(w)[CANDIDATE_LABEL]).toBeUndefined();
+    expect(handInLabelled(w)).toBe(false);
     expect(metricValues(w, 'RotationSucceeded')).toEqual([1]);
     // The leftover hand-in can never be promoted by a later rotation: rotations only use their own.
     expect((await w.rotate()).error?.message).toMatch(/no token was handed in/);
@@ -390,16 +394,16 @@ describe('each rotation is bound to its own candidate (defect 6)', () => {
     w.graph.addToken(NEW_TOKEN);
     w.graph.addToken(OTHER_TOKEN);
     const mine = await handIn(w, NEW_TOKEN);
-    const theirs = await handIn(w, OTHER_TOKEN); // moves TOKENGUARD_CANDIDATE to their version
-    expect(labels(w)[CANDIDATE_LABEL]).toBe(handInVersionId(theirs));
+    const theirs = await handIn(w, OTHER_TOKEN); // a label of its own: ours stays on our hand-in
+    expect(rejected(w).map(([, v]) => v).sort()).toEqual([handInVersionId(mine), handInVersionId(theirs)].sort());
     const { error } = await w.rotate({ ClientRequestToken: mine });
     expect(error).toBeUndefined();
     expect(currentToken(w)).toBe(NEW_TOKEN);
-    // Their label is untouched (compare-and-swap on our own version only); their rotation then runs on theirs.
-    expect(labels(w)[CANDIDATE_LABEL]).toBe(handInVersionId(theirs));
+    // Their label is untouched; their rotation then runs on theirs.
+    expect(rejected(w).map(([, v]) => v)).toEqual([handInVersionId(theirs)]);
     expect((await w.rotate({ ClientRequestToken: theirs })).error).toBeUndefined();
     expect(currentToken(w)).toBe(OTHER_TOKEN);
-    expect(labels(w)[CANDIDATE_LABEL]).toBeUndefined();
+    expect(handInLabelled(w)).toBe(false);
   });
 
   it('a scheduled refresh never takes a hand-in, and a new version put during it abandons it without losing the refreshed token', async () => {
@@ -742,7 +746,7 @@ describe('every token the guard held stays findable or is revoked (review of rou
     expect(w.output.join('')).not.toMatch(/AWSCURRENT is unchanged/);
   });
 
-  it('does not count a revoke refused for a dead caller token as done (finding 7)', async () => {
+  it('does not count a revoke refused for a dead caller token as done: the refused token revokes itself (finding 7)', async () => {
     const { w } = await oldWorld(MINT);
     w.graph.mintOverrides = { scopes: ['whatsapp_business_messaging'] };
     // The refused minted token is revoked with the live token as caller; the live token dies just before.
@@ -751,9 +755,12 @@ describe('every token the guard held stays findable or is revoked (review of rou
     };
     expect((await w.rotate()).error?.message).toMatch(/candidate is refused/);
     const [minted] = issuedTokens(w);
-    expect(dead(w, minted)).toBe(false);
-    expect(labels(w)[ISSUED_LABEL]).toBeDefined();
-    expect(metricValues(w, 'RevokeFailed')).toEqual([1]);
+    // The 190 about the dead caller was not taken for "already invalid": Meta confirmed the token's own revoke.
+    const revokes = w.graph.requests.filter((r) => r.path.endsWith('/oauth/revoke'));
+    expect(revokes.map((r) => r.query.access_token === minted)).toEqual([false, true]);
+    expect(w.graph.tokens.get(minted)!.dead?.subcode).toBe(466);
+    expect(labels(w)[ISSUED_LABEL]).toBeUndefined();
+    expect(metricValues(w, 'RevokeFailed')).toEqual([]);
   });
 });
 
@@ -817,7 +824,7 @@ describe('a second review: sequences found by a fresh read of the state machine'
     await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id2 }));
     for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id2);
     w.graph.tokens.get(NEW_TOKEN)!.dead = { code: 190, subcode: 466, message: 'Error validating access token: The session was invalidated explicitly using an API call.' };
-    await expect(step(w, 'finishSecret', id2)).rejects.toThrow(/no longer valid at Meta/);
+    await expect(step(w, 'finishSecret', id2)).rejects.toThrow(/finishSecret: the candidate is refused: Token invalid/);
     expect(labels(w).AWSCURRENT).toBe(id);
     expect(labels(w).AWSPENDING).toBeUndefined();
   });
@@ -938,17 +945,20 @@ describe('a fourth review: throttles during a rotation, and revokes for label ro
     expect(currentToken(w)).toBe(NEW_TOKEN);
   });
 
-  it('sends a revoke for label room once when Meta throttles it, and publishes no RevokeFailed for calls not sent', async () => {
+  it('sends one revoke of a kept token beyond the budget when Meta throttles it, and nothing more after it', async () => {
     const { w } = await oldWorld();
     await fillParked(w, 16);
-    w.graph.addToken(NEW_TOKEN, { type: 'USER', expiresAt: nowS() + 50 * DAY });
     w.graph.fault = { kind: 'throttle', code: 4 };
     w.graph.faultPath = /oauth\/revoke$/;
-    const r = await setToken(w, NEW_TOKEN);
+    await w.invoke(SCHEDULED);
     w.graph.fault = undefined;
-    expect(r.error?.message).toMatch(/Not a system-user token/);
     expect(calls(w, /oauth\/revoke$/)).toBe(1);
+    // The throttled call was answered (RevokeFailed); none was sent after it.
     expect(metricValues(w, 'RevokeFailed')).toEqual([1]);
+    expect(rejected(w)).toHaveLength(16);
+    // The next check goes on where it stopped.
+    await w.invoke(SCHEDULED);
+    expect(rejected(w)).toHaveLength(MAX_PARKED);
   });
 
   it('compares like with like on a busy WABA: a problem both tokens share stays shared when usage is high', async () => {
@@ -999,9 +1009,222 @@ describe('a fourth review: throttles during a rotation, and revokes for label ro
     await fillParked(w, 15);
     const r = await setToken(w, CANARY_TOKEN);
     expect(r.error?.message).toMatch(/Not a system-user token/);
-    expect(r.error?.message).toMatch(/kept in another version/);
     expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    // Over the budget, the checks revoke the oldest kept tokens, never this one: AWSPREVIOUS holds the same token.
+    await w.invoke(SCHEDULED);
+    await w.invoke(SCHEDULED);
     expect(dead(w, CANARY_TOKEN)).toBe(false);
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+  });
+});
+
+describe('a fifth review and the model-based test (issue 19): each sequence they found', () => {
+  /** Parks `n` live USER tokens under refusal labels of an earlier version of the command, oldest first. */
+  async function parkOld(w: World, n: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const t = `EAAGoldPARKED${String(i).padStart(2, '0')}canaryTOKEN`;
+      w.graph.addToken(t, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+      await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: randomUUID(), SecretString: JSON.stringify({ accessToken: t }), VersionStages: [`${REJECTED_LABEL_PREFIX}${nowS() - 10_000 + i}`] }));
+    }
+  }
+
+  it('never promotes a candidate testSecret could not read: a real rotation ends without a verdict, and finishSecret judges what it promotes (1)', async () => {
+    const { w, oldVersion } = await oldWorld();
+    const USER = 'EAAGuserHANDINunreadCANARY0010';
+    w.graph.addToken(USER, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+    const id = await startRotation(w, USER);
+    for (const s of ['createSecret', 'setSecret']) await step(w, s, id);
+    // A transient ResourceNotFoundException on the candidate's read (or a read racing the write).
+    w.sm.failWhen.push({ op: 'GetSecretValue', match: (i) => i.VersionId === id, type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret value for VersionId", times: 1 });
+    await expect(step(w, 'testSecret', id)).rejects.toThrow(/could not be read now.*no verdict/);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion, AWSPENDING: id });
+    // Even a finishSecret reached past a testSecret that judged nothing refuses the USER token itself.
+    await expect(step(w, 'finishSecret', id)).rejects.toThrow(/finishSecret: the candidate is refused: Not a system-user token/);
+    expect(labels(w).AWSCURRENT).toBe(oldVersion);
+  });
+
+  it('promotes a good hand-in on a secret that has no AWSPREVIOUS yet and a full label quota, counting the AWSPREVIOUS the move creates (2)', async () => {
+    const { w, oldVersion } = await oldWorld();
+    expect(labels(w).AWSPREVIOUS).toBeUndefined();
+    await parkOld(w, 16);
+    w.graph.addToken(NEW_TOKEN);
+    // 1 + 16 + the hand-in's label + AWSPENDING = 19; the demotion label and the implicit AWSPREVIOUS would make 21.
+    const { error, versionId } = await setToken(w, NEW_TOKEN);
+    expect(error).toBeUndefined();
+    expect(labels(w)).toMatchObject({ AWSCURRENT: versionId, AWSPREVIOUS: oldVersion });
+    expect(w.output.join('')).not.toMatch(/LimitExceededException/);
+  });
+
+  it('keeps the first hand-in labelled when a second operator hands in during its rotation (4)', async () => {
+    const { w } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    w.graph.addToken(OTHER_TOKEN);
+    const first = await startRotation(w, NEW_TOKEN);
+    await step(w, 'createSecret', first);
+    // The second operator's put lands between the first one's check and act: the service abandons the first rotation.
+    const second = await handIn(w, OTHER_TOKEN);
+    expect(w.sm.events.map((e) => e.eventName)).toContain('RotationAbandoned');
+    await expect(step(w, 'testSecret', first)).rejects.toThrow(/not set as AWSPENDING/);
+    // The first token is still under its own label; the second rotation runs on its own hand-in.
+    expect(rejected(w).some(([, v]) => tokenOf(w.sm.allValues(w.tokenSecret.arn).find((x) => x.id === v)?.value) === NEW_TOKEN)).toBe(true);
+    expect((await w.rotate({ ClientRequestToken: second })).error).toBeUndefined();
+    expect(currentToken(w)).toBe(OTHER_TOKEN);
+  });
+
+  it('keeps a hand-in labelled when the operator follows the printed advice and hands in again (5)', async () => {
+    const { w, oldVersion } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    w.graph.addToken(OTHER_TOKEN);
+    w.graph.fault = { kind: 'down' };
+    const { versionId } = await setToken(w, NEW_TOKEN);
+    expect(labels(w).AWSPENDING).toBe(versionId);
+    // The advice the command prints for a rotation stuck on AWSPENDING.
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: versionId }));
+    w.graph.fault = undefined;
+    expect((await setToken(w, OTHER_TOKEN)).error).toBeUndefined();
+    expect(currentToken(w)).toBe(OTHER_TOKEN);
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    expect(rejected(w).map(([, v]) => tokenOf(w.sm.allValues(w.tokenSecret.arn).find((x) => x.id === v)?.value))).toContain(NEW_TOKEN);
+  });
+
+  it('never obtains a second token when the first can be neither stored nor revoked, and says so (7)', async () => {
+    const { w, oldVersion } = await oldWorld(MINT);
+    w.sm.rotationAttempts = 2;
+    // The key policy denies this caller kms:GenerateDataKey: every write of a value fails, and Meta is down for revokes.
+    w.sm.failWhen.push({ op: 'PutSecretValue', match: () => true, type: 'AccessDeniedException', message: 'Access to KMS is not allowed', times: 1_000 });
+    w.graph.fault = { kind: 'down' };
+    w.graph.faultPath = /oauth\/revoke$/;
+    const { error } = await w.rotate();
+    expect(error?.message).toMatch(/could not store the new token \(AccessDeniedException.*kms:GenerateDataKey.*neither stored nor revoked/);
+    // A verdict: the service's second attempt found no AWSPENDING and obtained nothing more.
+    expect(issuedTokens(w)).toHaveLength(1);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion });
+    expect(labels(w).AWSPENDING).toBeUndefined();
+    expect(metricValues(w, 'RevokeFailed').length).toBeGreaterThan(0);
+    // The model test's I1 exempts nothing here: the stranded token is revoked by hand (the message says how).
+    w.graph.tokens.get(issuedTokens(w)[0])!.dead = { code: 190, subcode: 466, message: 'revoked by the operator' };
+    w.sm.failWhen.length = 0;
+  });
+
+  it('stores a minted token after a write refused once, without obtaining another (7)', async () => {
+    const { w } = await oldWorld(MINT);
+    w.sm.failWhen.push({ op: 'PutSecretValue', match: () => true, type: 'AccessDeniedException', message: 'Access to KMS is not allowed', times: 1 });
+    const { error, versionId } = await w.rotate();
+    expect(error).toBeUndefined();
+    expect(issuedTokens(w)).toHaveLength(1);
+    expect(labels(w).AWSCURRENT).toBe(versionId);
+    expect(currentToken(w)).toBe(issuedTokens(w)[0]);
+  });
+
+  it('ends a promotion with AWSPENDING gone, so an operator\'s rollback is never undone (8)', async () => {
+    const { w, oldVersion } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    const id = await startRotation(w, NEW_TOKEN);
+    for (const s of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await step(w, s, id);
+    // The service may leave AWSPENDING on the promoted version; the function takes it off itself.
+    expect(w.sm.find(w.tokenSecret.arn).versions.get(id)!.stages.has('AWSPENDING')).toBe(false);
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSCURRENT', MoveToVersionId: oldVersion, RemoveFromVersionId: id }));
+    const next = await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn }));
+    expect(next.VersionId).not.toBe(id);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion, AWSPENDING: next.VersionId });
+    // (That new rotation has no hand-in; it is cleared here so the invariants' own RotateSecret can start.)
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: next.VersionId }));
+  });
+
+  it('never promotes again a version an operator rolled back from, when its AWSPENDING was left behind (8)', async () => {
+    const { w, oldVersion } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    const id = await startRotation(w, NEW_TOKEN);
+    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSPENDING' && i.RemoveFromVersionId === id, type: 'InternalServiceError', message: 'boom', times: 1 });
+    for (const s of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await step(w, s, id);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: id, AWSPENDING: id });
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSCURRENT', MoveToVersionId: oldVersion, RemoveFromVersionId: id }));
+    // Secrets Manager reattempts the "incomplete" rotation: it is refused, and the label goes.
+    await expect(step(w, 'createSecret', id)).rejects.toThrow(/was AWSCURRENT before and an operator rolled it back; it is not promoted again/);
+    await expect(step(w, 'finishSecret', id)).rejects.toThrow(/has no stage|not set as AWSPENDING/);
+    expect(labels(w).AWSCURRENT).toBe(oldVersion);
+    expect(labels(w).AWSPENDING).toBeUndefined();
+  });
+
+  it('keeps the demotion label a finishSecret wrote when a scheduled check runs before its move (9)', async () => {
+    const { w, oldVersion } = await oldWorld({ [EnvVar.RevokePreviousAfterHours]: '1' });
+    w.graph.addToken(NEW_TOKEN);
+    const id = await startRotation(w, NEW_TOKEN);
+    for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
+    // finishSecret writes the demotion label, then its move fails once (the service retries it).
+    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InternalServiceError', message: 'boom', times: 1 });
+    await expect(step(w, 'finishSecret', id)).rejects.toThrow(/could not move AWSCURRENT/);
+    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
+    // The check sees a demotion label on what is still AWSCURRENT, while the rotation is in flight: left alone.
+    await w.invoke(SCHEDULED);
+    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
+    await step(w, 'finishSecret', id);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: id, AWSPREVIOUS: oldVersion });
+    // The grace counts from that demotion: revoked once it has passed.
+    shiftParked(w, 2);
+    await w.invoke(SCHEDULED);
+    expect(dead(w, CANARY_TOKEN)).toBe(true);
+  });
+
+  it('never revokes a kept token while an operator\'s own label holds the same token (9)', async () => {
+    const { w, oldVersion } = await oldWorld({ [EnvVar.RevokePreviousAfterHours]: '1' });
+    w.graph.addToken(NEW_TOKEN);
+    expect((await setToken(w, NEW_TOKEN)).error).toBeUndefined();
+    // An operator pins the old token for a consumer of their own, under a label of their own.
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'BILLING_PINNED', MoveToVersionId: oldVersion }));
+    shiftParked(w, 2);
+    await w.invoke(SCHEDULED);
+    expect(dead(w, CANARY_TOKEN)).toBe(false);
+  });
+
+  it('refuses to refresh or mint from another app\'s token with a verdict, instead of no verdict for ever (model: manualPut(foreign))', async () => {
+    const { w } = await oldWorld(MINT);
+    const FOREIGN = 'EAAGforeignLIVEcanaryTOKEN0011';
+    w.graph.addToken(FOREIGN, { appId: '999999999' });
+    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: FOREIGN }) }));
+    const { error } = await w.rotate();
+    expect(error?.message).toMatch(/current token cannot be used to obtain a new one \(Token belongs to another app/);
+    expect(labels(w).AWSPENDING).toBeUndefined();
+    expect(issuedTokens(w)).toEqual([]);
+  });
+
+  it('takes AWSPENDING off a refused refreshed token before it revokes it (model: metaChange(exchange-loses-scope))', async () => {
+    const { w } = await oldWorld(REFRESH, { expiresAt: nowS() + 20 * DAY });
+    // The exchanged token lacks a scope the live token carries: it is worse, refused, and revoked.
+    w.graph.exchangeOverrides = { scopes: ['whatsapp_business_management'] };
+    const pendingAtRevoke: (string | undefined)[] = [];
+    const emulator = w.graph as unknown as { revoke: (...a: unknown[]) => void };
+    const revoke = emulator.revoke.bind(w.graph);
+    emulator.revoke = (...a: unknown[]) => {
+      pendingAtRevoke.push(labels(w).AWSPENDING);
+      revoke(...a);
+    };
+    const { error } = await w.rotate();
+    expect(error?.message).toMatch(/candidate is refused/);
+    expect(dead(w, issuedTokens(w)[0])).toBe(true);
+    // When Meta revoked it, no rotation had it in flight any more.
+    expect(pendingAtRevoke).toEqual([undefined]);
+  });
+
+  it('never takes AWSPENDING back for a rotation that was abandoned while its createSecret ran (model: a late createSecret)', async () => {
+    const { w } = await oldWorld(MINT);
+    w.sm.lambda = undefined;
+    const { VersionId: first } = await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn }));
+    // While the first rotation mints (before Meta answers), an operator's put abandons it and a new rotation starts.
+    let second: string | undefined;
+    const call = (op: string, input: Record<string, unknown>): Record<string, unknown> => w.sm.dispatch(`secretsmanager.${op}`, 'AWS4-HMAC-SHA256 operator', JSON.stringify(input)).json as Record<string, unknown>;
+    w.graph.onMint = (): void => {
+      w.graph.onMint = undefined;
+      call('PutSecretValue', { SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: CANARY_TOKEN }), VersionStages: ['OPERATOR_COPY'] });
+      second = String(call('RotateSecret', { SecretId: w.tokenSecret.arn }).VersionId);
+    };
+    await step(w, 'createSecret', first!);
+    expect(second).toBeDefined();
+    // The late write of the first rotation's token took no label from the second rotation.
+    expect(labels(w).AWSPENDING).toBe(second);
+    expect(labels(w)[ISSUED_LABEL]).toBe(first);
+    await w.invoke(SCHEDULED); // the check settles what no rotation will promote
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: second }));
   });
 });
 
