@@ -36,7 +36,7 @@ import type { SweepQueue } from '../adapters/sweep-queue';
 import { checkToken } from './check-token';
 import type { CheckDeps, OutcomeDeps } from './ports';
 import { recordOutcome } from './record-outcome';
-import { settleAndReport } from './settle-and-report';
+import { liveVerdict, settleAndReport } from './settle-and-report';
 import type { MetricsPublisher } from '../adapters/metrics-publisher';
 
 /** Records one token's outcome (ledger and events); `key` is `<fleet>/<token>`. Failures are the recorder's to log and count. */
@@ -260,10 +260,12 @@ export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, 
     if (onlyPacing(report)) return heldBack(batch.stopped ?? 'Meta rate-limited the check');
     // A throttle this check met is Meta asking the fleet to slow down, even when debug_token's verdict stands.
     if (result.report.problems.some((p) => p.id === 'GraphRateLimited' && !p.detail?.includes('not sent'))) d.tally.add('RateLimited');
-    // Parked and obtained tokens are settled after a healthy check, not after a throttle (Meta asks for no calls then).
-    if (report.token?.valid && result.graph && result.token && !result.graph.rateLimited && holdsTokens(described.versions)) {
+    // Parked and obtained tokens are settled after a check with debug_token's verdict, as the single guard's check
+    // does (with a dead live token, the budget still holds: each kept token revokes itself, and the grace waits),
+    // not after a throttle (Meta asks for no calls then).
+    if (liveVerdict(report) && result.graph && result.token && !result.graph.rateLimited && holdsTokens(described.versions)) {
       const rotationDeps = { ...checkDeps, metrics: fleetMetricsSink, logger: d.logger as Logger };
-      report = await settleAndReport(rotationDeps, result.graph, result.token, report);
+      report = await settleAndReport(rotationDeps, result.graph, report.token?.valid ? result.token : undefined, report);
     }
   }
 

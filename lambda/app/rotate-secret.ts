@@ -30,7 +30,7 @@ import { redact } from '../core/redact';
 import { GraphClient } from '../adapters/graph-client';
 import { checkToken } from './check-token';
 import { parkHandIn } from './park-hand-in';
-import { graphFor, revokeHeld, settleIssued, settleParked } from './settle-tokens';
+import { graphFor, revokeHeld, settleIssued, settleOverBudget, settleParked } from './settle-tokens';
 import { RotationDeps } from './ports';
 
 /** A rotation step that must fail. Its message is safe to show: it never holds a token or secret. */
@@ -120,7 +120,7 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent, dea
   if (guard.kind === 'refuse') throw new RotationError(`${step}: ${guard.message}`);
   if (guard.kind === 'already-current') {
     // A late or repeated step. finishSecret still completes its cleanup: a retry after a half-done finish.
-    if (step === 'finishSecret') await finishCleanup(deps, secretId, versionId, state.versions);
+    if (step === 'finishSecret') await finishCleanup(deps, secretId, versionId, state.versions, deadline);
     logger.info(`${step}: version ${versionId} is already AWSCURRENT; nothing to do`, { step, versionId });
     return;
   }
@@ -419,7 +419,7 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
     labels = skipDead(labels);
     const over = labelsAfterPromotion(view, labels) - MAX_LABELS;
     if (over > 0 && meta) {
-      await settleParked(deps, view, meta, candidate.value, over);
+      await settleParked(deps, view, meta, candidate.value, { extraExcess: over });
       view = (await store.describe(secretId)).versions;
       labels = skipDead(planFinishLabels(view, versionId, deps.now()));
     }
@@ -462,7 +462,7 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
   for (const [id, stages] of Object.entries(view)) after[id] = stages.filter((s) => s !== AWSCURRENT && s !== AWSPREVIOUS);
   after[versionId] = [...(after[versionId] ?? []), AWSCURRENT];
   if (from) after[from] = [...(after[from] ?? []), AWSPREVIOUS];
-  await finishCleanup(deps, secretId, versionId, after);
+  await finishCleanup(deps, secretId, versionId, after, deadline);
 }
 
 /**
@@ -471,7 +471,7 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
  * covers the token now), a parked label on the promoted version, and the hand-in's own label. Idempotent, best
  * effort, never reported as a failure: AWSCURRENT has already moved.
  */
-async function finishCleanup(deps: RotationDeps, secretId: string, versionId: string, versions: Versions): Promise<void> {
+async function finishCleanup(deps: RotationDeps, secretId: string, versionId: string, versions: Versions, deadline: number): Promise<void> {
   const { store, logger } = deps;
   const tasks: [string, () => Promise<void>][] = [];
   const stages = versions[versionId] ?? [];
@@ -489,6 +489,8 @@ async function finishCleanup(deps: RotationDeps, secretId: string, versionId: st
       logger.warn(`finishSecret: could not ${what} (${(e as Error).name}); the promotion stands and a retry or the next check finishes it`, { versionId });
     }
   }
+  // The demoted token is parked now: one more beyond the budget is settled at once.
+  await settleOverBudget(deps, deadline);
 }
 
 /**
@@ -536,6 +538,7 @@ async function settleRefused(
       if (done) await store.moveStage(secretId, ISSUED_LABEL, undefined, versionId).catch(() => undefined);
       note = done ? 'The refused token the guard obtained was revoked at Meta.' : 'The refused token the guard obtained stays marked TOKENGUARD_ISSUED and is revoked by a later check.';
     }
+    if (parking.kind === 'parked') await settleOverBudget(deps, deadline);
     return { kind: 'settled', note };
   } catch (e) {
     logger.warn('could not settle the refused candidate; AWSPENDING stays until the next attempt', { versionId, error: (e as Error).name });

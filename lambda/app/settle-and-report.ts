@@ -10,6 +10,15 @@ import type { GraphClient } from '../adapters/graph-client';
 import type { RotationDeps } from './ports';
 import { settleHeldTokens } from './settle-tokens';
 
+/**
+ * Whether the check has debug_token's verdict on the live token, so settling may go on: its facts, or Meta's answer
+ * that it belongs to another app (unusable here, like a dead one: each kept token then revokes itself, so an operator
+ * can still hand in a replacement when the labels are full).
+ */
+export function liveVerdict(report: CheckReport): boolean {
+  return report.token !== undefined || report.problems.some((p) => p.id === 'WrongApp');
+}
+
 export async function settleAndReport(deps: RotationDeps, graph: GraphClient, liveToken: string | undefined, report: CheckReport): Promise<CheckReport> {
   let failures: readonly string[] = [];
   try {

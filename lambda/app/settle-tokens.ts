@@ -11,7 +11,7 @@
 import { ISSUED_LABEL, Metric, REVOKED_LABEL } from '../contract';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../core/labels';
 import { parseAppSecret, parseTokenSecret } from '../core/parse-secret';
-import { handInVersionId, inUseLabel, MAX_PARKED, parkedVersions, planIssued, planParked, rotationInFlight, versionWithLabel, Versions } from '../core/plan-rotation';
+import { handInVersionId, inUseLabel, MAX_PARKED, parkedVersions, planIssued, planParked, revokeStillPlanned, rotationInFlight, versionWithLabel, Versions } from '../core/plan-rotation';
 import { GraphClient } from '../adapters/graph-client';
 import { classifyGraphFailure, GraphFailure } from '../core/classify-graph-failure';
 import { RotationDeps } from './ports';
@@ -67,12 +67,25 @@ export async function settleIssued(deps: RotationDeps, versions: Versions, graph
       const inUse = await valuesInUse(deps, versions);
       if ((inUse.get(value.value) ?? []).some((h) => h.versionId !== plan.versionId)) {
         // The same token sits under a label in use elsewhere: it is findable there, and must not be revoked.
+      } else if (!(await labelsUnchanged(deps, versions, plan.versionId, ISSUED_LABEL))) {
+        return { ok: false, versionId: plan.versionId, reason: "the secret's labels changed while it was settled; the next run looks again" };
       } else if (!(await revokeHeld(deps, graph, value.value, callerToken, failures)).ok) return { ok: false, versionId: plan.versionId, reason: 'Meta did not confirm the revoke' };
       else deps.logger.info(`revoked the unused token the guard obtained (version ${plan.versionId})`, { versionId: plan.versionId });
     }
   }
   await store.moveStage(config.tokenSecretArn, ISSUED_LABEL, undefined, plan.versionId);
   return { ok: true };
+}
+
+export interface SettleOptions {
+  /** Settle this many more over-budget tokens (finishSecret making room under the label quota). */
+  readonly extraExcess?: number;
+  /** Collects Meta's answer to each revoke it did not confirm (the check's RevokeFailed problem). */
+  readonly failures?: string[];
+  /** Apply the revoke grace too (default); false settles the budget only. */
+  readonly grace?: boolean;
+  /** How many times the labels changed under this settling already (it plans again on the new ones, twice at most). */
+  readonly replans?: number;
 }
 
 /**
@@ -83,9 +96,12 @@ export async function settleIssued(deps: RotationDeps, versions: Versions, graph
  * publishes RevokeFailed and the next one is tried; a throttle stops every further call. `extraExcess` asks for that
  * many more over-budget tokens to be settled (finishSecret making room). Returns how many parked tokens are left.
  */
-export async function settleParked(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string | undefined, extraExcess = 0, failures?: string[]): Promise<number> {
+export async function settleParked(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string | undefined, opts: SettleOptions = {}): Promise<number> {
   const { config, store, logger } = deps;
-  const plan = planParked(versions, config.revokePreviousAfterHours, deps.now());
+  const { extraExcess = 0, failures, grace = true } = opts;
+  // The revoke grace presumes consumers moved to a working token: while the live token is dead (no caller), the
+  // demoted ones are the way back, so only the budget applies to them (oldest first, never AWSPREVIOUS).
+  const plan = planParked(versions, grace && callerToken !== undefined ? config.revokePreviousAfterHours : undefined, deps.now());
   let left = parkedVersions(versions).length;
   let excess = plan.excess + extraExcess;
   let revokedHolder = versionWithLabel(versions, REVOKED_LABEL);
@@ -116,6 +132,16 @@ export async function settleParked(deps: RotationDeps, versions: Versions, graph
       // Already invalid (revoked by an earlier run whose label move failed, or expired): done, no second revoke call.
       if ((await graph.tokenIsDead(old.value)) === true) outcome = 'already-invalid';
       else {
+        const fresh = await labelsNow(deps);
+        if (!fresh || !revokeStillPlanned(versions, fresh, versionId, label)) {
+          // A label in use moved since the plan (an operator's rollback onto this very token, a rotation starting):
+          // nothing is revoked on that view. Planned again on the new one (twice at most), else the next check does.
+          const replans = opts.replans ?? 0;
+          logger.info('the secret\'s labels changed while parked tokens were settled; planning again on the new ones', { versionId, replans });
+          if (!fresh || replans >= 2) return left;
+          const doneOver = plan.excess + extraExcess - excess;
+          return settleParked(deps, fresh, graph, callerToken, { ...opts, replans: replans + 1, extraExcess: Math.max(0, extraExcess - Math.max(0, doneOver - plan.excess)) });
+        }
         const r = await revokeHeld(deps, graph, old.value, callerToken, failures);
         if (!r.ok) {
           logger.warn('could not revoke a parked token; the next check tries again', { versionId, code: r.failure.code });
@@ -147,6 +173,39 @@ export async function settleParked(deps: RotationDeps, versions: Versions, graph
     }
   }
   return left;
+}
+
+/**
+ * Reads the labels once more right before a revoke (see revokeStillPlanned): the plan was made on `planned`, and the
+ * secret may have changed in the seconds since. A read that fails is no go.
+ */
+async function labelsUnchanged(deps: RotationDeps, planned: Versions, versionId: string, label: string): Promise<boolean> {
+  const fresh = await labelsNow(deps);
+  return fresh !== undefined && revokeStillPlanned(planned, fresh, versionId, label);
+}
+
+/** The secret's labels now, or undefined when they cannot be read (no go). */
+async function labelsNow(deps: RotationDeps): Promise<Versions | undefined> {
+  return (await deps.store.describe(deps.config.tokenSecretArn).catch(() => undefined))?.versions;
+}
+
+/**
+ * After a promotion or a refusal parked one more token: when that takes the guard beyond MAX_PARKED, the oldest are
+ * settled now, with the live token as the caller, rather than at the next check, so the budget holds whenever no step
+ * is running. Best effort: the promotion or the verdict stands whatever happens here, and the next check tries again.
+ */
+export async function settleOverBudget(deps: RotationDeps, deadline: number): Promise<void> {
+  const { config, store, logger } = deps;
+  try {
+    const { versions } = await store.describe(config.tokenSecretArn);
+    // The budget only: the grace is the scheduled check's (a refusal may leave a dead live token behind).
+    if (planParked(versions, undefined, deps.now()).excess === 0) return;
+    const graph = await graphFor(deps, deadline);
+    const live = parseTokenSecret((await store.get(config.tokenSecretArn, { stage: AWSCURRENT }))?.value);
+    if (graph) await settleParked(deps, versions, graph, live.ok ? live.value : undefined, { grace: false });
+  } catch (e) {
+    logger.warn(`could not settle the tokens kept beyond ${MAX_PARKED} now; the next check settles them`, { error: (e as Error).name });
+  }
 }
 
 /** Whether a labelled version outside `except` holds `token` (read one by one; stops at the first match). */
@@ -193,6 +252,6 @@ export async function settleHeldTokens(deps: RotationDeps, graph: GraphClient, l
   const failures: string[] = [];
   const { versions } = await deps.store.describe(deps.config.tokenSecretArn);
   await settleIssued(deps, versions, graph, liveToken, failures);
-  if (!graph.rateLimited) await settleParked(deps, versions, graph, liveToken, 0, failures);
+  if (!graph.rateLimited) await settleParked(deps, versions, graph, liveToken, { failures });
   return { revokeFailures: failures };
 }

@@ -336,6 +336,23 @@ export function planParked(versions: Versions, graceHours: number | undefined, n
   return { actions, excess };
 }
 
+/**
+ * Whether a revoke planned on `planned` still holds on `fresh`, the labels read again just before the revoke: the
+ * version still carries the label it was planned for, and no label in use (AWSCURRENT, AWSPREVIOUS, AWSPENDING, an
+ * operator's own) was added, moved or removed anywhere since. An operator who rolls back onto a parked token while a
+ * check settles it would otherwise see it revoked on a view older than the rollback. The guard's own settling only
+ * moves its TOKENGUARD_ labels, so it never trips this itself.
+ */
+export function revokeStillPlanned(planned: Versions, fresh: Versions, versionId: string, label: string): boolean {
+  if (!(fresh[versionId] ?? []).includes(label)) return false;
+  const inUse = (v: Versions): string =>
+    Object.entries(v)
+      .flatMap(([id, stages]) => stages.filter((l) => inUseLabel(l) || l === AWSPENDING).map((l) => `${id}\u0000${l}`))
+      .sort()
+      .join('\n');
+  return inUse(planned) === inUse(fresh);
+}
+
 /** Whether `graceHours` have passed since `promotedAt`. */
 export function revokeDue(promotedAt: Date | undefined, graceHours: number | undefined, now: Date): boolean {
   if (graceHours === undefined || promotedAt === undefined) return false;

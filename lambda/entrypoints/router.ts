@@ -8,7 +8,7 @@ import { redact } from '../core/redact';
 import { checkToken, TokenSource } from '../app/check-token';
 import { recordOutcome } from '../app/record-outcome';
 import { parseTokenSecret } from '../core/parse-secret';
-import { settleAndReport } from '../app/settle-and-report';
+import { liveVerdict, settleAndReport } from '../app/settle-and-report';
 import { rotateSecret } from '../app/rotate-secret';
 import { OutcomeDeps, RotationDeps } from '../app/ports';
 import { deps } from '../wiring';
@@ -61,8 +61,8 @@ export async function route(d: RotationDeps & OutcomeDeps, event: unknown, conte
   // Not after a throttle: Meta asks for no calls until usage drops (the next check tries again); with a dead live
   // token, each kept token revokes itself. Before recording, so a revoke Meta did not confirm reaches the ledger and a
   // person as the report's RevokeFailed problem.
-  const settle = live && recognised.kind === 'scheduled' && checked.token && result.graph && !result.graph.rateLimited;
-  const report = settle ? await settleAndReport(d, result.graph!, checked.token!.valid ? result.token : undefined, checked) : checked;
+  const settle = live && recognised.kind === 'scheduled' && liveVerdict(checked) && result.graph && !result.graph.rateLimited;
+  const report = settle ? await settleAndReport(d, result.graph!, checked.token?.valid ? result.token : undefined, checked) : checked;
   if (live && report.graphUsage) d.metrics.publishForApp(d.config.appId, AppMetric.GraphUsagePercent, effectivePercent(report.graphUsage));
   // Metrics, then the health ledger and events; their failures are logged and counted, never thrown.
   if (live) await recordOutcome(d, { name: d.config.tokenName }, report);

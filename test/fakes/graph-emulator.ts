@@ -106,6 +106,8 @@ export class GraphEmulator {
   revokeRefusal?: { appId: string; code: number; message: string };
   /** Called after a token was minted, before Meta answers (to change the world mid-rotation). */
   onMint?: () => void;
+  /** Called as each request arrives, before it is answered (to change the world between two calls of a check). */
+  onRequest?: (request: { readonly path: string; readonly query: Readonly<Record<string, string>> }) => void | Promise<void>;
   /**
    * How debug_token answers about a token of another app: 'error' is Meta's observed answer (a top-level (#100));
    * 'data' is the defensive case (is_valid with the other app's app_id) the guard also handles.
@@ -215,6 +217,7 @@ export class GraphEmulator {
     const form: Record<string, string> = req.headers['content-type']?.includes('x-www-form-urlencoded') ? Object.fromEntries(new URLSearchParams(body)) : {};
     const params = { ...query, ...form };
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query, authorization: req.headers.authorization, body });
+    if (this.onRequest) await this.onRequest({ path: url.pathname, query: params });
     this.usageHeaders = this.headersFor(url.pathname);
 
     if (this.fault && this.faultCount > 0 && (!this.faultPath || this.faultPath.test(url.pathname))) {

@@ -362,8 +362,8 @@ export class SecretsManagerFake extends LoopbackJsonServer {
         if (testOnly && !this.lambda && !this.onRotationStarted) return { ARN: s.arn, Name: s.name };
         const token = String(input.ClientRequestToken ?? randomUUID());
         if (s.versions.has(token)) throw new ServiceError('ResourceExistsException', `A version with ClientRequestToken ${token} already exists.`);
-        // Its AWSPENDING is a staging label like any other: 20 across all versions of a secret (reference_limits.html).
-        if (!testOnly && this.labelCount(s) + 1 > MAX_LABELS && ![...s.versions.values()].some((x) => x.stages.has('AWSPENDING'))) {
+        // Its AWSPENDING is a staging label like any other, a test-only run's too: 20 across all versions of a secret (reference_limits.html).
+        if (this.labelCount(s) + 1 > MAX_LABELS && ![...s.versions.values()].some((x) => x.stages.has('AWSPENDING'))) {
           throw new ServiceError('LimitExceededException', 'You have exceeded the maximum number of staging labels for this secret.');
         }
         const current = [...s.versions.values()].find((x) => x.stages.has('AWSCURRENT'));

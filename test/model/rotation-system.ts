@@ -10,7 +10,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GraphClient } from '../../lambda/adapters/graph-client';
 import { readRuntimeConfig, RuntimeConfig } from '../../lambda/adapters/runtime-config';
 import { OutcomeDeps, RotationDeps } from '../../lambda/app/ports';
-import { CheckReport, EnvVar, fleetNamespace, FleetEnvVar, RotationMode, SWEEP_MESSAGE_VERSION, SweepMessage } from '../../lambda/contract';
+import { CheckReport, DEMOTED_LABEL_PREFIX, EnvVar, fleetNamespace, FleetEnvVar, REJECTED_LABEL_PREFIX, RotationMode, SWEEP_MESSAGE_VERSION, SweepMessage } from '../../lambda/contract';
 import { route } from '../../lambda/entrypoints/router';
 import { serve as serveFleet } from '../../lambda/entrypoints/fleet-router';
 import type { FleetRouterDeps } from '../../lambda/wiring-fleet';
@@ -55,6 +55,12 @@ export interface SystemOptions {
    * in with `fleet set-token` and retired with `fleet remove --delete-secret`.
    */
   readonly fleet: boolean;
+  /**
+   * Live tokens already kept under parked labels when the sequence starts (demoted ones and refused hand-ins of an
+   * earlier version of the command, oldest first), so sequences start at the budget and label-quota boundaries
+   * (MAX_PARKED, 20 labels) that random commands alone rarely reach.
+   */
+  readonly parkedAtStart: number;
 }
 
 /** The fleet of the model's fleet mode, and its one token. */
@@ -81,6 +87,11 @@ interface Invocation {
   /** Where the Graph request log and Meta's facts stood when it started. */
   readonly graphIndex: number;
   readonly metaEpoch: number;
+  /**
+   * What the invocation saw at its last DescribeSecret (the labels in use holding each token then), and the calls it
+   * made since: a revoke right after a fresh DescribeSecret acts on the newest view there is (see I5 in metaCall).
+   */
+  lastDescribe?: { readonly inUse: ReadonlyMap<string, readonly string[]>; readonly since: string[] };
   /** Resolves when the invocation dies: its caller (the service) sees a timeout, its own code never resumes. */
   readonly died: Promise<void>;
   die(): void;
@@ -108,7 +119,7 @@ export class RotationSystem {
   /** Every line the function, the command and the ledger/event stubs wrote, and every error message. */
   readonly output: string[] = [];
   /** Tokens the guard was handed (set-token, a manual put) or that Meta delivered to it (refresh, mint). */
-  readonly held = new Map<string, 'initial' | 'hand-in' | 'manual' | 'obtained'>();
+  readonly held = new Map<string, 'initial' | 'hand-in' | 'manual' | 'obtained' | 'parked at start'>();
   /** Tokens whose last label an operator's own Secrets Manager call removed: the operator, not the guard, let them go. */
   readonly releasedByOperator = new Set<string>();
   /** Broken promises seen at the moment they happened (I5: a revoke of a token in use). */
@@ -160,6 +171,13 @@ export class RotationSystem {
       if (!settings.ok) throw new Error(settings.reason);
       this.secret = this.sm.createSecret(name, { value, rotationEnabled: true, tags: tagsForSettings(FLEET_NS, settings.value) });
     } else this.secret = this.sm.createSecret('whatsapp-token-guard/model/primary/token', { value, rotationEnabled: true });
+    for (let i = 0; i < opts.parkedAtStart && initial !== undefined; i++) {
+      const token = this.newToken(i % 2 ? 'user' : 'good');
+      this.held.set(token, 'parked at start');
+      const label = `${i % 2 ? REJECTED_LABEL_PREFIX : DEMOTED_LABEL_PREFIX}${this.t - 10_000 + i}`;
+      const put = this.sm.dispatch('secretsmanager.PutSecretValue', 'AWS4-HMAC-SHA256 setup', JSON.stringify({ SecretId: this.secret.arn, ClientRequestToken: randomUUID(), SecretString: JSON.stringify({ accessToken: token }), VersionStages: [label] }));
+      if (put.status !== 200) throw new Error(`setup: ${put.type}: ${put.message}`);
+    }
     this.appSecret = this.sm.createSecret('whatsapp-token-guard/model/primary/app-secret', { value: JSON.stringify({ appSecret: CANARY_APP_SECRET }) });
     if (opts.fleet) {
       this.fleetConfig = readFleetConfig({
@@ -256,6 +274,7 @@ export class RotationSystem {
         return new Promise<Answer>(() => undefined); // the invocation died: this call never answers
       }
       inv.calls++;
+      inv.lastDescribe?.since.push(/oauth\/revoke/.test(call.op) ? `revoke ${String(call.input.revoke_token ?? '')}` : call.op);
       await this.s.schedule(Promise.resolve(), `${inv.label} > ${call.op}`);
       const answer = call.service === 'secretsmanager' ? await this.awsCall(inv, call, apply) : await this.metaCall(inv, call, apply);
       await this.s.schedule(Promise.resolve(), `${inv.label} < ${call.op}`);
@@ -274,6 +293,14 @@ export class RotationSystem {
     if (fault?.kind === 'kms-denied') return error(400, 'AccessDeniedException', 'Access to KMS is not allowed');
     const currentBefore = this.versionWith('AWSCURRENT');
     const answer = await apply();
+    if (answer.status === 200 && call.op === 'DescribeSecret' && fault?.kind !== 'lost-after-apply') {
+      const inUse = new Map<string, string[]>();
+      for (const v of this.sm.find(this.secret.arn).versions.values()) {
+        const token = parseToken(v.value);
+        if (token !== undefined && !inUse.has(token)) inUse.set(token, this.holdersInUse(token));
+      }
+      inv.lastDescribe = { inUse, since: [] };
+    }
     if (answer.status === 200) {
       const out = JSON.parse(answer.body) as { VersionId?: string; VersionStages?: string[] };
       if (call.op === 'UpdateSecretVersionStage' && call.input.VersionStage === 'AWSCURRENT' && call.input.MoveToVersionId !== currentBefore) this.recordMove(inv, String(call.input.MoveToVersionId), currentBefore);
@@ -323,7 +350,15 @@ export class RotationSystem {
     }
     // I5 holds for the guard's own settling; `fleet remove --delete-secret` revokes what the operator asked it to.
     const revoking = /oauth\/revoke/.test(call.op) && inv.label !== 'cli-retire' ? String(call.input.revoke_token ?? '') : undefined;
-    const inUse = revoking ? this.holdersInUse(revoking) : [];
+    let inUse = revoking ? this.holdersInUse(revoking) : [];
+    // No lock spans Secrets Manager and Meta: an operator's label move can land between the guard's last read and its
+    // revoke. What the guard answers for is that last read being fresh (only revokes of this token since) and its
+    // decision on it; a move in that one round trip is the window no client can close.
+    if (revoking && inUse.length && inv.lastDescribe) {
+      const { inUse: then, since } = inv.lastDescribe;
+      const fresh = since.slice(0, -1).every((op) => op === `revoke ${revoking}`);
+      if (fresh && !(then.get(revoking) ?? []).length) inUse = [];
+    }
     const answer = await apply();
     this.graph.fault = undefined;
     let body: Record<string, unknown> = {};
@@ -453,6 +488,11 @@ export class RotationSystem {
   /** Starts `task` without waiting: it progresses while later commands run, until `drain`. */
   inBackground(task: Promise<unknown>): void {
     this.background.push(task.catch(() => undefined));
+  }
+
+  /** Whether an invocation of the function or of the command is still running (not done, not dropped). */
+  busy(): boolean {
+    return this.invocations.some((i) => !i.done && !i.dropped);
   }
 
   /** Lets every background task finish (dropped invocations never do, and are not waited for). */

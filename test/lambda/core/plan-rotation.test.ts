@@ -2,7 +2,7 @@
 // and when the previous token may be revoked.
 import { CheckReport, DEMOTED_LABEL_PREFIX, ISSUED_LABEL, ProblemId, REJECTED_LABEL_PREFIX, REVOKED_LABEL, TokenSummary } from '../../../lambda/contract';
 import { problem } from '../../../lambda/core/assess-token';
-import { guardRotationStep, handInVersionId, judgeCandidate, MAX_PARKED, mintScopes, parkedLabel, planFinishLabels, planIssued, planParked } from '../../../lambda/core/plan-rotation';
+import { guardRotationStep, handInVersionId, judgeCandidate, MAX_PARKED, mintScopes, parkedLabel, planFinishLabels, planIssued, planParked, revokeStillPlanned } from '../../../lambda/core/plan-rotation';
 
 const TOKEN: TokenSummary = { valid: true, type: 'SYSTEM_USER', scopes: [], missingScopes: [], granularScopes: [] };
 function report(ids: ProblemId[], token: TokenSummary | null = TOKEN): CheckReport {
@@ -112,5 +112,19 @@ describe('bindings and plans', () => {
     expect(plan.excess).toBe(2);
     expect(plan.actions.map((a) => a.parked.versionId)).toEqual(Array.from({ length: MAX_PARKED + 1 }, (_, i) => `v${i}`));
     expect(plan.actions.every((a) => a.kind === 'revoke' && a.why === 'over-budget')).toBe(true);
+  });
+});
+
+describe('revokeStillPlanned (labels read again just before a revoke)', () => {
+  const planned = { cur: ['AWSCURRENT'], prev: ['AWSPREVIOUS', `${DEMOTED_LABEL_PREFIX}100`], old: [`${DEMOTED_LABEL_PREFIX}50`] };
+  it.each([
+    ['nothing changed', planned, 'old', `${DEMOTED_LABEL_PREFIX}50`, true],
+    ['only the guard\'s own labels moved', { ...planned, old: [`${DEMOTED_LABEL_PREFIX}50`, REVOKED_LABEL], prev: ['AWSPREVIOUS'] }, 'old', `${DEMOTED_LABEL_PREFIX}50`, true],
+    ['an operator rolled back onto it', { cur: ['AWSPREVIOUS'], prev: ['AWSCURRENT', `${DEMOTED_LABEL_PREFIX}100`], old: [`${DEMOTED_LABEL_PREFIX}50`] }, 'prev', `${DEMOTED_LABEL_PREFIX}100`, false],
+    ['a rotation started', { ...planned, next: ['AWSPENDING'] }, 'old', `${DEMOTED_LABEL_PREFIX}50`, false],
+    ['an operator pinned it', { ...planned, old: [`${DEMOTED_LABEL_PREFIX}50`, 'BILLING'] }, 'old', `${DEMOTED_LABEL_PREFIX}50`, false],
+    ['its parked label is gone', { ...planned, old: [] }, 'old', `${DEMOTED_LABEL_PREFIX}50`, false],
+  ])('%s', (_what, fresh, versionId, label, expected) => {
+    expect(revokeStillPlanned(planned, fresh, versionId, label)).toBe(expected);
   });
 });
