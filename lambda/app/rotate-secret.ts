@@ -362,12 +362,13 @@ async function testSecret(deps: RotationDeps, event: RotationEvent, versions: Ve
     // version), or a read that found nothing although createSecret stored a candidate (a transient error, or a read
     // racing the write). No answer is never a pass: a version this rotation obtained a token for, or one with a
     // hand-in bound to it, is a real rotation whose candidate could not be read now.
-    const real = (versions[versionId] ?? []).includes(ISSUED_LABEL) || (await store.get(secretId, { versionId: handInVersionId(versionId) }))?.value !== undefined;
-    if (real) throw retry('testSecret', versionId, `testSecret: the candidate of version ${versionId} could not be read now; it is tested when Secrets Manager retries.`);
+    if (await realRotation(deps, secretId, versions, versionId)) throw retry('testSecret', versionId, `testSecret: the candidate of version ${versionId} could not be read now; it is tested when Secrets Manager retries.`);
     return testOnlyRun(deps, versionId, current?.value !== undefined, deadline, secretsSeen);
   }
-  // createSecret always writes a value different from AWSCURRENT: the AWSCURRENT value here is the service's test run.
-  if (current?.value !== undefined && pending.value === current.value) return testOnlyRun(deps, versionId, true, deadline, secretsSeen);
+  // createSecret writes a value different from AWSCURRENT, so the AWSCURRENT value here is the service's test run,
+  // unless the version carries a real rotation's marks: then an operator rolled back onto the very token handed in
+  // since createSecret, and the candidate is judged like any other.
+  if (current?.value !== undefined && pending.value === current.value && !(await realRotation(deps, secretId, versions, versionId))) return testOnlyRun(deps, versionId, true, deadline, secretsSeen);
   const parsed = parseTokenSecret(pending.value);
   if (!parsed.ok) throw refused('testSecret', versionId, `testSecret: the candidate is malformed: ${parsed.reason}`);
   const { judgement, report } = await judgeVersion(deps, 'testSecret', event, parsed.value, deadline, secretsSeen);
@@ -378,6 +379,13 @@ async function testSecret(deps: RotationDeps, event: RotationEvent, versions: Ve
     sharedProblems: judgement.kind === 'promote' ? judgement.warnings.map((p) => p.id) : [],
     warnings: report.problems.filter((p) => p.severity === 'warning').map((p) => p.id),
   });
+}
+
+/** Whether `versionId` is a real rotation: it holds a token the guard obtained, a hand-in's label, or a hand-in is bound to it. */
+async function realRotation(deps: RotationDeps, secretId: string, versions: Versions, versionId: string): Promise<boolean> {
+  const stages = versions[versionId] ?? [];
+  if (stages.some((l) => l === ISSUED_LABEL || l === CANDIDATE_LABEL || l.startsWith(HANDIN_LABEL_PREFIX))) return true;
+  return (await deps.store.get(secretId, { versionId: handInVersionId(versionId) }))?.value !== undefined;
 }
 
 async function testOnlyRun(deps: RotationDeps, versionId: string, hasCurrent: boolean, deadline: number, secretsSeen: string[]): Promise<never> {

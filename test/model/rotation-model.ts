@@ -28,7 +28,8 @@ export class InvariantError extends Error {
 }
 
 function fail(sys: RotationSystem, after: string, what: string): never {
-  throw new InvariantError(`${what}\n  after: ${after}\n  labels per version:\n    ${sys.describeLabels()}`);
+  const tail = process.env.MODEL_TRACE ? `\n  last output:\n    ${sys.output.slice(-8).map((l) => l.slice(0, 400)).join('\n    ')}` : '';
+  throw new InvariantError(`${what}\n  after: ${after}\n  labels per version:\n    ${sys.describeLabels()}${tail}`);
 }
 
 /** Invariants that must hold after every command (I1, I2 and I5 as recorded, I4). */

@@ -1228,6 +1228,23 @@ describe('a fifth review and the model-based test (issue 19): each sequence they
     await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: second }));
   });
 
+  it('judges a hand-in an operator rolled back onto after createSecret, instead of taking it for a test-only run for ever (model: setToken(previous), rollback)', async () => {
+    // USER tokens both (a shared problem): the live one, then the earlier one, which lasts longer, handed in again.
+    const { w, oldVersion } = await oldWorld({}, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+    w.graph.addToken(NEW_TOKEN, { type: 'USER', expiresAt: nowS() + 40 * DAY });
+    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: NEW_TOKEN }) }));
+    const id = await startRotation(w, CANARY_TOKEN);
+    for (const s of ['createSecret', 'setSecret']) await step(w, s, id);
+    // The operator rolls back: AWSCURRENT holds the very token the rotation carries.
+    const newVersion = labels(w).AWSCURRENT;
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSCURRENT', MoveToVersionId: oldVersion, RemoveFromVersionId: newVersion }));
+    // Not the service's test-only run (whose failure would leave AWSPENDING for ever): the candidate is judged and ends.
+    await step(w, 'testSecret', id);
+    await step(w, 'finishSecret', id);
+    expect(currentToken(w)).toBe(CANARY_TOKEN);
+    expect(labels(w).AWSPENDING).toBeUndefined();
+  });
+
   it('never revokes a token an operator rolled back to while the check was settling it (model: scheduledCheck(background), rollback)', async () => {
     const { w, oldVersion } = await oldWorld({ ...REFRESH, [EnvVar.RevokePreviousAfterHours]: '1' }, { expiresAt: nowS() + 20 * DAY });
     const first = await w.rotate();
