@@ -1268,6 +1268,32 @@ describe('a fifth review and the model-based test (issue 19): each sequence they
   });
 });
 
+describe('a sixth review (adversarial): no answer is never a pass', () => {
+  const RNF = { type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret value for VersionId", times: 1 };
+  /** Parks `n` live USER tokens under refusal labels, oldest first; returns their version ids. */
+  async function parkUsers(w: World, n: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = `EAAGsixthPARKED${String(i).padStart(2, '0')}canaryTOKEN`;
+      const id = randomUUID();
+      w.graph.addToken(t, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+      await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id, SecretString: JSON.stringify({ accessToken: t }), VersionStages: [`${REJECTED_LABEL_PREFIX}${nowS() - 10_000 + i}`] }));
+      ids.push(id);
+    }
+    return ids;
+  }
+
+  it('keeps an over-budget parked token labelled when the read of its value finds nothing, instead of dropping its label unrevoked', async () => {
+    const { w } = await oldWorld();
+    const ids = await parkUsers(w, MAX_PARKED + 1);
+    // A transient ResourceNotFoundException (or read-after-write lag) on the oldest parked version's read.
+    w.sm.failWhen.push({ op: 'GetSecretValue', match: (i) => i.VersionId === ids[0], ...RNF });
+    await w.invoke(SCHEDULED);
+    const oldest = w.sm.allValues(w.tokenSecret.arn).find((v) => v.id === ids[0])!;
+    expect(oldest.stages.length > 0 || dead(w, tokenOf(oldest.value)!)).toBe(true);
+  });
+});
+
 describe('the Secrets Manager model', () => {
   it('makes the first value written to an empty secret AWSCURRENT whatever VersionStages says', async () => {
     world = await startWorld({});
