@@ -1292,6 +1292,18 @@ describe('a sixth review (adversarial): no answer is never a pass', () => {
     const oldest = w.sm.allValues(w.tokenSecret.arn).find((v) => v.id === ids[0])!;
     expect(oldest.stages.length > 0 || dead(w, tokenOf(oldest.value)!)).toBe(true);
   });
+
+  it('keeps an obtained token marked TOKENGUARD_ISSUED when the read of its value finds nothing, instead of dropping the mark unrevoked', async () => {
+    const { w } = await oldWorld(REFRESH, { expiresAt: nowS() + 20 * DAY });
+    // A token a refused rotation obtained and could not revoke: only TOKENGUARD_ISSUED holds it.
+    const OBTAINED = 'EAAGsixthOBTAINEDrefreshedCANARY01';
+    w.graph.addToken(OBTAINED, { expiresAt: nowS() + 60 * DAY });
+    const id = randomUUID();
+    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id, SecretString: JSON.stringify({ accessToken: OBTAINED }), VersionStages: [ISSUED_LABEL] }));
+    w.sm.failWhen.push({ op: 'GetSecretValue', match: (i) => i.VersionId === id, ...RNF });
+    await w.invoke(SCHEDULED);
+    expect(labels(w)[ISSUED_LABEL] === id || dead(w, OBTAINED)).toBe(true);
+  });
 });
 
 describe('the Secrets Manager model', () => {
