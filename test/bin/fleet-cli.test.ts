@@ -392,6 +392,28 @@ describe('fleet remove --delete-secret', () => {
   });
 });
 
+describe('fleet remove --delete-secret: no answer is never a pass (a sixth review)', () => {
+  const LIVE = 'EAAGfleetSIXTHliveTOKENcanary0011';
+  const PARKED = 'EAAGfleetSIXTHparkedTOKENcanary12';
+  secrets.push(LIVE, PARKED);
+  const RNF = { type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret value for VersionId", times: 1 };
+  const alive = (token: string): boolean => !f.graph.tokens.get(token)!.dead;
+
+  it('deletes no secret while a kept token could not be read: a read that found nothing is not a clean retirement', async () => {
+    // GIVEN a fleet token with a refused hand-in parked under its refusal label
+    for (const t of [LIVE, PARKED]) f.graph.addToken(t, { wabas: [WABA_ID] });
+    const secret = f.sm.createSecret(f.secretName('iota'), { value: JSON.stringify({ accessToken: LIVE }), rotationEnabled: true, rotationLambdaArn: ROUTER_ARN, tags: tagsOf('iota') });
+    const parkedId = 'v-parked-0000000000000000000000000000012';
+    secret.versions.set(parkedId, { id: parkedId, value: JSON.stringify({ accessToken: PARKED }), stages: new Set(['TOKENGUARD_REJECTED_AT_1800000100']), created: 0 });
+    // AND the fleet function's read of that version answers ResourceNotFoundException once (a transient error, or lag)
+    f.sm.failWhen.push({ op: 'GetSecretValue', match: (i) => i.VersionId === parkedId, ...RNF });
+    // WHEN
+    await cli(['fleet', 'remove', 'iota', '--delete-secret']);
+    // THEN the parked token is revoked, or the secret that holds it is not deleted
+    expect({ deleted: secret.deleted === true, parkedAlive: alive(PARKED) }).not.toEqual({ deleted: true, parkedAlive: true });
+  });
+});
+
 describe('fleet set-token', () => {
   const NEXT = 'EAAGfleetCLIsetTOKENnextCanary011';
   secrets.push(NEXT);
