@@ -412,6 +412,22 @@ describe('fleet remove --delete-secret: no answer is never a pass (a sixth revie
     // THEN the parked token is revoked, or the secret that holds it is not deleted
     expect({ deleted: secret.deleted === true, parkedAlive: alive(PARKED) }).not.toEqual({ deleted: true, parkedAlive: true });
   });
+
+  it('never revokes the live token without --revoke-current when the read of AWSCURRENT found nothing', async () => {
+    // GIVEN an operator put the live token again by hand (put-secret-value of the same value): AWSPREVIOUS holds it too
+    f.graph.addToken(LIVE, { wabas: [WABA_ID] });
+    const secret = f.sm.createSecret(f.secretName('kappa'), { value: JSON.stringify({ accessToken: LIVE }), rotationEnabled: true, rotationLambdaArn: ROUTER_ARN, tags: tagsOf('kappa') });
+    const first = [...secret.versions.keys()][0];
+    secret.versions.get(first)!.stages = new Set(['AWSPREVIOUS']);
+    const again = 'v-again-00000000000000000000000000000013';
+    secret.versions.set(again, { id: again, value: JSON.stringify({ accessToken: LIVE }), stages: new Set(['AWSCURRENT']), created: 0 });
+    // AND the fleet function's read of AWSCURRENT answers ResourceNotFoundException once
+    f.sm.failWhen.push({ op: 'GetSecretValue', match: (i) => i.VersionId === again, ...RNF });
+    // WHEN the operator removes it without --revoke-current
+    await cli(['fleet', 'remove', 'kappa', '--delete-secret']);
+    // THEN the live token is not revoked
+    expect(alive(LIVE)).toBe(true);
+  });
 });
 
 describe('fleet set-token', () => {
