@@ -1304,6 +1304,22 @@ describe('a sixth review (adversarial): no answer is never a pass', () => {
     await w.invoke(SCHEDULED);
     expect(labels(w)[ISSUED_LABEL] === id || dead(w, OBTAINED)).toBe(true);
   });
+
+  it('never refuses a better hand-in for a problem the live token shares when the read of the live token found nothing', async () => {
+    // The live token is a USER token with 50 days left; the hand-in is a USER token with 55: shared, and it lives longer.
+    const { w, oldVersion } = await oldWorld({}, { type: 'USER', expiresAt: nowS() + 50 * DAY });
+    w.graph.addToken(NEW_TOKEN, { type: 'USER', expiresAt: nowS() + 55 * DAY });
+    const id = await startRotation(w, NEW_TOKEN);
+    for (const s of ['createSecret', 'setSecret']) await step(w, s, id);
+    // testSecret's reads of AWSCURRENT answer ResourceNotFoundException (a transient error): no answer about the live token.
+    w.sm.failWhen.push({ op: 'GetSecretValue', match: (i) => i.SecretId === w.tokenSecret.arn && i.VersionStage === 'AWSCURRENT', ...RNF, times: 2 });
+    await step(w, 'testSecret', id).catch(() => undefined);
+    // No verdict: the candidate is still the rotation's, and its retry promotes it.
+    expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion, AWSPENDING: id });
+    for (const s of ['testSecret', 'finishSecret']) await step(w, s, id);
+    expect(currentToken(w)).toBe(NEW_TOKEN);
+  });
+
 });
 
 describe('the Secrets Manager model', () => {
