@@ -1320,6 +1320,21 @@ describe('a sixth review (adversarial): no answer is never a pass', () => {
     expect(currentToken(w)).toBe(NEW_TOKEN);
   });
 
+  it('never revokes the AWSPREVIOUS token through a parked copy of it when the read of AWSPREVIOUS found nothing', async () => {
+    const { w, oldVersion } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    expect((await setToken(w, NEW_TOKEN)).error).toBeUndefined();
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    // The AWSPREVIOUS token was also kept under a refusal label of its own (handed in again and refused), the oldest kept token.
+    const copy = randomUUID();
+    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: copy, SecretString: JSON.stringify({ accessToken: CANARY_TOKEN }), VersionStages: [`${REJECTED_LABEL_PREFIX}${nowS() - 20_000}`] }));
+    await parkUsers(w, MAX_PARKED);
+    // The check's read of AWSPREVIOUS, to see which tokens are in use, answers ResourceNotFoundException once.
+    w.sm.failWhen.push({ op: 'GetSecretValue', match: (i) => i.VersionId === oldVersion, ...RNF });
+    await w.invoke(SCHEDULED);
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    expect(dead(w, CANARY_TOKEN)).toBe(false);
+  });
 });
 
 describe('the Secrets Manager model', () => {
