@@ -1337,6 +1337,33 @@ describe('a sixth review (adversarial): no answer is never a pass', () => {
   });
 });
 
+describe('a sixth review (adversarial): a finishSecret that never moved AWSCURRENT', () => {
+  it('never revokes the AWSPREVIOUS token after the grace when the demotion label was written by a finishSecret whose move failed', async () => {
+    // GIVEN refresh mode with a 1 h grace; an operator put a new token by hand, so the initial one is AWSPREVIOUS
+    // without any label of the guard's (no rotation demoted it: it is the operator's rollback target)
+    const { w, oldVersion } = await oldWorld({ ...REFRESH, [EnvVar.RevokePreviousAfterHours]: '1' }, { expiresAt: nowS() + 20 * DAY });
+    w.graph.addToken(OTHER_TOKEN, { expiresAt: nowS() + 30 * DAY });
+    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: OTHER_TOKEN }) }));
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    // AND a rotation whose finishSecret writes its demotion labels, then its AWSCURRENT move fails
+    w.sm.lambda = undefined;
+    const id = randomUUID();
+    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+    for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
+    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InternalServiceError', message: 'boom', times: 1 });
+    await expect(step(w, 'finishSecret', id)).rejects.toThrow(/no verdict/);
+    // AND the operator follows the printed advice for a stuck rotation; the check settles the obtained token
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: id }));
+    await w.invoke(SCHEDULED);
+    // WHEN the grace period passes
+    shiftParked(w, 2);
+    await w.invoke(SCHEDULED);
+    // THEN the rollback target, which no promotion demoted, is still live and still AWSPREVIOUS
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    expect(dead(w, CANARY_TOKEN)).toBe(false);
+  });
+});
+
 describe('the Secrets Manager model', () => {
   it('makes the first value written to an empty secret AWSCURRENT whatever VersionStages says', async () => {
     world = await startWorld({});
