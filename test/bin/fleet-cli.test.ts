@@ -413,6 +413,51 @@ describe('fleet remove --delete-secret: no answer is never a pass (a sixth revie
     expect({ deleted: secret.deleted === true, parkedAlive: alive(PARKED) }).not.toEqual({ deleted: true, parkedAlive: true });
   });
 
+  it('deletes no secret into which a createSecret still running stores the token it obtained from Meta', async () => {
+    // GIVEN a refresh fleet token whose rotation is running: Meta has issued the refreshed token, its answer is on the way
+    const LIVE60 = 'EAAGfleetSIXTHlive60TOKENcanary14';
+    secrets.push(LIVE60);
+    f.graph.addToken(LIVE60, { wabas: [WABA_ID], expiresAt: f.graph.now() + 20 * DAY });
+    const secret = f.sm.createSecret(f.secretName('lambda'), { value: JSON.stringify({ accessToken: LIVE60 }), rotationEnabled: true, rotationLambdaArn: ROUTER_ARN, tags: { ...tagsOf('lambda'), [FleetTag.RotationMode]: 'refresh' } });
+    const { RotateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+    const sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: f.sm.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+    const rotationId = 'fleet-rotation-000000000000000000000000014';
+    const g = f.graph as unknown as { send: (res: unknown, status: number, body: unknown) => void };
+    const send = g.send.bind(f.graph);
+    let release = (): void => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    g.send = (res, status, body) => void (typeof body === 'object' && body !== null && 'access_token' in body ? held.then(() => send(res, status, body)) : send(res, status, body));
+    const saved = f.sm.lambda;
+    f.sm.lambda = undefined;
+    const router = f.invokeRouter;
+    try {
+      await sm.send(new RotateSecretCommand({ SecretId: secret.arn, ClientRequestToken: rotationId }));
+      const step = router({ Step: 'createSecret', SecretId: secret.arn, ClientRequestToken: rotationId }).catch((e: Error) => e);
+      while (!f.graph.requests.some((r) => r.path.endsWith('/oauth/access_token') && r.query.fb_exchange_token === LIVE60)) await new Promise((r) => setTimeout(r, 5));
+      // AND the createSecret stores its token after the retirement looked at the secret, before the command deletes it
+      (f as { invokeRouter: typeof router }).invokeRouter = async (event) => {
+        const out = await router(event);
+        if ((event as { action?: string }).action === 'retire') {
+          release();
+          await step;
+        }
+        return out;
+      };
+      // WHEN
+      await cli(['fleet', 'remove', 'lambda', '--delete-secret']);
+    } finally {
+      (f as { invokeRouter: typeof router }).invokeRouter = router;
+      g.send = send;
+      release();
+      f.sm.lambda = saved;
+    }
+    // THEN every token Meta issued for this secret is revoked, or the secret holding it is not deleted
+    const issued = [...f.graph.tokens.keys()].filter((t) => t.includes('refreshed') && f.graph.tokens.get(t)!.issuedAt >= f.graph.now() - 60);
+    expect(issued.length).toBeGreaterThan(0);
+    const storedInSecret = issued.filter((t) => [...secret.versions.values()].some((v) => v.value?.includes(t)));
+    expect({ deleted: secret.deleted === true, liveIssued: issued.filter((t) => alive(t)).length, storedInSecret: storedInSecret.length }).not.toMatchObject({ deleted: true, liveIssued: 1 });
+  });
+
   it('never revokes the live token without --revoke-current when the read of AWSCURRENT found nothing', async () => {
     // GIVEN an operator put the live token again by hand (put-secret-value of the same value): AWSPREVIOUS holds it too
     f.graph.addToken(LIVE, { wabas: [WABA_ID] });
