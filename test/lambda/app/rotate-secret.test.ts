@@ -1337,6 +1337,24 @@ describe('a sixth review (adversarial): no answer is never a pass', () => {
   });
 });
 
+describe('a sixth review (adversarial): a probe without a verdict', () => {
+  it('does not refuse a hand-in whose asset probe met a 190 right after debug_token called it valid: no verdict, as the check says', async () => {
+    const { w, oldVersion } = await oldWorld(ASSETS);
+    w.graph.addToken(NEW_TOKEN);
+    withAssets(w);
+    const id = await startRotation(w, NEW_TOKEN);
+    for (const s of ['createSecret', 'setSecret']) await step(w, s, id);
+    // The candidate's first probe answers 190 although debug_token just called it valid (TokenRefusedByProbe: "No verdict this time").
+    w.graph.fault = { kind: 'raw', status: 401, body: JSON.stringify({ error: { message: 'Error validating access token: The session has been invalidated because the user changed their password.', type: 'OAuthException', code: 190, error_subcode: 460, fbtrace_id: 'A1b2C3d4E5f' } }) };
+    w.graph.faultPath = new RegExp(`/(${PHONE_ID}|${WABA_ID})(/|$)`);
+    w.graph.faultCount = 1;
+    await step(w, 'testSecret', id).catch(() => undefined);
+    expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion, AWSPENDING: id });
+    for (const s of ['testSecret', 'finishSecret']) await step(w, s, id);
+    expect(currentToken(w)).toBe(NEW_TOKEN);
+  });
+});
+
 describe('a sixth review (adversarial): a finishSecret that never moved AWSCURRENT', () => {
   it('never revokes the AWSPREVIOUS token after the grace when the demotion label was written by a finishSecret whose move failed', async () => {
     // GIVEN refresh mode with a 1 h grace; an operator put a new token by hand, so the initial one is AWSPREVIOUS
