@@ -38,12 +38,23 @@ export interface Retirement {
 export async function retireFleetToken(deps: RotationDeps, secretArn: string, opts: { readonly revokeCurrent: boolean }, deadline: number): Promise<Retirement> {
   const { store, logger } = deps;
   const { versions } = await store.describe(secretArn);
-  const read = async (versionId: string): Promise<string | undefined> => {
-    const v = parseTokenSecret((await store.get(secretArn, { versionId }))?.value);
+  // A labelled version whose value a read does not find is no answer (a transient error, read-after-write lag),
+  // never "nothing to settle": `unreadable` keeps the secret from being deleted.
+  const read = async (versionId: string): Promise<string | undefined | 'unreadable'> => {
+    const got = await store.get(secretArn, { versionId });
+    if (got?.value === undefined) return 'unreadable';
+    const v = parseTokenSecret(got.value);
     return v.ok ? v.value : undefined;
   };
   const currentId = Object.entries(versions).find(([, s]) => s.includes(AWSCURRENT))?.[0];
-  const current = currentId ? await read(currentId) : undefined;
+  const currentRead = currentId ? await read(currentId) : undefined;
+  if (currentRead === 'unreadable') {
+    // Without the live token's value, a copy of it under another label cannot be told apart: revoke nothing.
+    const versionId = currentId!;
+    logger.warn('retire: the current token could not be read; nothing was revoked', { versionId });
+    return { versions: [{ versionId, labels: [...versions[versionId]], outcome: 'failed', reason: 'AWSCURRENT could not be read now, so nothing was revoked; run the command again' }], clean: false };
+  }
+  const current = currentRead;
   const parkedLabels = new Set(parkedVersions(versions).map((p) => p.label));
   const graph = await graphFor(deps, deadline);
   const out: RetiredVersion[] = [];
@@ -70,6 +81,7 @@ export async function retireFleetToken(deps: RotationDeps, secretArn: string, op
   };
 
   const pending: string[] = [];
+  const placeholders = new Set<string>();
   // The hand-in of the rotation in flight (on its own version, or taken along to the rotation's version).
   const inFlight = rotationInFlight(versions);
   const handInInFlight = (versionId: string, stages: readonly string[]): boolean =>
@@ -89,6 +101,15 @@ export async function retireFleetToken(deps: RotationDeps, secretArn: string, op
     const guardLabels = stages.filter((l) => l === ISSUED_LABEL || parkedLabels.has(l));
     const labels = guardLabels.length ? guardLabels : [...stages];
     const token = await read(versionId);
+    if (token === 'unreadable') {
+      // The AWSPENDING placeholder has no value until createSecret stores one, and a createSecret still running may
+      // store a token it obtained from Meta any moment: not clean this time (the secret is not deleted under it).
+      // AWSPENDING still comes off, so the next run, once a running step has ended, finds what it stored.
+      if (stages.includes(AWSPENDING)) placeholders.add(versionId);
+      const why = stages.includes(AWSPENDING) ? 'a rotation step may still store a token in it; run the command again in 15 minutes (a rotation step runs at most that long)' : 'its value could not be read now; run the command again';
+      out.push({ versionId, labels, outcome: 'failed', reason: why });
+      continue;
+    }
     if (token === undefined) continue;
     if (!isCurrent && token === current && !opts.revokeCurrent) {
       out.push({ versionId, labels, outcome: 'kept', reason: 'holds the same token as AWSCURRENT, which is not revoked unless asked' });
@@ -111,7 +132,7 @@ export async function retireFleetToken(deps: RotationDeps, secretArn: string, op
   // The pending rotation, once the token under it (if the guard obtained it) is revoked: its version loses AWSPENDING.
   let pendingCleared: string | undefined;
   for (const versionId of pending) {
-    if (out.some((r) => r.versionId === versionId && r.outcome === 'failed')) continue;
+    if (!placeholders.has(versionId) && out.some((r) => r.versionId === versionId && r.outcome === 'failed')) continue;
     try {
       await store.moveStage(secretArn, AWSPENDING, undefined, versionId);
       pendingCleared = versionId;

@@ -336,15 +336,19 @@ async function judgeVersion(deps: RotationDeps, step: RotationStep, event: Rotat
   const checked = await checkToken(deps, { token: candidate }, deadline);
   secretsSeen.push(...checked.secrets);
   let live: CheckReport | undefined;
-  const current = await store.get(secretId, { stage: AWSCURRENT });
-  if (needsLiveComparison(checked.report) && current?.value !== undefined) {
+  const described = (await store.describe(secretId)).versions;
+  // No live token only when the secret has no AWSCURRENT: a read of it that finds nothing is no answer, not "none".
+  if (needsLiveComparison(checked.report) && versionWithLabel(described, AWSCURRENT) !== undefined) {
     // Through the candidate's client: after a throttle it sends nothing more, and the live check reports the same throttle.
     const l = await checkToken(deps, { stage: AWSCURRENT }, deadline, { graph: checked.graph, skipProbesWhenBusy: false });
     secretsSeen.push(...l.secrets);
+    if (l.report.problems.some((p) => p.id === 'TokenNotSet' || p.id === 'SecretReadFailed')) {
+      throw retry(step, versionId, `${step}: the current token could not be read to compare the candidate with, so it is not judged now.`);
+    }
     live = l.report;
   }
   // A token the guard obtained (TOKENGUARD_ISSUED) was refreshed or minted from the live one: the same grants.
-  const derivedFromLive = (await store.describe(secretId)).versions[versionId]?.includes(ISSUED_LABEL) === true;
+  const derivedFromLive = described[versionId]?.includes(ISSUED_LABEL) === true;
   const judgement = judgeCandidate(checked.report, live, { derivedFromLive });
   if (judgement.kind === 'refuse') throw refused(step, versionId, `${step}: the candidate is refused: ${reasons(judgement.reasons, true)}`, judgement.reasons);
   if (judgement.kind === 'retry') throw retry(step, versionId, `${step}: could not validate the candidate, so it is not promoted yet: ${reasons(judgement.reasons)}`, judgement.reasons);

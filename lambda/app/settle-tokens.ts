@@ -62,9 +62,13 @@ export async function settleIssued(deps: RotationDeps, versions: Versions, graph
   const { store, config } = deps;
   if (plan.kind === 'none' || plan.kind === 'in-rotation') return { ok: true };
   if (plan.kind === 'revoke') {
-    const value = parseTokenSecret((await store.get(config.tokenSecretArn, { versionId: plan.versionId }))?.value);
+    const read = await store.get(config.tokenSecretArn, { versionId: plan.versionId });
+    // A labelled version always has a value: a read that finds none is no answer, and the mark stays.
+    if (read?.value === undefined) return { ok: false, versionId: plan.versionId, reason: 'its value could not be read now' };
+    const value = parseTokenSecret(read.value);
     if (value.ok && value.value !== callerToken) {
       const inUse = await valuesInUse(deps, versions);
+      if (inUse === 'unreadable') return { ok: false, versionId: plan.versionId, reason: 'a version in use could not be read now' };
       if ((inUse.get(value.value) ?? []).some((h) => h.versionId !== plan.versionId)) {
         // The same token sits under a label in use elsewhere: it is findable there, and must not be revoked.
       } else if (!(await labelsUnchanged(deps, versions, plan.versionId, ISSUED_LABEL))) {
@@ -106,6 +110,8 @@ export async function settleParked(deps: RotationDeps, versions: Versions, graph
   let excess = plan.excess + extraExcess;
   let revokedHolder = versionWithLabel(versions, REVOKED_LABEL);
   const inUse = plan.actions.some((a) => a.kind === 'revoke') ? await valuesInUse(deps, versions) : new Map<string, InUse[]>();
+  // Without the values in use (a read that found nothing), no revoke can be shown safe: only the unparks go ahead.
+  const revokesAllowed = inUse !== 'unreadable';
   const dropLabel = async (versionId: string, label: string): Promise<boolean> => {
     try {
       await store.moveStage(config.tokenSecretArn, label, undefined, versionId);
@@ -123,9 +129,13 @@ export async function settleParked(deps: RotationDeps, versions: Versions, graph
       continue;
     }
     if (action.why === 'over-budget' && excess <= 0) continue;
-    const old = parseTokenSecret((await store.get(config.tokenSecretArn, { versionId }))?.value);
+    if (!revokesAllowed) continue;
+    const read = await store.get(config.tokenSecretArn, { versionId });
+    // A parked version always has a value: a read that finds none is no answer, and the label stays.
+    if (read?.value === undefined) continue;
+    const old = parseTokenSecret(read.value);
     // Held under a label in use: on another version, or an operator's own label on this one.
-    const holders = old.ok ? (inUse.get(old.value) ?? []).filter((h) => h.versionId !== versionId || !h.label.startsWith('AWS')) : [];
+    const holders = old.ok ? ((inUse as Map<string, InUse[]>).get(old.value) ?? []).filter((h) => h.versionId !== versionId || !h.label.startsWith('AWS')) : [];
     if (holders.some((h) => h.label !== AWSCURRENT && h.label !== AWSPREVIOUS)) continue; // a rotation or an operator uses this very token
     let outcome: 'revoked' | 'already-invalid' | 'held' = 'held';
     if (old.ok && holders.length === 0 && old.value !== callerToken) {
@@ -227,7 +237,7 @@ interface InUse {
  * Token value -> the labels in use that hold it: AWSCURRENT, AWSPREVIOUS, an operator's own label, the rotation in
  * flight (its AWSPENDING version and its hand-in). Each such version is read once.
  */
-async function valuesInUse(deps: RotationDeps, versions: Versions): Promise<Map<string, InUse[]>> {
+async function valuesInUse(deps: RotationDeps, versions: Versions): Promise<Map<string, InUse[]> | 'unreadable'> {
   const out = new Map<string, InUse[]>();
   const pending = rotationInFlight(versions);
   const reads: [string, string[]][] = [];
@@ -237,7 +247,11 @@ async function valuesInUse(deps: RotationDeps, versions: Versions): Promise<Map<
   }
   if (pending) reads.push([handInVersionId(pending), ['the hand-in of the rotation in flight']]);
   for (const [versionId, labels] of reads) {
-    const value = parseTokenSecret((await deps.store.get(deps.config.tokenSecretArn, { versionId }))?.value);
+    const read = await deps.store.get(deps.config.tokenSecretArn, { versionId });
+    // AWSCURRENT, AWSPREVIOUS and an operator's label sit on versions with values: finding none is no answer. (The
+    // rotation in flight may have no value yet, and its hand-in may not exist.)
+    if (read?.value === undefined && labels.some((l) => l === AWSCURRENT || l === AWSPREVIOUS || !l.startsWith('AWS') && !l.startsWith('the hand-in'))) return 'unreadable';
+    const value = parseTokenSecret(read?.value);
     if (value.ok) out.set(value.value, [...(out.get(value.value) ?? []), ...labels.map((label) => ({ label, versionId }))]);
   }
   return out;

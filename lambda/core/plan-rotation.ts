@@ -83,8 +83,11 @@ export function mintScopes(required: readonly string[], live: readonly string[])
 export const OWN_TOKEN_PROBLEMS: readonly ProblemId[] = ['TokenInvalid', 'WrongApp', 'NotSystemUserToken', 'TemporaryToken', 'MissingScopes', 'AssetAccessDenied', 'SecretMalformed'];
 /** Own problems that make a token unusable whatever the live token is like: a candidate with one is always refused. */
 const UNUSABLE: readonly ProblemId[] = ['TokenInvalid', 'WrongApp', 'SecretMalformed'];
-/** Problems that mean no verdict was reached (Meta, configuration or Secrets Manager in the way). */
-const NO_VERDICT: readonly string[] = ['GraphUnavailable', 'GraphConfig', 'GraphRateLimited', 'SecretReadFailed', 'AppSecretNotSet', 'AppTokenRejected', 'TokenNotSet'];
+/**
+ * Problems that mean no verdict was reached (Meta, configuration or Secrets Manager in the way), including a probe's
+ * 190 right after debug_token called the token valid (TokenRefusedByProbe: the check calls it no verdict too).
+ */
+const NO_VERDICT: readonly string[] = ['GraphUnavailable', 'GraphConfig', 'GraphRateLimited', 'GraphUsageHigh', 'TokenRefusedByProbe', 'SecretReadFailed', 'AppSecretNotSet', 'AppTokenRejected', 'TokenNotSet'];
 
 export type Judgement =
   /** Promote it; `warnings` are critical problems the live token shares (WABA/number/app setup), reported, not blocking. */
@@ -315,7 +318,20 @@ export function planParked(versions: Versions, graceHours: number | undefined, n
   // The rotation version that copied a hand-in: R with handInVersionId(R) === the hand-in's version.
   const copyOf = (p: Parked): string | undefined => Object.keys(versions).find((id) => handInVersionId(id) === p.versionId);
   const settled = new Set<Parked>();
+  // A demotion label on AWSCURRENT comes from a finishSecret that has not moved it (yet). The labels the same finish
+  // wrote on AWSPREVIOUS (stamped then or later) are no demotion either: left alone while it may still move, dropped
+  // (before the one on AWSCURRENT, which is their evidence) once no rotation is in flight.
+  const unmoved = parked.filter((p) => p.kind === 'demoted' && has(p, AWSCURRENT)).map((p) => p.at.getTime());
+  if (unmoved.length) {
+    const since = Math.min(...unmoved);
+    for (const p of parked) {
+      if (p.kind !== 'demoted' || !has(p, AWSPREVIOUS) || has(p, AWSCURRENT) || p.at.getTime() < since) continue;
+      if (pending === undefined) actions.push({ kind: 'unpark', parked: p });
+      settled.add(p);
+    }
+  }
   for (const p of parked) {
+    if (settled.has(p)) continue;
     const copy = p.kind === 'handin' ? copyOf(p) : undefined;
     if (has(p, AWSCURRENT)) {
       if (pending === undefined) actions.push({ kind: 'unpark', parked: p });
