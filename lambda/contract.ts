@@ -129,6 +129,18 @@ export const REJECTED_LABEL_PREFIX = 'TOKENGUARD_REJECTED_AT_';
  */
 export const ISSUED_LABEL = 'TOKENGUARD_ISSUED';
 /**
+ * The mark of the token obtained for rotation `versionId`: TOKENGUARD_ISSUED_<version id>, one per rotation, since a
+ * PutSecretValue that names a label another version carries moves it silently, and two rotations (one abandoned while
+ * its createSecret still waited on Meta) may each store a token. The bare TOKENGUARD_ISSUED of 0.4 is still honoured.
+ */
+export function issuedLabel(versionId: string): string {
+  return `${ISSUED_LABEL}_${versionId}`;
+}
+/** Whether `label` marks a token the guard obtained (this version's own mark, or 0.4's bare one). */
+export function isIssuedLabel(label: string): boolean {
+  return label === ISSUED_LABEL || label.startsWith(`${ISSUED_LABEL}_`);
+}
+/**
  * Prefix of the label finishSecret puts on the version it demoted, followed by the promotion time in unix
  * seconds: the revoke grace period is measured from it, and only a version demoted by the guard is revoked. The
  * label stays when the version later leaves AWSPREVIOUS, so no token the guard held is ever unlabelled and live.

@@ -19,11 +19,11 @@
 //   no verdict on the last receive -> recorded as check-failed (the ledger has the cause), then thrown: the message goes to the DLQ
 //   a crash (a bug, a poisoned message) -> thrown every time: the message goes to the DLQ without blocking its batch
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { CheckReport, FleetTag, GraphUsageSummary, ISSUED_LABEL, SWEEP_MESSAGE_VERSION, SweepMessage } from '../contract';
+import { CheckReport, FleetTag, GraphUsageSummary, isIssuedLabel, SWEEP_MESSAGE_VERSION, SweepMessage } from '../contract';
 import { problem } from '../core/assess-token';
 import { AWSCURRENT } from '../core/labels';
 import { judgedWithoutProbes, onlyPacing, paceCheck, PacePolicy, DEFAULT_PACE_POLICY, UsageReading } from '../core/plan-sweep';
-import { parkedVersions, versionWithLabel } from '../core/plan-rotation';
+import { parkedVersions } from '../core/plan-rotation';
 import { redact } from '../core/redact';
 import { fleetLedgerKey, fleetSecretName, fleetTokenSettings, isFleetSecretArn, settingsTags, TokenSettings } from '../core/token-settings';
 import type { FleetConfig } from '../adapters/fleet-config';
@@ -294,7 +294,7 @@ export async function checkFleetToken(d: FleetCheckDeps, message: SweepMessage, 
 
 /** Whether the secret holds a token the guard must settle: one it obtained (TOKENGUARD_ISSUED) or parked. */
 function holdsTokens(versions: DescribedSecret['versions']): boolean {
-  return versionWithLabel(versions, ISSUED_LABEL) !== undefined || parkedVersions(versions).length > 0;
+  return Object.values(versions).some((stages) => stages.some(isIssuedLabel)) || parkedVersions(versions).length > 0;
 }
 
 /** A fleet publishes no per-token metric: settling's RevokeFailed reaches the report (settle-and-report.ts) instead. */

@@ -14,7 +14,7 @@
 //     partial failure does only what is left. Nothing is deleted here: the CLI deletes only after a clean retirement.
 // Meta's revoke endpoint (GET /oauth/revoke with client_id, client_secret, revoke_token and a caller access_token):
 // https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/
-import { CANDIDATE_LABEL, HANDIN_LABEL_PREFIX, ISSUED_LABEL } from '../contract';
+import { CANDIDATE_LABEL, HANDIN_LABEL_PREFIX, isIssuedLabel } from '../contract';
 import { AWSCURRENT, AWSPENDING } from '../core/labels';
 import { parseTokenSecret } from '../core/parse-secret';
 import { handInVersionId, parkedVersions, rotationInFlight, Versions } from '../core/plan-rotation';
@@ -98,7 +98,7 @@ export async function retireFleetToken(deps: RotationDeps, secretArn: string, op
       continue;
     }
     // The guard's labels come off once Meta confirmed; a version without one (AWSPREVIOUS after an operator's put) keeps its own.
-    const guardLabels = stages.filter((l) => l === ISSUED_LABEL || parkedLabels.has(l));
+    const guardLabels = stages.filter((l) => isIssuedLabel(l) || parkedLabels.has(l));
     const labels = guardLabels.length ? guardLabels : [...stages];
     const token = await read(versionId);
     if (token === 'unreadable') {
@@ -121,7 +121,7 @@ export async function retireFleetToken(deps: RotationDeps, secretArn: string, op
   // Record what Meta confirmed: the guard's labels come off revoked tokens.
   for (const r of out) {
     if (r.outcome !== 'revoked' && r.outcome !== 'already-invalid') continue;
-    for (const label of r.labels.filter((l) => l === ISSUED_LABEL || parkedLabels.has(l))) {
+    for (const label of r.labels.filter((l) => isIssuedLabel(l) || parkedLabels.has(l))) {
       try {
         await store.moveStage(secretArn, label, undefined, r.versionId);
       } catch (e) {

@@ -3,7 +3,7 @@
 // finishSecret that judged it, with the same validation as the scheduled check; every token the guard holds ends
 // up AWSCURRENT, AWSPREVIOUS, labelled or revoked. The outcome of a rotation is decided in one place:
 // `reportRotation`. Proven by the model-based test in test/model/; see docs/rotation.md for the diagram.
-import { CANDIDATE_LABEL, CheckReport, HANDIN_LABEL_PREFIX, ISSUED_LABEL, Metric, ReportedProblem, RotationEvent, RotationStep } from '../contract';
+import { CANDIDATE_LABEL, CheckReport, HANDIN_LABEL_PREFIX, isIssuedLabel, issuedLabel, Metric, ReportedProblem, RotationEvent, RotationStep } from '../contract';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../core/labels';
 import { formatTokenSecret, parseTokenSecret } from '../core/parse-secret';
 import { classifyGraphFailure, GraphFailure } from '../core/classify-graph-failure';
@@ -251,7 +251,7 @@ async function createSecret(deps: RotationDeps, event: RotationEvent, versions: 
   }
   secretsSeen.push(candidate);
   await storeObtained(deps, event, candidate, live.token, live.graph);
-  logger.info(`createSecret: stored the ${config.rotationMode === 'refresh' ? 'refreshed' : 'minted'} token as version ${versionId} (AWSPENDING, ${ISSUED_LABEL})`, { versionId, mode: config.rotationMode });
+  logger.info(`createSecret: stored the ${config.rotationMode === 'refresh' ? 'refreshed' : 'minted'} token as version ${versionId} (AWSPENDING, ${issuedLabel(versionId)})`, { versionId, mode: config.rotationMode });
 }
 
 /**
@@ -269,9 +269,9 @@ async function storeObtained(deps: RotationDeps, event: RotationEvent, candidate
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= 2; attempt++) {
     try {
-      // Only TOKENGUARD_ISSUED: AWSPENDING is on this version already, and writing it would take it from a newer
-      // rotation if this one was abandoned meanwhile (then this token is simply an unused obtained one, revoked later).
-      if ((await putCandidate(deps, event, value, [ISSUED_LABEL])) === 'stored') return;
+      // Only this rotation's own mark: AWSPENDING is on this version already, and writing it (or a mark another
+      // version carries) would take it from that version: from a newer rotation if this one was abandoned meanwhile.
+      if ((await putCandidate(deps, event, value, [issuedLabel(versionId)])) === 'stored') return;
       // Lambda ran createSecret twice at once for this version and the other invocation stored its token first:
       // that one is the candidate; ours is held nowhere, so it is revoked (or parked where a revoke fails).
       logger.info(`createSecret: version ${versionId} was already populated by a concurrent invocation; settling the duplicate token`, { versionId });
@@ -348,7 +348,7 @@ async function judgeVersion(deps: RotationDeps, step: RotationStep, event: Rotat
     live = l.report;
   }
   // A token the guard obtained (TOKENGUARD_ISSUED) was refreshed or minted from the live one: the same grants.
-  const derivedFromLive = described[versionId]?.includes(ISSUED_LABEL) === true;
+  const derivedFromLive = described[versionId]?.some(isIssuedLabel) === true;
   const judgement = judgeCandidate(checked.report, live, { derivedFromLive });
   if (judgement.kind === 'refuse') throw refused(step, versionId, `${step}: the candidate is refused: ${reasons(judgement.reasons, true)}`, judgement.reasons);
   if (judgement.kind === 'retry') throw retry(step, versionId, `${step}: could not validate the candidate, so it is not promoted yet: ${reasons(judgement.reasons)}`, judgement.reasons);
@@ -388,7 +388,7 @@ async function testSecret(deps: RotationDeps, event: RotationEvent, versions: Ve
 /** Whether `versionId` is a real rotation: it holds a token the guard obtained, a hand-in's label, or a hand-in is bound to it. */
 async function realRotation(deps: RotationDeps, secretId: string, versions: Versions, versionId: string): Promise<boolean> {
   const stages = versions[versionId] ?? [];
-  if (stages.some((l) => l === ISSUED_LABEL || l === CANDIDATE_LABEL || l.startsWith(HANDIN_LABEL_PREFIX))) return true;
+  if (stages.some((l) => isIssuedLabel(l) || l === CANDIDATE_LABEL || l.startsWith(HANDIN_LABEL_PREFIX))) return true;
   return (await deps.store.get(secretId, { versionId: handInVersionId(versionId) }))?.value !== undefined;
 }
 
@@ -489,7 +489,7 @@ async function finishCleanup(deps: RotationDeps, secretId: string, versionId: st
   const stages = versions[versionId] ?? [];
   if (stages.includes(AWSPENDING)) tasks.push([`drop ${AWSPENDING}`, () => store.moveStage(secretId, AWSPENDING, undefined, versionId)]);
   for (const p of parkedVersions(versions)) if (p.versionId === versionId) tasks.push([`drop ${p.label}`, () => store.moveStage(secretId, p.label, undefined, versionId)]);
-  if (stages.includes(ISSUED_LABEL)) tasks.push([`drop ${ISSUED_LABEL}`, () => store.moveStage(secretId, ISSUED_LABEL, undefined, versionId)]);
+  for (const label of stages.filter(isIssuedLabel)) tasks.push([`drop ${label}`, () => store.moveStage(secretId, label, undefined, versionId)]);
   const handIn = handInVersionId(versionId);
   for (const label of versions[handIn] ?? []) {
     if (label === CANDIDATE_LABEL || label.startsWith(HANDIN_LABEL_PREFIX)) tasks.push([`drop ${label}`, () => store.moveStage(secretId, label, undefined, handIn)]);
@@ -543,11 +543,12 @@ async function settleRefused(
     // The verdict ends the rotation: AWSPENDING goes first, so nothing revoked below is still a rotation's candidate
     // (the hand-in keeps its own label, an obtained token TOKENGUARD_ISSUED).
     if (stages.includes(AWSPENDING)) await store.moveStage(secretId, AWSPENDING, undefined, versionId);
-    if (stages.includes(ISSUED_LABEL)) {
+    const marks = stages.filter(isIssuedLabel);
+    if (marks.length) {
       const token = parseTokenSecret(value?.value);
       const meta = token.ok ? await graphFor(deps, deadline) : undefined;
       const done = token.ok && meta ? (await revokeHeld(deps, meta, token.value, (await currentToken(deps, secretId))?.token)).ok : false;
-      if (done) await store.moveStage(secretId, ISSUED_LABEL, undefined, versionId).catch(() => undefined);
+      if (done) for (const label of marks) await store.moveStage(secretId, label, undefined, versionId).catch(() => undefined);
       note = done ? 'The refused token the guard obtained was revoked at Meta.' : 'The refused token the guard obtained stays marked TOKENGUARD_ISSUED and is revoked by a later check.';
     }
     if (parking.kind === 'parked') await settleOverBudget(deps, deadline);

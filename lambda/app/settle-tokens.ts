@@ -8,10 +8,10 @@
 // they need room. A token is revoked with the live token as the caller, or, when there is no valid live token, with
 // itself (Meta accepts a token revoking itself: the caller and the token belong to the same app).
 // https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens/
-import { ISSUED_LABEL, Metric, REVOKED_LABEL } from '../contract';
+import { Metric, REVOKED_LABEL } from '../contract';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../core/labels';
 import { parseAppSecret, parseTokenSecret } from '../core/parse-secret';
-import { handInVersionId, inUseLabel, MAX_PARKED, parkedVersions, planIssued, planParked, revokeStillPlanned, rotationInFlight, versionWithLabel, Versions } from '../core/plan-rotation';
+import { handInVersionId, inUseLabel, IssuedPlan, MAX_PARKED, parkedVersions, planIssued, planParked, revokeStillPlanned, rotationInFlight, versionWithLabel, Versions } from '../core/plan-rotation';
 import { GraphClient } from '../adapters/graph-client';
 import { classifyGraphFailure, GraphFailure } from '../core/classify-graph-failure';
 import { RotationDeps } from './ports';
@@ -54,13 +54,21 @@ export async function revokeObtained(deps: RotationDeps, token: string, callerTo
 }
 
 /**
- * Settles the token marked TOKENGUARD_ISSUED: when AWSCURRENT or AWSPREVIOUS holds it, only the mark goes; when no
- * rotation can promote it any more (abandoned, refused with a failed revoke), it is revoked at Meta.
+ * Settles each token marked TOKENGUARD_ISSUED_<version>: when AWSCURRENT or AWSPREVIOUS holds it, only the mark goes;
+ * when no rotation can promote it any more (abandoned, refused with a failed revoke), it is revoked at Meta. Stops at
+ * the first one it cannot settle.
  */
 export async function settleIssued(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string | undefined, failures?: string[]): Promise<{ ok: true } | { ok: false; versionId: string; reason: string }> {
-  const plan = planIssued(versions, ISSUED_LABEL);
+  for (const plan of planIssued(versions)) {
+    if (plan.kind === 'in-rotation') continue;
+    const settled = await settleOneIssued(deps, versions, graph, callerToken, plan, failures);
+    if (!settled.ok) return settled;
+  }
+  return { ok: true };
+}
+
+async function settleOneIssued(deps: RotationDeps, versions: Versions, graph: GraphClient, callerToken: string | undefined, plan: IssuedPlan, failures?: string[]): Promise<{ ok: true } | { ok: false; versionId: string; reason: string }> {
   const { store, config } = deps;
-  if (plan.kind === 'none' || plan.kind === 'in-rotation') return { ok: true };
   if (plan.kind === 'revoke') {
     const read = await store.get(config.tokenSecretArn, { versionId: plan.versionId });
     // A labelled version always has a value: a read that finds none is no answer, and the mark stays.
@@ -71,13 +79,13 @@ export async function settleIssued(deps: RotationDeps, versions: Versions, graph
       if (inUse === 'unreadable') return { ok: false, versionId: plan.versionId, reason: 'a version in use could not be read now' };
       if ((inUse.get(value.value) ?? []).some((h) => h.versionId !== plan.versionId)) {
         // The same token sits under a label in use elsewhere: it is findable there, and must not be revoked.
-      } else if (!(await labelsUnchanged(deps, versions, plan.versionId, ISSUED_LABEL))) {
+      } else if (!(await labelsUnchanged(deps, versions, plan.versionId, plan.label))) {
         return { ok: false, versionId: plan.versionId, reason: "the secret's labels changed while it was settled; the next run looks again" };
       } else if (!(await revokeHeld(deps, graph, value.value, callerToken, failures)).ok) return { ok: false, versionId: plan.versionId, reason: 'Meta did not confirm the revoke' };
       else deps.logger.info(`revoked the unused token the guard obtained (version ${plan.versionId})`, { versionId: plan.versionId });
     }
   }
-  await store.moveStage(config.tokenSecretArn, ISSUED_LABEL, undefined, plan.versionId);
+  await store.moveStage(config.tokenSecretArn, plan.label, undefined, plan.versionId);
   return { ok: true };
 }
 

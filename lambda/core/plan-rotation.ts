@@ -2,7 +2,7 @@
 // candidate compares with the live token, where the labels of an unsettled token stand, and when the previous
 // token may be revoked. Every answer is safe to compute again on a retry. See docs/rotation.md.
 import { createHash } from 'node:crypto';
-import { CheckReport, DEMOTED_LABEL_PREFIX, HANDIN_LABEL_PREFIX, ProblemId, REJECTED_LABEL_PREFIX, ReportedProblem, REVOKED_LABEL } from '../contract';
+import { CheckReport, DEMOTED_LABEL_PREFIX, HANDIN_LABEL_PREFIX, isIssuedLabel, ProblemId, REJECTED_LABEL_PREFIX, ReportedProblem, REVOKED_LABEL } from '../contract';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from './labels';
 
 export type Versions = Readonly<Record<string, readonly string[]>>;
@@ -173,21 +173,23 @@ export function needsLiveComparison(candidate: CheckReport): boolean {
 }
 
 export type IssuedPlan =
-  | { readonly kind: 'none' }
   /** The obtained token is live (AWSCURRENT/AWSPREVIOUS) or in a rotation under way: only the label may go. */
-  | { readonly kind: 'clear-label'; readonly versionId: string }
-  | { readonly kind: 'in-rotation'; readonly versionId: string }
+  | { readonly kind: 'clear-label'; readonly versionId: string; readonly label: string }
+  | { readonly kind: 'in-rotation'; readonly versionId: string; readonly label: string }
   /** Nobody uses it and nothing will promote it: revoke it at Meta, then drop the label. */
-  | { readonly kind: 'revoke'; readonly versionId: string };
+  | { readonly kind: 'revoke'; readonly versionId: string; readonly label: string };
 
-/** Where a token the guard obtained from Meta stands (the version carrying TOKENGUARD_ISSUED). */
-export function planIssued(versions: Versions, issuedLabel: string): IssuedPlan {
-  const holder = versionWithLabel(versions, issuedLabel);
-  if (!holder) return { kind: 'none' };
-  const stages = versions[holder];
-  if (stages.includes(AWSCURRENT) || stages.includes(AWSPREVIOUS)) return { kind: 'clear-label', versionId: holder };
-  if (stages.includes(AWSPENDING)) return { kind: 'in-rotation', versionId: holder };
-  return { kind: 'revoke', versionId: holder };
+/** Where each token the guard obtained from Meta stands (every version carrying a TOKENGUARD_ISSUED mark). */
+export function planIssued(versions: Versions): IssuedPlan[] {
+  const out: IssuedPlan[] = [];
+  for (const [versionId, stages] of Object.entries(versions)) {
+    for (const label of stages.filter(isIssuedLabel)) {
+      if (stages.includes(AWSCURRENT) || stages.includes(AWSPREVIOUS)) out.push({ kind: 'clear-label', versionId, label });
+      else if (stages.includes(AWSPENDING)) out.push({ kind: 'in-rotation', versionId, label });
+      else out.push({ kind: 'revoke', versionId, label });
+    }
+  }
+  return out;
 }
 
 /**

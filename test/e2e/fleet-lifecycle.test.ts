@@ -3,7 +3,7 @@
 // refuses a revoke; it trusts nothing a queue message says; and the fleet's rotation function answers a crash with
 // a sanitized message and ends a rotation whose settings tags became invalid with a verdict instead of a stuck AWSPENDING.
 import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CANDIDATE_LABEL, DEMOTED_LABEL_PREFIX, EnvVar, EventDetailType, FleetTag, ISSUED_LABEL, REJECTED_LABEL_PREFIX } from '../../lambda/contract';
+import { CANDIDATE_LABEL, DEMOTED_LABEL_PREFIX, EnvVar, EventDetailType, FleetTag, isIssuedLabel, REJECTED_LABEL_PREFIX } from '../../lambda/contract';
 import { handInVersionId } from '../../lambda/core/plan-rotation';
 import { APP_ID, CANARY_APP_SECRET, PHONE_ID, WABA_ID } from '../fakes/canary';
 import type { FakeSecret } from '../fakes/secrets-manager-fake';
@@ -269,7 +269,7 @@ describe("the fleet's rotation function", () => {
     await sm.send(new RotateSecretCommand({ SecretId: secret.arn }));
     await f.sm.settle();
     f.sm.lambda = (event) => f.invokeRouter(event);
-    const issued = f.sm.labels(secret.arn)[ISSUED_LABEL];
+    const issued = Object.entries(f.sm.labels(secret.arn)).find(([l]) => isIssuedLabel(l))?.[1];
     const minted = JSON.parse(f.sm.allValues(secret.arn).find((v) => v.id === issued)!.value!).accessToken as string;
     // THEN the minted token is held under TOKENGUARD_ISSUED, no AWSPENDING is stuck
     expect(f.sm.labels(secret.arn).AWSPENDING).toBeUndefined();
@@ -278,6 +278,6 @@ describe("the fleet's rotation function", () => {
     secret.tags![FleetTag.SystemUserId] = '122098765432101234';
     await sweep(f);
     expect(alive(f, minted)).toBe(false);
-    expect(f.sm.labels(secret.arn)[ISSUED_LABEL]).toBeUndefined();
+    expect(Object.entries(f.sm.labels(secret.arn)).find(([l]) => isIssuedLabel(l))?.[1]).toBeUndefined();
   });
 });

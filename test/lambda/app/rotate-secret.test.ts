@@ -5,7 +5,7 @@
 // no secret reached the output.
 import { PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
-import { CANDIDATE_LABEL, DEMOTED_LABEL_PREFIX, EnvVar, HANDIN_LABEL_PREFIX, ISSUED_LABEL, REJECTED_LABEL_PREFIX, REVOKED_LABEL } from '../../../lambda/contract';
+import { CANDIDATE_LABEL, DEMOTED_LABEL_PREFIX, EnvVar, HANDIN_LABEL_PREFIX, ISSUED_LABEL, isIssuedLabel, REJECTED_LABEL_PREFIX, REVOKED_LABEL } from '../../../lambda/contract';
 import { handInLabel, handInVersionId, MAX_PARKED } from '../../../lambda/core/plan-rotation';
 import { APP_ID, CANARY_TOKEN, expectNoCanary, PHONE_ID, SYSTEM_USER_ID, WABA_ID } from '../../fakes/canary';
 import { emfLines, startWorld, World } from '../../fakes/world';
@@ -78,6 +78,11 @@ function client(w: World): SecretsManagerClient {
 }
 
 /** What `set-token` writes: pick the rotation's token, store the hand-in under the id bound to it with its own label, then RotateSecret. */
+/** The version carrying a token the guard obtained (its TOKENGUARD_ISSUED_<version> mark, or 0.4's bare one). */
+function issuedVersion(w: World): string | undefined {
+  return Object.entries(labels(w)).find(([label]) => isIssuedLabel(label))?.[1];
+}
+
 async function handIn(w: World, token: string): Promise<string> {
   const rotationId = randomUUID();
   await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: handInVersionId(rotationId), SecretString: JSON.stringify({ accessToken: token }), VersionStages: [handInLabel(rotationId, new Date())] }));
@@ -272,7 +277,7 @@ describe('live tokens are never left behind (defect 1)', () => {
     for (const t of minted) expect(w.graph.tokens.get(t)!.dead?.subcode).toBe(466);
     expect(calls(w, /oauth\/revoke$/)).toBe(2);
     expect(labels(w)).toMatchObject({ AWSCURRENT: oldVersion });
-    expect(labels(w)[ISSUED_LABEL]).toBeUndefined();
+    expect(issuedVersion(w)).toBeUndefined();
     expect(rejected(w)).toEqual([]);
   });
 
@@ -284,7 +289,7 @@ describe('live tokens are never left behind (defect 1)', () => {
     w.graph.faultCount = 1;
     const first = await w.rotate();
     expect(first.error).toBeDefined();
-    expect(labels(w)[ISSUED_LABEL]).toBe(first.versionId);
+    expect(issuedVersion(w)).toBe(first.versionId);
     expect(metricValues(w, 'RevokeFailed')).toEqual([1]);
     // Next rotation: the earlier token is revoked first, then a good one is minted and promoted.
     w.graph.mintOverrides = undefined;
@@ -293,7 +298,7 @@ describe('live tokens are never left behind (defect 1)', () => {
     const [firstToken, secondToken] = issuedTokens(w);
     expect(w.graph.tokens.get(firstToken)!.dead?.subcode).toBe(466);
     expect(currentToken(w)).toBe(secondToken);
-    expect(labels(w)[ISSUED_LABEL]).toBeUndefined();
+    expect(issuedVersion(w)).toBeUndefined();
   });
 
   it('does not retry fb_exchange_token after a lost answer, and the service retry exchanges once more', async () => {
@@ -416,10 +421,10 @@ describe('each rotation is bound to its own candidate (defect 6)', () => {
     expect(w.sm.events.map((e) => e.eventName)).toContain('RotationAbandoned');
     await expect(step(w, 'testSecret', VersionId!)).rejects.toThrow(/not set as AWSPENDING/);
     // The refreshed token is still findable, then revoked by the next scheduled check.
-    expect(labels(w)[ISSUED_LABEL]).toBe(VersionId);
+    expect(issuedVersion(w)).toBe(VersionId);
     await w.invoke(SCHEDULED);
     expect(w.graph.tokens.get(issuedTokens(w)[0])!.dead?.subcode).toBe(466);
-    expect(labels(w)[ISSUED_LABEL]).toBeUndefined();
+    expect(issuedVersion(w)).toBeUndefined();
     expect(labels(w).AWSCURRENT).toBe(oldVersion);
   });
 });
@@ -540,7 +545,7 @@ describe('refresh and mint', () => {
     const [refreshed] = issuedTokens(w);
     expect(currentToken(w)).toBe(refreshed);
     expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
-    expect(labels(w)[ISSUED_LABEL]).toBeUndefined();
+    expect(issuedVersion(w)).toBeUndefined();
     expect(calls(w, /oauth\/access_token$/)).toBe(1);
   });
 
@@ -760,7 +765,7 @@ describe('every token the guard held stays findable or is revoked (review of rou
     const revokes = w.graph.requests.filter((r) => r.path.endsWith('/oauth/revoke'));
     expect(revokes.map((r) => r.query.access_token === minted)).toEqual([false, true]);
     expect(w.graph.tokens.get(minted)!.dead?.subcode).toBe(466);
-    expect(labels(w)[ISSUED_LABEL]).toBeUndefined();
+    expect(issuedVersion(w)).toBeUndefined();
     expect(metricValues(w, 'RevokeFailed')).toEqual([]);
   });
 });
@@ -778,7 +783,7 @@ describe('a second review: sequences found by a fresh read of the state machine'
 
   it('keeps the refreshed token when PutSecretValue was applied but its answer lost, and promotes it', async () => {
     const { w, oldVersion } = await oldWorld(REFRESH, { expiresAt: nowS() + 20 * DAY });
-    w.sm.failWhen.push({ op: 'PutSecretValue', match: (i) => (i.VersionStages as string[] | undefined)?.includes(ISSUED_LABEL) === true, type: 'InternalServiceError', message: 'timeout', times: 1, afterApply: true });
+    w.sm.failWhen.push({ op: 'PutSecretValue', match: (i) => (i.VersionStages as string[] | undefined)?.some(isIssuedLabel) === true, type: 'InternalServiceError', message: 'timeout', times: 1, afterApply: true });
     const { error } = await w.rotate();
     const [refreshed] = issuedTokens(w);
     expect(error).toBeUndefined();
@@ -1223,7 +1228,7 @@ describe('a fifth review and the model-based test (issue 19): each sequence they
     expect(second).toBeDefined();
     // The late write of the first rotation's token took no label from the second rotation.
     expect(labels(w).AWSPENDING).toBe(second);
-    expect(labels(w)[ISSUED_LABEL]).toBe(first);
+    expect(issuedVersion(w)).toBe(first);
     await w.invoke(SCHEDULED); // the check settles what no rotation will promote
     await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: second }));
   });
@@ -1243,6 +1248,44 @@ describe('a fifth review and the model-based test (issue 19): each sequence they
     await step(w, 'finishSecret', id);
     expect(currentToken(w)).toBe(CANARY_TOKEN);
     expect(labels(w).AWSPENDING).toBeUndefined();
+  });
+
+  it('keeps both tokens marked when two rotations store what Meta gave them, the abandoned one first (model: serviceStep(background, twice), setToken, rotateSecret)', async () => {
+    const { w } = await oldWorld(MINT);
+    w.sm.lambda = undefined;
+    const { VersionId: first } = await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn }));
+    const call = (op: string, input: Record<string, unknown>): Record<string, unknown> => w.sm.dispatch(`secretsmanager.${op}`, 'AWS4-HMAC-SHA256 operator', JSON.stringify(input)).json as Record<string, unknown>;
+    // While the first rotation waits on Meta's mint, an operator's put abandons it and a second rotation starts; the
+    // second createSecret reads the labels and mints too, and its answer comes after the first one's.
+    let second = '';
+    let secondStep: Promise<unknown> = Promise.resolve();
+    let reached!: () => void;
+    const secondAtMeta = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const secondHeld = new Promise<void>((r) => (release = r));
+    let mints = 0;
+    w.graph.onRequest = async ({ path }): Promise<void> => {
+      if (!path.endsWith('/access_tokens')) return;
+      if (++mints === 1) {
+        call('PutSecretValue', { SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: CANARY_TOKEN }), VersionStages: ['OPERATOR_COPY'] });
+        second = String(call('RotateSecret', { SecretId: w.tokenSecret.arn }).VersionId);
+        secondStep = step(w, 'createSecret', second).catch((e: Error) => e);
+        await secondAtMeta;
+      } else {
+        reached();
+        await secondHeld;
+      }
+    };
+    await step(w, 'createSecret', first!);
+    release();
+    expect(await secondStep).toBeUndefined();
+    w.graph.onRequest = undefined;
+    // Each obtained token keeps a mark of its own: the later write took none from the earlier one.
+    const versions = w.sm.find(w.tokenSecret.arn).versions;
+    expect([...(versions.get(first!)?.stages ?? [])].some(isIssuedLabel)).toBe(true);
+    expect([...(versions.get(second)?.stages ?? [])].some(isIssuedLabel)).toBe(true);
+    await w.invoke(SCHEDULED); // the check settles the abandoned one
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: second }));
   });
 
   it('never revokes a token an operator rolled back to while the check was settling it (model: scheduledCheck(background), rollback)', async () => {
@@ -1302,7 +1345,7 @@ describe('a sixth review (adversarial): no answer is never a pass', () => {
     await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id, SecretString: JSON.stringify({ accessToken: OBTAINED }), VersionStages: [ISSUED_LABEL] }));
     w.sm.failWhen.push({ op: 'GetSecretValue', match: (i) => i.VersionId === id, ...RNF });
     await w.invoke(SCHEDULED);
-    expect(labels(w)[ISSUED_LABEL] === id || dead(w, OBTAINED)).toBe(true);
+    expect(issuedVersion(w) === id || dead(w, OBTAINED)).toBe(true);
   });
 
   it('never refuses a better hand-in for a problem the live token shares when the read of the live token found nothing', async () => {

@@ -1,6 +1,6 @@
 // The pure rotation decisions: how a candidate compares with the live token, where an obtained token stands,
 // and when the previous token may be revoked.
-import { CheckReport, DEMOTED_LABEL_PREFIX, ISSUED_LABEL, ProblemId, REJECTED_LABEL_PREFIX, REVOKED_LABEL, TokenSummary } from '../../../lambda/contract';
+import { CheckReport, DEMOTED_LABEL_PREFIX, ISSUED_LABEL, issuedLabel, ProblemId, REJECTED_LABEL_PREFIX, REVOKED_LABEL, TokenSummary } from '../../../lambda/contract';
 import { problem } from '../../../lambda/core/assess-token';
 import { guardRotationStep, handInVersionId, judgeCandidate, MAX_PARKED, mintScopes, parkedLabel, planFinishLabels, planIssued, planParked, revokeStillPlanned } from '../../../lambda/core/plan-rotation';
 
@@ -68,12 +68,20 @@ describe('bindings and plans', () => {
     expect(mintScopes(['a', 'b'], ['b', 'business_management'])).toEqual(['a', 'b', 'business_management']);
   });
 
-  it('revokes an obtained token only when nothing holds it any more', () => {
-    expect(planIssued({ v: ['AWSCURRENT', ISSUED_LABEL] }, ISSUED_LABEL).kind).toBe('clear-label');
-    expect(planIssued({ v: ['AWSPREVIOUS', ISSUED_LABEL] }, ISSUED_LABEL).kind).toBe('clear-label');
-    expect(planIssued({ v: ['AWSPENDING', ISSUED_LABEL] }, ISSUED_LABEL).kind).toBe('in-rotation');
-    expect(planIssued({ v: [ISSUED_LABEL] }, ISSUED_LABEL).kind).toBe('revoke');
-    expect(planIssued({ v: ['AWSCURRENT'] }, ISSUED_LABEL).kind).toBe('none');
+  it('revokes an obtained token only when nothing holds it any more, each rotation\'s mark on its own', () => {
+    const mark = issuedLabel('r1');
+    expect(mark).toBe('TOKENGUARD_ISSUED_r1');
+    expect(planIssued({ v: ['AWSCURRENT', mark] }).map((p) => p.kind)).toEqual(['clear-label']);
+    expect(planIssued({ v: ['AWSPREVIOUS', mark] }).map((p) => p.kind)).toEqual(['clear-label']);
+    expect(planIssued({ v: ['AWSPENDING', mark] }).map((p) => p.kind)).toEqual(['in-rotation']);
+    expect(planIssued({ v: [mark] }).map((p) => p.kind)).toEqual(['revoke']);
+    expect(planIssued({ v: ['AWSCURRENT'] })).toEqual([]);
+    // Two rotations' tokens (one abandoned while its createSecret waited on Meta), and 0.4's bare mark.
+    expect(planIssued({ a: [issuedLabel('a')], b: ['AWSPENDING', issuedLabel('b')], c: [ISSUED_LABEL] })).toEqual([
+      { kind: 'revoke', versionId: 'a', label: 'TOKENGUARD_ISSUED_a' },
+      { kind: 'in-rotation', versionId: 'b', label: 'TOKENGUARD_ISSUED_b' },
+      { kind: 'revoke', versionId: 'c', label: ISSUED_LABEL },
+    ]);
   });
 
   it('stamps a fresh demotion on the version leaving AWSCURRENT and keeps the one leaving AWSPREVIOUS labelled', () => {
