@@ -1469,3 +1469,34 @@ describe('the Secrets Manager model', () => {
     expect(seen).toEqual([false, false, true]);
   });
 });
+
+describe('a seventh review (adversarial): the settling changes of the last hour', () => {
+  it('never revokes the AWSPREVIOUS token when the check drops the demotion label on AWSCURRENT but failed to drop the one a failed finishSecret wrote on AWSPREVIOUS', async () => {
+    // GIVEN the rollback target is AWSPREVIOUS without any label of the guard's (an operator's put demoted it)
+    const { w, oldVersion } = await oldWorld({ ...REFRESH, [EnvVar.RevokePreviousAfterHours]: '1' }, { expiresAt: nowS() + 20 * DAY });
+    w.graph.addToken(OTHER_TOKEN, { expiresAt: nowS() + 30 * DAY });
+    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: OTHER_TOKEN }) }));
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    // AND a finishSecret wrote its demotion labels (on AWSCURRENT and AWSPREVIOUS) and then its move failed
+    w.sm.lambda = undefined;
+    const id = randomUUID();
+    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+    for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
+    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InternalServiceError', message: 'boom', times: 1 });
+    await expect(step(w, 'finishSecret', id)).rejects.toThrow(/no verdict/);
+    expect(demoted(w).map(([, v]) => v).sort()).toEqual([labels(w).AWSCURRENT, oldVersion].sort());
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: id }));
+    // WHEN the check's drop of the label on AWSPREVIOUS fails once (a 500), while its drop of the one on AWSCURRENT,
+    // the only evidence that the other is no demotion, goes through
+    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => String(i.VersionStage).startsWith(DEMOTED_LABEL_PREFIX) && i.RemoveFromVersionId === oldVersion, type: 'InternalServiceError', message: 'boom', times: 1 });
+    await w.invoke(SCHEDULED);
+    expect(w.sm.failWhen.every((r) => r.times === 0)).toBe(true);
+    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
+    // AND the grace period passes
+    shiftParked(w, 2);
+    await w.invoke(SCHEDULED);
+    // THEN the rollback target, which no promotion demoted, is still live and still AWSPREVIOUS
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    expect(dead(w, CANARY_TOKEN)).toBe(false);
+  });
+});
