@@ -1499,4 +1499,27 @@ describe('a seventh review (adversarial): the settling changes of the last hour'
     expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
     expect(dead(w, CANARY_TOKEN)).toBe(false);
   });
+
+  it('never revokes without grace the token an operator\'s put demoted when a failed finishSecret had written a demotion label on it while Meta was down', async () => {
+    // GIVEN refresh mode with a 1 h grace, and a finishSecret that wrote the demotion label on AWSCURRENT, then its move failed
+    const { w, oldVersion } = await oldWorld({ ...REFRESH, [EnvVar.RevokePreviousAfterHours]: '1' }, { expiresAt: nowS() + 20 * DAY });
+    w.sm.lambda = undefined;
+    const id = randomUUID();
+    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+    for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
+    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InternalServiceError', message: 'boom', times: 1 });
+    await expect(step(w, 'finishSecret', id)).rejects.toThrow(/no verdict/);
+    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
+    // AND the operator follows the printed advice for the stuck rotation; Meta is down for two hours (no check settles)
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: id }));
+    shiftParked(w, 2);
+    // WHEN the operator stores a new token by hand (put-secret-value): the token live until now becomes AWSPREVIOUS
+    w.graph.addToken(OTHER_TOKEN, { expiresAt: nowS() + 30 * DAY });
+    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: OTHER_TOKEN }) }));
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    // AND Meta is back: the next check runs
+    await w.invoke(SCHEDULED);
+    // THEN the token that was live a moment ago, which no promotion of the guard demoted, is not revoked at once
+    expect(dead(w, CANARY_TOKEN)).toBe(false);
+  });
 });
