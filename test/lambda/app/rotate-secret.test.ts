@@ -9,6 +9,8 @@ import { CANDIDATE_LABEL, DEMOTED_LABEL_PREFIX, EnvVar, HANDIN_LABEL_PREFIX, ISS
 import { handInLabel, handInVersionId, MAX_PARKED } from '../../../lambda/core/plan-rotation';
 import { APP_ID, CANARY_TOKEN, expectNoCanary, PHONE_ID, SYSTEM_USER_ID, WABA_ID } from '../../fakes/canary';
 import { emfLines, startWorld, World } from '../../fakes/world';
+import { readBody, sendAwsJsonError, sendJson } from '../../fakes/loopback-json-server';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const DAY = 86_400;
 const nowS = (): number => Math.floor(Date.now() / 1000);
@@ -1521,5 +1523,47 @@ describe('a seventh review (adversarial): the settling changes of the last hour'
     await w.invoke(SCHEDULED);
     // THEN the token that was live a moment ago, which no promotion of the guard demoted, is not revoked at once
     expect(dead(w, CANARY_TOKEN)).toBe(false);
+  });
+
+  /** Runs `between` (once) when the Secrets Manager fake receives the first call `when` matches, before answering it. */
+  function beforeCall(w: World, when: (op: string, input: Record<string, unknown>) => boolean, between: () => Promise<void>): void {
+    const sm = w.sm as unknown as { handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> };
+    let fired = false;
+    sm.handle = async (req, res): Promise<void> => {
+      const body = (await readBody(req)).toString('utf8');
+      const target = String(req.headers['x-amz-target'] ?? '');
+      if (!fired && when(target.replace(/^secretsmanager\./, ''), JSON.parse(body || '{}'))) {
+        fired = true;
+        await between();
+      }
+      const answer = w.sm.dispatch(target, String(req.headers.authorization ?? ''), body);
+      if (answer.type) sendAwsJsonError(res, answer.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': answer.type }, answer.type, answer.message ?? '');
+      else sendJson(res, answer.status, { 'content-type': 'application/x-amz-json-1.1' }, answer.json);
+    };
+  }
+
+  it('keeps the AWSPREVIOUS token labelled when a second operator\'s hand-in and a check land between finishSecret\'s label writes and its move', async () => {
+    // GIVEN the rollback target is AWSPREVIOUS without any label of the guard's (an operator's put demoted it)
+    const { w, oldVersion } = await oldWorld({ [EnvVar.RevokePreviousAfterHours]: '1' });
+    w.graph.addToken(OTHER_TOKEN);
+    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: OTHER_TOKEN }) }));
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    // AND a hand-in rotation judged up to finishSecret
+    w.graph.addToken(NEW_TOKEN);
+    const id = await startRotation(w, NEW_TOKEN);
+    for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
+    // WHEN, after finishSecret wrote its demotion labels and before its compare-and-swap, a second operator hands in a
+    // token (its put abandons the rotation: AWSPENDING goes) and a scheduled check runs
+    const SECOND = 'EAAGsecondOPERATORcanaryTOKEN07';
+    w.graph.addToken(SECOND);
+    beforeCall(w, (op, i) => op === 'UpdateSecretVersionStage' && i.VersionStage === 'AWSCURRENT' && i.MoveToVersionId === id, async () => {
+      await handIn(w, SECOND);
+      expect(labels(w).AWSPENDING).toBeUndefined();
+      await w.invoke(SCHEDULED);
+    });
+    await step(w, 'finishSecret', id).catch(() => undefined);
+    // THEN every token the guard held is still labelled: the old AWSPREVIOUS one lost AWSPREVIOUS to the move
+    const v0 = w.sm.allValues(w.tokenSecret.arn).find((v) => v.id === oldVersion)!;
+    expect(v0.stages.length > 0 || dead(w, CANARY_TOKEN)).toBe(true);
   });
 });
