@@ -1566,4 +1566,22 @@ describe('a seventh review (adversarial): the settling changes of the last hour'
     const v0 = w.sm.allValues(w.tokenSecret.arn).find((v) => v.id === oldVersion)!;
     expect(v0.stages.length > 0 || dead(w, CANARY_TOKEN)).toBe(true);
   });
+
+  it('never promotes a refreshed token that a check revoked after a second operator\'s hand-in abandoned its rotation between finishSecret\'s judgement and its move', async () => {
+    const { w, oldVersion } = await oldWorld(REFRESH, { expiresAt: nowS() + 20 * DAY });
+    w.sm.lambda = undefined;
+    const id = randomUUID();
+    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+    for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
+    const SECOND = 'EAAGsecondOPERATORcanaryTOKEN08';
+    w.graph.addToken(SECOND);
+    // After finishSecret judged the refreshed token, a second operator's hand-in abandons the rotation and a check runs.
+    beforeCall(w, (op, i) => op === 'UpdateSecretVersionStage' && i.VersionStage === 'AWSCURRENT' && i.MoveToVersionId === id, async () => {
+      await handIn(w, SECOND);
+      await w.invoke(SCHEDULED);
+    });
+    await step(w, 'finishSecret', id).catch(() => undefined);
+    // AWSCURRENT never holds a token Meta reports dead while a working one was live.
+    expect(labels(w).AWSCURRENT === oldVersion || !dead(w, currentToken(w)!)).toBe(true);
+  });
 });
