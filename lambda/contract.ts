@@ -146,6 +146,12 @@ export function isIssuedLabel(label: string): boolean {
  * label stays when the version later leaves AWSPREVIOUS, so no token the guard held is ever unlabelled and live.
  */
 export const DEMOTED_LABEL_PREFIX = 'TOKENGUARD_DEMOTED_AT_';
+/**
+ * Prefix of the label on a token two generations back that no promotion of the guard demoted (an operator's put made
+ * it AWSPREVIOUS), written before finishSecret moves AWSCURRENT, followed by the time in unix seconds: kept findable
+ * and within the budget, never revoked by the grace (the grace counts from a demotion, and this is none).
+ */
+export const KEPT_LABEL_PREFIX = 'TOKENGUARD_KEPT_AT_';
 
 export const ROTATION_MODES = ['hand-made', 'refresh', 'mint'] as const;
 export type RotationMode = (typeof ROTATION_MODES)[number];

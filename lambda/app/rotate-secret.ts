@@ -8,6 +8,7 @@ import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../core/labels';
 import { formatTokenSecret, parseTokenSecret } from '../core/parse-secret';
 import { classifyGraphFailure, GraphFailure } from '../core/classify-graph-failure';
 import {
+  FinishLabels,
   guardRotationStep,
   handInVersionId,
   judgeCandidate,
@@ -25,7 +26,7 @@ import {
   versionWithLabel,
   Versions,
 } from '../core/plan-rotation';
-import { REJECTED_LABEL_PREFIX } from '../contract';
+import { DEMOTED_LABEL_PREFIX, REJECTED_LABEL_PREFIX, REVOKED_LABEL } from '../contract';
 import { redact } from '../core/redact';
 import { GraphClient } from '../adapters/graph-client';
 import { checkToken } from './check-token';
@@ -418,7 +419,14 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
   // Before the move: the demotion time on the version leaving AWSCURRENT (the revoke grace starts now), and a label on
   // the version about to lose AWSPREVIOUS, which DescribeSecret stops listing once it has none.
   let view = (await store.describe(secretId)).versions;
+  if ((view[versionId] ?? []).includes(AWSCURRENT)) {
+    logger.info(`finishSecret: version ${versionId} was promoted by a concurrent invocation; nothing to report twice`, { versionId });
+    return;
+  }
   if (versionWithLabel(view, AWSCURRENT) !== from) throw retry('finishSecret', versionId, 'finishSecret: AWSCURRENT moved while the candidate was judged; the retry judges it against the new one.');
+  // Abandoned while it was judged (a newer version, a second hand-in, the printed advice took AWSPENDING): the token
+  // stays under its own label or mark and is settled like any other; promoting it would undo what the operator did.
+  if (!(view[versionId] ?? []).includes(AWSPENDING)) throw retry('finishSecret', versionId, `finishSecret: the rotation of version ${versionId} was abandoned while its candidate was judged (AWSPENDING is no longer on it), so it is not promoted.`);
   let labels = planFinishLabels(view, versionId, deps.now());
   if (labelsAfterPromotion(view, labels) > MAX_LABELS) {
     // No room under the quota (the move itself adds AWSPREVIOUS when there was none): the oldest parked tokens are
@@ -427,7 +435,7 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
     const current = from ? parseTokenSecret((await store.get(secretId, { versionId: from }))?.value) : undefined;
     if (current?.ok) secretsSeen.push(current.value);
     const currentDead = meta && current?.ok ? (await meta.tokenIsDead(current.value)) === true : false;
-    const skipDead = (l: typeof labels): typeof labels => (currentDead ? { remove: l.remove, add: l.add.filter((a) => a.versionId !== from) } : l);
+    const skipDead = (l: typeof labels): typeof labels => (currentDead ? { ...l, after: [] } : l);
     labels = skipDead(labels);
     const over = labelsAfterPromotion(view, labels) - MAX_LABELS;
     if (over > 0 && meta) {
@@ -474,7 +482,7 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
   for (const [id, stages] of Object.entries(view)) after[id] = stages.filter((s) => s !== AWSCURRENT && s !== AWSPREVIOUS);
   after[versionId] = [...(after[versionId] ?? []), AWSCURRENT];
   if (from) after[from] = [...(after[from] ?? []), AWSPREVIOUS];
-  await finishCleanup(deps, secretId, versionId, after, deadline);
+  await finishCleanup(deps, secretId, versionId, after, deadline, labels.after);
 }
 
 /**
@@ -483,9 +491,15 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
  * covers the token now), a parked label on the promoted version, and the hand-in's own label. Idempotent, best
  * effort, never reported as a failure: AWSCURRENT has already moved.
  */
-async function finishCleanup(deps: RotationDeps, secretId: string, versionId: string, versions: Versions, deadline: number): Promise<void> {
+async function finishCleanup(deps: RotationDeps, secretId: string, versionId: string, versions: Versions, deadline: number, demote?: FinishLabels['after']): Promise<void> {
   const { store, logger } = deps;
   const tasks: [string, () => Promise<void>][] = [];
+  // The demotion label of the version that left AWSCURRENT (the revoke grace starts now). A retry after a finish that
+  // ended before writing it stamps the AWSPREVIOUS version, if it has no label of the guard's yet.
+  const previous = versionWithLabel(versions, AWSPREVIOUS);
+  const unstamped = previous !== undefined && !parkedVersions(versions).some((p) => p.versionId === previous) && !(versions[previous] ?? []).includes(REVOKED_LABEL);
+  const stamp = demote ?? (previous && unstamped ? [{ versionId: previous, label: parkedLabel(DEMOTED_LABEL_PREFIX, deps.now(), versions) }] : []);
+  for (const d of stamp) tasks.push([`label the demoted version ${d.label}`, () => store.moveStage(secretId, d.label, d.versionId, undefined)]);
   const stages = versions[versionId] ?? [];
   if (stages.includes(AWSPENDING)) tasks.push([`drop ${AWSPENDING}`, () => store.moveStage(secretId, AWSPENDING, undefined, versionId)]);
   for (const p of parkedVersions(versions)) if (p.versionId === versionId) tasks.push([`drop ${p.label}`, () => store.moveStage(secretId, p.label, undefined, versionId)]);

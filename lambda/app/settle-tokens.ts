@@ -73,6 +73,9 @@ async function settleOneIssued(deps: RotationDeps, versions: Versions, graph: Gr
     const read = await store.get(config.tokenSecretArn, { versionId: plan.versionId });
     // A labelled version always has a value: a read that finds none is no answer, and the mark stays.
     if (read?.value === undefined) return { ok: false, versionId: plan.versionId, reason: 'its value could not be read now' };
+    // A rotation that started less than a Lambda run ago: a finishSecret that judged the token may be about to move
+    // AWSCURRENT onto it although the rotation was abandoned since (a second hand-in). Left, still marked, for later.
+    if (read.createdDate && deps.now().getTime() - read.createdDate.getTime() < ISSUED_SETTLE_AFTER_MS) return { ok: true };
     const value = parseTokenSecret(read.value);
     if (value.ok && value.value !== callerToken) {
       const inUse = await valuesInUse(deps, versions);
@@ -88,6 +91,9 @@ async function settleOneIssued(deps: RotationDeps, versions: Versions, graph: Gr
   await store.moveStage(config.tokenSecretArn, plan.label, undefined, plan.versionId);
   return { ok: true };
 }
+
+/** A Lambda invocation runs at most 15 minutes: a token obtained in a rotation younger than that may still be promoted. */
+const ISSUED_SETTLE_AFTER_MS = 15 * 60 * 1000;
 
 export interface SettleOptions {
   /** Settle this many more over-budget tokens (finishSecret making room under the label quota). */

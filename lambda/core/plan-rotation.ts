@@ -2,7 +2,7 @@
 // candidate compares with the live token, where the labels of an unsettled token stand, and when the previous
 // token may be revoked. Every answer is safe to compute again on a retry. See docs/rotation.md.
 import { createHash } from 'node:crypto';
-import { CheckReport, DEMOTED_LABEL_PREFIX, HANDIN_LABEL_PREFIX, isIssuedLabel, ProblemId, REJECTED_LABEL_PREFIX, ReportedProblem, REVOKED_LABEL } from '../contract';
+import { CheckReport, DEMOTED_LABEL_PREFIX, HANDIN_LABEL_PREFIX, isIssuedLabel, KEPT_LABEL_PREFIX, ProblemId, REJECTED_LABEL_PREFIX, ReportedProblem, REVOKED_LABEL } from '../contract';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from './labels';
 
 export type Versions = Readonly<Record<string, readonly string[]>>;
@@ -200,7 +200,7 @@ export function planIssued(versions: Versions): IssuedPlan[] {
 export interface Parked {
   readonly versionId: string;
   readonly label: string;
-  readonly kind: 'demoted' | 'rejected' | 'handin';
+  readonly kind: 'demoted' | 'kept' | 'rejected' | 'handin';
   /** When it was demoted (the revoke grace starts here), refused or handed in. */
   readonly at: Date;
 }
@@ -223,6 +223,7 @@ export const labelCount = (versions: Versions): number => Object.values(versions
 
 const PARKED_KINDS: readonly [string, Parked['kind']][] = [
   [DEMOTED_LABEL_PREFIX, 'demoted'],
+  [KEPT_LABEL_PREFIX, 'kept'],
   [REJECTED_LABEL_PREFIX, 'rejected'],
   [HANDIN_LABEL_PREFIX, 'handin'],
 ];
@@ -247,7 +248,7 @@ export function inUseLabel(label: string): boolean {
 }
 
 /** A parked label for `at` that no version carries yet (a label sits on one version, so a clash takes the next second). */
-export function parkedLabel(prefix: typeof DEMOTED_LABEL_PREFIX | typeof REJECTED_LABEL_PREFIX, at: Date, versions: Versions): string {
+export function parkedLabel(prefix: typeof DEMOTED_LABEL_PREFIX | typeof KEPT_LABEL_PREFIX | typeof REJECTED_LABEL_PREFIX, at: Date, versions: Versions): string {
   const taken = new Set(Object.values(versions).flat());
   let seconds = Math.floor(at.getTime() / 1000);
   while (taken.has(`${prefix}${seconds}`)) seconds++;
@@ -258,36 +259,46 @@ export function parkedLabel(prefix: typeof DEMOTED_LABEL_PREFIX | typeof REJECTE
  * How many staging labels the secret holds once finishSecret wrote `plan` and moved AWSCURRENT onto `promoted`:
  * moving AWSCURRENT puts AWSPREVIOUS on the old version, a label of its own when no version had one yet.
  */
-export function labelsAfterPromotion(versions: Versions, plan: { readonly remove: readonly unknown[]; readonly add: readonly unknown[] }): number {
+export function labelsAfterPromotion(versions: Versions, plan: { readonly remove: readonly unknown[]; readonly add: readonly unknown[]; readonly after?: readonly unknown[] }): number {
   const implicitPrevious = versionWithLabel(versions, AWSCURRENT) !== undefined && versionWithLabel(versions, AWSPREVIOUS) === undefined ? 1 : 0;
-  return labelCount(versions) + plan.add.length - plan.remove.length + implicitPrevious;
+  return labelCount(versions) + plan.add.length + (plan.after?.length ?? 0) - plan.remove.length + implicitPrevious;
+}
+
+export interface FinishLabels {
+  /** Stale parked labels on the version being demoted, dropped before the move. */
+  readonly remove: readonly Parked[];
+  /** Written before the move: a kept label on the version about to lose AWSPREVIOUS, if it has none. */
+  readonly add: readonly { readonly versionId: string; readonly label: string }[];
+  /** Written after the move: the demotion label on the version that left AWSCURRENT (the revoke grace starts here). */
+  readonly after: readonly { readonly versionId: string; readonly label: string }[];
 }
 
 /**
- * The labels finishSecret writes BEFORE it moves AWSCURRENT from `current` to `promoted` (Secrets Manager then moves
- * AWSPREVIOUS onto `current` by itself): a fresh `TOKENGUARD_DEMOTED_AT_<now>` on `current`, replacing a stale one
- * left from before an operator's rollback, so the revoke grace starts at this promotion; and a label on the version
- * that is about to lose AWSPREVIOUS if it has none, so the token two generations back stays findable until it is
- * revoked. Written first because DescribeSecret stops listing a version once it has no label.
+ * The labels finishSecret writes around its move of AWSCURRENT from `current` to `promoted` (Secrets Manager then moves
+ * AWSPREVIOUS onto `current` by itself). BEFORE the move, because DescribeSecret stops listing a version once it has no
+ * label: a `TOKENGUARD_KEPT_AT_<now>` on the version about to lose AWSPREVIOUS if it has no label of the guard's, so
+ * the token two generations back stays findable (within the budget, never revoked by the grace: an operator's put
+ * demoted it, not the guard). AFTER the move, since `current` stays listed under AWSPREVIOUS: a fresh
+ * `TOKENGUARD_DEMOTED_AT_<now>` on `current`, replacing a stale one left from before an operator's rollback, so the
+ * revoke grace starts at this promotion, and a move that never happens leaves no demotion label behind.
  */
-export function planFinishLabels(versions: Versions, promoted: string, now: Date): { readonly remove: readonly Parked[]; readonly add: readonly { readonly versionId: string; readonly label: string }[] } {
+export function planFinishLabels(versions: Versions, promoted: string, now: Date): FinishLabels {
   const current = versionWithLabel(versions, AWSCURRENT);
   const previous = versionWithLabel(versions, AWSPREVIOUS);
   const parked = parkedVersions(versions);
-  const stamp = Math.floor(now.getTime() / 1000);
   // Any parked label on the version being demoted goes (a stale demotion, or a rejected hand-in an operator made current).
-  const remove = parked.filter((p) => p.versionId === current && !(p.kind === 'demoted' && Math.floor(p.at.getTime() / 1000) === stamp));
-  const add: { versionId: string; label: string }[] = [];
+  const remove = parked.filter((p) => p.versionId === current);
   const taken: Record<string, string[]> = {};
   for (const [id, stages] of Object.entries(versions)) taken[id] = stages.filter((l) => !remove.some((r) => r.versionId === id && r.label === l));
   const labelled = (id: string): boolean => parkedVersions(taken).some((p) => p.versionId === id);
-  for (const id of [current, previous]) {
-    if (!id || id === promoted || labelled(id) || (id === previous && (versions[id] ?? []).includes(REVOKED_LABEL))) continue;
-    const label = parkedLabel(DEMOTED_LABEL_PREFIX, now, taken);
-    add.push({ versionId: id, label });
-    taken[id] = [...taken[id], label];
+  const add: { versionId: string; label: string }[] = [];
+  if (previous && previous !== promoted && previous !== current && !labelled(previous) && !(versions[previous] ?? []).includes(REVOKED_LABEL)) {
+    const label = parkedLabel(KEPT_LABEL_PREFIX, now, taken);
+    add.push({ versionId: previous, label });
+    taken[previous] = [...taken[previous], label];
   }
-  return { remove, add };
+  const after = current && current !== promoted ? [{ versionId: current, label: parkedLabel(DEMOTED_LABEL_PREFIX, now, taken) }] : [];
+  return { remove, add, after };
 }
 
 export type ParkedAction =
@@ -320,18 +331,6 @@ export function planParked(versions: Versions, graceHours: number | undefined, n
   // The rotation version that copied a hand-in: R with handInVersionId(R) === the hand-in's version.
   const copyOf = (p: Parked): string | undefined => Object.keys(versions).find((id) => handInVersionId(id) === p.versionId);
   const settled = new Set<Parked>();
-  // A demotion label on AWSCURRENT comes from a finishSecret that has not moved it (yet). The labels the same finish
-  // wrote on AWSPREVIOUS (stamped then or later) are no demotion either: left alone while it may still move, dropped
-  // (before the one on AWSCURRENT, which is their evidence) once no rotation is in flight.
-  const unmoved = parked.filter((p) => p.kind === 'demoted' && has(p, AWSCURRENT)).map((p) => p.at.getTime());
-  if (unmoved.length) {
-    const since = Math.min(...unmoved);
-    for (const p of parked) {
-      if (p.kind !== 'demoted' || !has(p, AWSPREVIOUS) || has(p, AWSCURRENT) || p.at.getTime() < since) continue;
-      if (pending === undefined) actions.push({ kind: 'unpark', parked: p });
-      settled.add(p);
-    }
-  }
   for (const p of parked) {
     if (settled.has(p)) continue;
     const copy = p.kind === 'handin' ? copyOf(p) : undefined;

@@ -274,8 +274,9 @@ describe("the fleet's rotation function", () => {
     // THEN the minted token is held under TOKENGUARD_ISSUED, no AWSPENDING is stuck
     expect(f.sm.labels(secret.arn).AWSPENDING).toBeUndefined();
     expect(alive(f, minted)).toBe(true);
-    // AND once the tag is back, the next sweep's healthy check revokes it
+    // AND once the tag is back, the next sweep's healthy check past the 15 minutes a finishSecret could run revokes it
     secret.tags![FleetTag.SystemUserId] = '122098765432101234';
+    for (const v of f.sm.find(secret.arn).versions.values()) v.created -= 16 * 60;
     await sweep(f);
     expect(alive(f, minted)).toBe(false);
     expect(Object.entries(f.sm.labels(secret.arn)).find(([l]) => isIssuedLabel(l))?.[1]).toBeUndefined();

@@ -5,7 +5,7 @@
 // no secret reached the output.
 import { PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
-import { CANDIDATE_LABEL, DEMOTED_LABEL_PREFIX, EnvVar, HANDIN_LABEL_PREFIX, ISSUED_LABEL, isIssuedLabel, REJECTED_LABEL_PREFIX, REVOKED_LABEL } from '../../../lambda/contract';
+import { CANDIDATE_LABEL, DEMOTED_LABEL_PREFIX, EnvVar, HANDIN_LABEL_PREFIX, ISSUED_LABEL, isIssuedLabel, KEPT_LABEL_PREFIX, REJECTED_LABEL_PREFIX, REVOKED_LABEL } from '../../../lambda/contract';
 import { handInLabel, handInVersionId, MAX_PARKED } from '../../../lambda/core/plan-rotation';
 import { APP_ID, CANARY_TOKEN, expectNoCanary, PHONE_ID, SYSTEM_USER_ID, WABA_ID } from '../../fakes/canary';
 import { emfLines, startWorld, World } from '../../fakes/world';
@@ -80,6 +80,11 @@ function client(w: World): SecretsManagerClient {
 }
 
 /** What `set-token` writes: pick the rotation's token, store the hand-in under the id bound to it with its own label, then RotateSecret. */
+/** Makes every version of the token secret `minutes` older (the guard leaves a token obtained in the last 15 minutes alone). */
+function ageVersions(w: World, minutes: number): void {
+  for (const v of w.sm.find(w.tokenSecret.arn).versions.values()) v.created -= minutes * 60;
+}
+
 /** The version carrying a token the guard obtained (its TOKENGUARD_ISSUED_<version> mark, or 0.4's bare one). */
 function issuedVersion(w: World): string | undefined {
   return Object.entries(labels(w)).find(([label]) => isIssuedLabel(label))?.[1];
@@ -293,8 +298,10 @@ describe('live tokens are never left behind (defect 1)', () => {
     expect(first.error).toBeDefined();
     expect(issuedVersion(w)).toBe(first.versionId);
     expect(metricValues(w, 'RevokeFailed')).toEqual([1]);
-    // Next rotation: the earlier token is revoked first, then a good one is minted and promoted.
+    // Next rotation, past the 15 minutes a finishSecret could still run: the earlier token is revoked first, then a
+    // good one is minted and promoted.
     w.graph.mintOverrides = undefined;
+    ageVersions(w, 16);
     const second = await w.rotate();
     expect(second.error).toBeUndefined();
     const [firstToken, secondToken] = issuedTokens(w);
@@ -422,8 +429,11 @@ describe('each rotation is bound to its own candidate (defect 6)', () => {
     await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: randomUUID(), SecretString: JSON.stringify({ accessToken: NEW_TOKEN }), VersionStages: [CANDIDATE_LABEL] }));
     expect(w.sm.events.map((e) => e.eventName)).toContain('RotationAbandoned');
     await expect(step(w, 'testSecret', VersionId!)).rejects.toThrow(/not set as AWSPENDING/);
-    // The refreshed token is still findable, then revoked by the next scheduled check.
+    // The refreshed token is still findable, then revoked by the next scheduled check once no finishSecret can run.
     expect(issuedVersion(w)).toBe(VersionId);
+    await w.invoke(SCHEDULED);
+    expect(dead(w, issuedTokens(w)[0])).toBe(false);
+    ageVersions(w, 16);
     await w.invoke(SCHEDULED);
     expect(w.graph.tokens.get(issuedTokens(w)[0])!.dead?.subcode).toBe(466);
     expect(issuedVersion(w)).toBeUndefined();
@@ -657,13 +667,15 @@ describe('every token the guard held stays findable or is revoked (review of rou
     await w.invoke(SCHEDULED);
     expect(calls(w, /oauth\/revoke$/)).toBe(0);
     expect(dead(w, CANARY_TOKEN)).toBe(false);
-    // The token the operator rolled away from left AWSPREVIOUS: it is labelled, not dropped.
+    // The token the operator rolled away from left AWSPREVIOUS: it is kept under a label (the budget's, not the
+    // grace's: the operator's rollback demoted it, not a promotion of the guard), not dropped.
     const [refreshed1] = issuedTokens(w);
-    expect(demoted(w).map(([, v]) => v).sort()).toEqual([first.versionId, oldVersion].sort());
+    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
+    expect(Object.entries(labels(w)).filter(([l]) => l.startsWith(KEPT_LABEL_PREFIX)).map(([, v]) => v)).toEqual([first.versionId]);
     shiftParked(w, 2);
     await w.invoke(SCHEDULED);
     expect(dead(w, CANARY_TOKEN)).toBe(true);
-    expect(dead(w, refreshed1)).toBe(true);
+    expect(dead(w, refreshed1)).toBe(false);
     expect(demoted(w)).toEqual([]);
   });
 
@@ -1154,19 +1166,19 @@ describe('a fifth review and the model-based test (issue 19): each sequence they
     expect(labels(w).AWSPENDING).toBeUndefined();
   });
 
-  it('keeps the demotion label a finishSecret wrote when a scheduled check runs before its move (9)', async () => {
+  it('stamps the demotion only once AWSCURRENT moved, so a check before the move sees none and the grace counts from the move (9)', async () => {
     const { w, oldVersion } = await oldWorld({ [EnvVar.RevokePreviousAfterHours]: '1' });
     w.graph.addToken(NEW_TOKEN);
     const id = await startRotation(w, NEW_TOKEN);
     for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
-    // finishSecret writes the demotion label, then its move fails once (the service retries it).
+    // finishSecret's move fails once (the service retries it): no demotion label is left on what is still AWSCURRENT.
     w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InternalServiceError', message: 'boom', times: 1 });
     await expect(step(w, 'finishSecret', id)).rejects.toThrow(/could not move AWSCURRENT/);
-    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
-    // The check sees a demotion label on what is still AWSCURRENT, while the rotation is in flight: left alone.
+    expect(demoted(w)).toEqual([]);
     await w.invoke(SCHEDULED);
-    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
+    expect(demoted(w)).toEqual([]);
     await step(w, 'finishSecret', id);
+    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
     expect(labels(w)).toMatchObject({ AWSCURRENT: id, AWSPREVIOUS: oldVersion });
     // The grace counts from that demotion: revoked once it has passed.
     shiftParked(w, 2);
@@ -1486,14 +1498,11 @@ describe('a seventh review (adversarial): the settling changes of the last hour'
     for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
     w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InternalServiceError', message: 'boom', times: 1 });
     await expect(step(w, 'finishSecret', id)).rejects.toThrow(/no verdict/);
-    expect(demoted(w).map(([, v]) => v).sort()).toEqual([labels(w).AWSCURRENT, oldVersion].sort());
+    // (Since the fix: no demotion label at all before the move; AWSPREVIOUS is kept under a label the grace ignores.)
+    expect(demoted(w)).toEqual([]);
     await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: id }));
-    // WHEN the check's drop of the label on AWSPREVIOUS fails once (a 500), while its drop of the one on AWSCURRENT,
-    // the only evidence that the other is no demotion, goes through
-    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => String(i.VersionStage).startsWith(DEMOTED_LABEL_PREFIX) && i.RemoveFromVersionId === oldVersion, type: 'InternalServiceError', message: 'boom', times: 1 });
+    // WHEN a check runs (once a failed drop of a label could leave a stale demotion on AWSPREVIOUS)
     await w.invoke(SCHEDULED);
-    expect(w.sm.failWhen.every((r) => r.times === 0)).toBe(true);
-    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
     // AND the grace period passes
     shiftParked(w, 2);
     await w.invoke(SCHEDULED);
@@ -1511,7 +1520,7 @@ describe('a seventh review (adversarial): the settling changes of the last hour'
     for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
     w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InternalServiceError', message: 'boom', times: 1 });
     await expect(step(w, 'finishSecret', id)).rejects.toThrow(/no verdict/);
-    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
+    expect(demoted(w)).toEqual([]); // since the fix: the demotion is stamped only once AWSCURRENT moved
     // AND the operator follows the printed advice for the stuck rotation; Meta is down for two hours (no check settles)
     await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: id }));
     shiftParked(w, 2);

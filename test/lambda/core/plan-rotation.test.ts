@@ -1,6 +1,6 @@
 // The pure rotation decisions: how a candidate compares with the live token, where an obtained token stands,
 // and when the previous token may be revoked.
-import { CheckReport, DEMOTED_LABEL_PREFIX, ISSUED_LABEL, issuedLabel, ProblemId, REJECTED_LABEL_PREFIX, REVOKED_LABEL, TokenSummary } from '../../../lambda/contract';
+import { CheckReport, DEMOTED_LABEL_PREFIX, ISSUED_LABEL, issuedLabel, KEPT_LABEL_PREFIX, ProblemId, REJECTED_LABEL_PREFIX, REVOKED_LABEL, TokenSummary } from '../../../lambda/contract';
 import { problem } from '../../../lambda/core/assess-token';
 import { guardRotationStep, handInVersionId, judgeCandidate, MAX_PARKED, mintScopes, parkedLabel, planFinishLabels, planIssued, planParked, revokeStillPlanned } from '../../../lambda/core/plan-rotation';
 
@@ -84,21 +84,21 @@ describe('bindings and plans', () => {
     ]);
   });
 
-  it('stamps a fresh demotion on the version leaving AWSCURRENT and keeps the one leaving AWSPREVIOUS labelled', () => {
+  it('keeps the version leaving AWSPREVIOUS labelled before the move, and stamps the demotion only after it', () => {
     const t = 1_800_000_000;
     const at = new Date(t * 1000);
     const stale = `${DEMOTED_LABEL_PREFIX}${t - 99}`;
     // A rollback left a stale demotion on AWSCURRENT; AWSPREVIOUS has no label (an operator rolled away from it).
     const plan = planFinishLabels({ c: ['AWSCURRENT', stale], p: ['AWSPREVIOUS'], n: ['AWSPENDING'] }, 'n', at);
     expect(plan.remove).toEqual([expect.objectContaining({ versionId: 'c', label: stale })]);
-    expect(plan.add).toEqual([
-      { versionId: 'c', label: `${DEMOTED_LABEL_PREFIX}${t}` },
-      { versionId: 'p', label: `${DEMOTED_LABEL_PREFIX}${t + 1}` },
-    ]);
-    // Run again after the labels were written (a retry): nothing more to do.
-    expect(planFinishLabels({ c: ['AWSCURRENT', `${DEMOTED_LABEL_PREFIX}${t}`], p: ['AWSPREVIOUS', `${DEMOTED_LABEL_PREFIX}${t + 1}`], n: ['AWSPENDING'] }, 'n', at)).toEqual({ remove: [], add: [] });
+    // Before the move: a kept label (budget only, never the grace: no promotion of the guard demoted it).
+    expect(plan.add).toEqual([{ versionId: 'p', label: `${KEPT_LABEL_PREFIX}${t}` }]);
+    // After the move: the demotion, so a move that never happens leaves none behind.
+    expect(plan.after).toEqual([{ versionId: 'c', label: `${DEMOTED_LABEL_PREFIX}${t}` }]);
+    // Run again after the kept label was written (a retry): only the demotion is left to do.
+    expect(planFinishLabels({ c: ['AWSCURRENT'], p: ['AWSPREVIOUS', `${KEPT_LABEL_PREFIX}${t}`], n: ['AWSPENDING'] }, 'n', at)).toEqual({ remove: [], add: [], after: plan.after });
     // A revoked AWSPREVIOUS needs no label.
-    expect(planFinishLabels({ c: ['AWSCURRENT'], p: ['AWSPREVIOUS', REVOKED_LABEL], n: ['AWSPENDING'] }, 'n', at).add).toEqual([{ versionId: 'c', label: `${DEMOTED_LABEL_PREFIX}${t}` }]);
+    expect(planFinishLabels({ c: ['AWSCURRENT'], p: ['AWSPREVIOUS', REVOKED_LABEL], n: ['AWSPENDING'] }, 'n', at).add).toEqual([]);
     expect(parkedLabel(REJECTED_LABEL_PREFIX, at, { x: [`${REJECTED_LABEL_PREFIX}${t}`] })).toBe(`${REJECTED_LABEL_PREFIX}${t + 1}`);
   });
 
