@@ -1594,3 +1594,31 @@ describe('a seventh review (adversarial): the settling changes of the last hour'
     expect(labels(w).AWSCURRENT === oldVersion || !dead(w, currentToken(w)!)).toBe(true);
   });
 });
+
+describe('an eighth review (adversarial): the demotion label written after the move', () => {
+  /** The post-move TOKENGUARD_DEMOTED_AT_ write fails once (a throttle or a 500 after AWSCURRENT moved). */
+  const failDemotionLabel = (w: World): void => {
+    // The service retries a failed rotation (a demotion label refused before the move is retried, not lost).
+    w.sm.rotationAttempts = 2;
+    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => String(i.VersionStage).startsWith(DEMOTED_LABEL_PREFIX) && i.MoveToVersionId !== undefined, type: 'InternalServiceError', message: 'boom', times: 1 });
+  };
+
+  it('keeps the demoted token labelled when its post-move demotion label failed and an operator then puts a token by hand', async () => {
+    // GIVEN a promotion whose demotion label on the old AWSCURRENT fails after the move (finishSecret still succeeds)
+    const { w, oldVersion } = await oldWorld();
+    w.graph.addToken(NEW_TOKEN);
+    failDemotionLabel(w);
+    const { error, versionId } = await setToken(w, NEW_TOKEN);
+    expect(error).toBeUndefined();
+    expect(labels(w)).toMatchObject({ AWSCURRENT: versionId, AWSPREVIOUS: oldVersion });
+    // AND the scheduled check runs (the warning says "a retry or the next check finishes it")
+    await w.invoke(SCHEDULED);
+    // WHEN an operator stores a new token by hand: AWSPREVIOUS moves to the hand-in's version
+    w.graph.addToken(OTHER_TOKEN);
+    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: OTHER_TOKEN }) }));
+    await w.invoke(SCHEDULED);
+    // THEN the token the guard's promotion demoted is still labelled (or revoked), not a live token under no label
+    const v0 = w.sm.allValues(w.tokenSecret.arn).find((v) => v.id === oldVersion)!;
+    expect(v0.stages.length > 0 || dead(w, CANARY_TOKEN)).toBe(true);
+  });
+});
