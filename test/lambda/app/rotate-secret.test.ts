@@ -1621,4 +1621,19 @@ describe('an eighth review (adversarial): the demotion label written after the m
     const v0 = w.sm.allValues(w.tokenSecret.arn).find((v) => v.id === oldVersion)!;
     expect(v0.stages.length > 0 || dead(w, CANARY_TOKEN)).toBe(true);
   });
+
+  it('revokes after the grace the token a promotion demoted when its post-move demotion label failed', async () => {
+    // GIVEN a 1 h grace and a promotion whose demotion label fails after the move; no retry comes (finishSecret succeeded)
+    const { w, oldVersion } = await oldWorld({ [EnvVar.RevokePreviousAfterHours]: '1' });
+    w.graph.addToken(NEW_TOKEN);
+    failDemotionLabel(w);
+    expect((await setToken(w, NEW_TOKEN)).error).toBeUndefined();
+    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+    // WHEN checks run and the grace passes
+    await w.invoke(SCHEDULED);
+    shiftParked(w, 2);
+    await w.invoke(SCHEDULED);
+    // THEN the demoted token is revoked, as with any other promotion
+    expect(dead(w, CANARY_TOKEN)).toBe(true);
+  });
 });
