@@ -1636,4 +1636,23 @@ describe('an eighth review (adversarial): the demotion label written after the m
     // THEN the demoted token is revoked, as with any other promotion
     expect(dead(w, CANARY_TOKEN)).toBe(true);
   });
+
+  it('still revokes after the grace a token a promotion demoted without its label once the next rotation takes AWSPREVIOUS from it', async () => {
+    // GIVEN a 1 h grace and a promotion whose demotion label fails after the move
+    const { w, oldVersion } = await oldWorld({ [EnvVar.RevokePreviousAfterHours]: '1' });
+    w.graph.addToken(NEW_TOKEN);
+    w.graph.addToken(OTHER_TOKEN);
+    failDemotionLabel(w);
+    expect((await setToken(w, NEW_TOKEN)).error).toBeUndefined();
+    // WHEN the next rotation promotes another token (the initial one leaves AWSPREVIOUS under TOKENGUARD_KEPT_AT_)
+    expect((await setToken(w, OTHER_TOKEN)).error).toBeUndefined();
+    expect(labels(w).AWSPREVIOUS).not.toBe(oldVersion);
+    // AND the grace passes for both demotions
+    await w.invoke(SCHEDULED);
+    shiftParked(w, 2);
+    await w.invoke(SCHEDULED);
+    // THEN the initial token, which the guard's first promotion demoted, is revoked like the second one's
+    expect(dead(w, NEW_TOKEN)).toBe(true);
+    expect(dead(w, CANARY_TOKEN)).toBe(true);
+  });
 });
