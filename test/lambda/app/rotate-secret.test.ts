@@ -1655,4 +1655,26 @@ describe('an eighth review (adversarial): the demotion label written after the m
     expect(dead(w, NEW_TOKEN)).toBe(true);
     expect(dead(w, CANARY_TOKEN)).toBe(true);
   });
+
+  it('never stamps a demotion on the token an operator rolled back from when a late finishSecret of the current version arrives', async () => {
+    // GIVEN a 1 h grace and a hand-in promoted in full
+    const { w } = await oldWorld({ [EnvVar.RevokePreviousAfterHours]: '1' });
+    w.graph.addToken(NEW_TOKEN);
+    const { error, versionId } = await setToken(w, NEW_TOKEN);
+    expect(error).toBeUndefined();
+    // AND an operator puts a token of their own, then rolls back to the promoted one: theirs is AWSPREVIOUS, no guard label
+    w.graph.addToken(OTHER_TOKEN);
+    const put = await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: OTHER_TOKEN }) }));
+    await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSCURRENT', MoveToVersionId: versionId, RemoveFromVersionId: put.VersionId }));
+    expect(labels(w)).toMatchObject({ AWSCURRENT: versionId, AWSPREVIOUS: put.VersionId });
+    // WHEN a late (repeated) finishSecret of the promoted version arrives ("a retry after a half-done finish")
+    await step(w, 'finishSecret', versionId);
+    // AND the grace passes
+    await w.invoke(SCHEDULED);
+    shiftParked(w, 2);
+    await w.invoke(SCHEDULED);
+    // THEN the operator's token, which an operator's rollback (not a promotion of the guard) demoted, is not revoked
+    expect(labels(w).AWSPREVIOUS).toBe(put.VersionId);
+    expect(dead(w, OTHER_TOKEN)).toBe(false);
+  });
 });
