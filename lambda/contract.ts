@@ -147,11 +147,15 @@ export function isIssuedLabel(label: string): boolean {
  */
 export const DEMOTED_LABEL_PREFIX = 'TOKENGUARD_DEMOTED_AT_';
 /**
- * Prefix of the label on a token two generations back that no promotion of the guard demoted (an operator's put made
- * it AWSPREVIOUS), written before finishSecret moves AWSCURRENT, followed by the time in unix seconds: kept findable
- * and within the budget, never revoked by the grace (the grace counts from a demotion, and this is none).
+ * A demotion label names the rotation that demoted the version: `TOKENGUARD_DEMOTED_AT_<unix>_<version promoted>`.
+ * finishSecret writes it before its move (DescribeSecret stops listing a version without labels), so a move that never
+ * happens leaves one behind: it counts as a demotion (the revoke grace runs from <unix>) only once the version it names
+ * was promoted; until then it only keeps the token findable, within the budget. A label without the suffix (0.4) is a
+ * demotion as it stands.
  */
-export const KEPT_LABEL_PREFIX = 'TOKENGUARD_KEPT_AT_';
+export function demotedLabel(at: number, promoted: string): string {
+  return `${DEMOTED_LABEL_PREFIX}${at}_${promoted}`;
+}
 
 export const ROTATION_MODES = ['hand-made', 'refresh', 'mint'] as const;
 export type RotationMode = (typeof ROTATION_MODES)[number];

@@ -8,7 +8,6 @@ import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../core/labels';
 import { formatTokenSecret, parseTokenSecret } from '../core/parse-secret';
 import { classifyGraphFailure, GraphFailure } from '../core/classify-graph-failure';
 import {
-  FinishLabels,
   guardRotationStep,
   handInVersionId,
   judgeCandidate,
@@ -26,7 +25,7 @@ import {
   versionWithLabel,
   Versions,
 } from '../core/plan-rotation';
-import { DEMOTED_LABEL_PREFIX, REJECTED_LABEL_PREFIX, REVOKED_LABEL } from '../contract';
+import { REJECTED_LABEL_PREFIX, REVOKED_LABEL } from '../contract';
 import { redact } from '../core/redact';
 import { GraphClient } from '../adapters/graph-client';
 import { checkToken } from './check-token';
@@ -435,11 +434,13 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
     const current = from ? parseTokenSecret((await store.get(secretId, { versionId: from }))?.value) : undefined;
     if (current?.ok) secretsSeen.push(current.value);
     const currentDead = meta && current?.ok ? (await meta.tokenIsDead(current.value)) === true : false;
-    const skipDead = (l: typeof labels): typeof labels => (currentDead ? { ...l, after: [] } : l);
+    const skipDead = (l: typeof labels): typeof labels => (currentDead ? { remove: l.remove, add: l.add.filter((a) => a.versionId !== from) } : l);
     labels = skipDead(labels);
     const over = labelsAfterPromotion(view, labels) - MAX_LABELS;
     if (over > 0 && meta) {
-      await settleParked(deps, view, meta, candidate.value, { extraExcess: over });
+      // The first revoke also puts TOKENGUARD_REVOKED on the secret: one more label, unless some version has it already.
+      const markCost = versionWithLabel(view, REVOKED_LABEL) === undefined ? 1 : 0;
+      await settleParked(deps, view, meta, candidate.value, { extraExcess: over + markCost });
       view = (await store.describe(secretId)).versions;
       labels = skipDead(planFinishLabels(view, versionId, deps.now()));
     }
@@ -482,7 +483,7 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
   for (const [id, stages] of Object.entries(view)) after[id] = stages.filter((s) => s !== AWSCURRENT && s !== AWSPREVIOUS);
   after[versionId] = [...(after[versionId] ?? []), AWSCURRENT];
   if (from) after[from] = [...(after[from] ?? []), AWSPREVIOUS];
-  await finishCleanup(deps, secretId, versionId, after, deadline, labels.after);
+  await finishCleanup(deps, secretId, versionId, after, deadline);
 }
 
 /**
@@ -491,15 +492,9 @@ async function finishSecret(deps: RotationDeps, event: RotationEvent, versions: 
  * covers the token now), a parked label on the promoted version, and the hand-in's own label. Idempotent, best
  * effort, never reported as a failure: AWSCURRENT has already moved.
  */
-async function finishCleanup(deps: RotationDeps, secretId: string, versionId: string, versions: Versions, deadline: number, demote?: FinishLabels['after']): Promise<void> {
+async function finishCleanup(deps: RotationDeps, secretId: string, versionId: string, versions: Versions, deadline: number): Promise<void> {
   const { store, logger } = deps;
   const tasks: [string, () => Promise<void>][] = [];
-  // The demotion label of the version that left AWSCURRENT (the revoke grace starts now). A retry after a finish that
-  // ended before writing it stamps the AWSPREVIOUS version, if it has no label of the guard's yet.
-  const previous = versionWithLabel(versions, AWSPREVIOUS);
-  const unstamped = previous !== undefined && !parkedVersions(versions).some((p) => p.versionId === previous) && !(versions[previous] ?? []).includes(REVOKED_LABEL);
-  const stamp = demote ?? (previous && unstamped ? [{ versionId: previous, label: parkedLabel(DEMOTED_LABEL_PREFIX, deps.now(), versions) }] : []);
-  for (const d of stamp) tasks.push([`label the demoted version ${d.label}`, () => store.moveStage(secretId, d.label, d.versionId, undefined)]);
   const stages = versions[versionId] ?? [];
   if (stages.includes(AWSPENDING)) tasks.push([`drop ${AWSPENDING}`, () => store.moveStage(secretId, AWSPENDING, undefined, versionId)]);
   for (const p of parkedVersions(versions)) if (p.versionId === versionId) tasks.push([`drop ${p.label}`, () => store.moveStage(secretId, p.label, undefined, versionId)]);

@@ -123,7 +123,8 @@ export async function settleParked(deps: RotationDeps, versions: Versions, graph
   let left = parkedVersions(versions).length;
   let excess = plan.excess + extraExcess;
   let revokedHolder = versionWithLabel(versions, REVOKED_LABEL);
-  const inUse = plan.actions.some((a) => a.kind === 'revoke') ? await valuesInUse(deps, versions) : new Map<string, InUse[]>();
+  const due = plan.actions.some((a) => a.kind === 'revoke' && (a.why === 'grace' || plan.excess + extraExcess > 0));
+  const inUse = due ? await valuesInUse(deps, versions) : new Map<string, InUse[]>();
   // Without the values in use (a read that found nothing), no revoke can be shown safe: only the unparks go ahead.
   const revokesAllowed = inUse !== 'unreadable';
   const dropLabel = async (versionId: string, label: string): Promise<boolean> => {

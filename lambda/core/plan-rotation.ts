@@ -2,7 +2,7 @@
 // candidate compares with the live token, where the labels of an unsettled token stand, and when the previous
 // token may be revoked. Every answer is safe to compute again on a retry. See docs/rotation.md.
 import { createHash } from 'node:crypto';
-import { CheckReport, DEMOTED_LABEL_PREFIX, HANDIN_LABEL_PREFIX, isIssuedLabel, KEPT_LABEL_PREFIX, ProblemId, REJECTED_LABEL_PREFIX, ReportedProblem, REVOKED_LABEL } from '../contract';
+import { CheckReport, DEMOTED_LABEL_PREFIX, demotedLabel, HANDIN_LABEL_PREFIX, isIssuedLabel, ProblemId, REJECTED_LABEL_PREFIX, ReportedProblem, REVOKED_LABEL } from '../contract';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from './labels';
 
 export type Versions = Readonly<Record<string, readonly string[]>>;
@@ -200,7 +200,7 @@ export function planIssued(versions: Versions): IssuedPlan[] {
 export interface Parked {
   readonly versionId: string;
   readonly label: string;
-  readonly kind: 'demoted' | 'kept' | 'rejected' | 'handin';
+  readonly kind: 'demoted' | 'rejected' | 'handin';
   /** When it was demoted (the revoke grace starts here), refused or handed in. */
   readonly at: Date;
 }
@@ -223,7 +223,6 @@ export const labelCount = (versions: Versions): number => Object.values(versions
 
 const PARKED_KINDS: readonly [string, Parked['kind']][] = [
   [DEMOTED_LABEL_PREFIX, 'demoted'],
-  [KEPT_LABEL_PREFIX, 'kept'],
   [REJECTED_LABEL_PREFIX, 'rejected'],
   [HANDIN_LABEL_PREFIX, 'handin'],
 ];
@@ -248,7 +247,7 @@ export function inUseLabel(label: string): boolean {
 }
 
 /** A parked label for `at` that no version carries yet (a label sits on one version, so a clash takes the next second). */
-export function parkedLabel(prefix: typeof DEMOTED_LABEL_PREFIX | typeof KEPT_LABEL_PREFIX | typeof REJECTED_LABEL_PREFIX, at: Date, versions: Versions): string {
+export function parkedLabel(prefix: typeof DEMOTED_LABEL_PREFIX | typeof REJECTED_LABEL_PREFIX, at: Date, versions: Versions): string {
   const taken = new Set(Object.values(versions).flat());
   let seconds = Math.floor(at.getTime() / 1000);
   while (taken.has(`${prefix}${seconds}`)) seconds++;
@@ -259,46 +258,64 @@ export function parkedLabel(prefix: typeof DEMOTED_LABEL_PREFIX | typeof KEPT_LA
  * How many staging labels the secret holds once finishSecret wrote `plan` and moved AWSCURRENT onto `promoted`:
  * moving AWSCURRENT puts AWSPREVIOUS on the old version, a label of its own when no version had one yet.
  */
-export function labelsAfterPromotion(versions: Versions, plan: { readonly remove: readonly unknown[]; readonly add: readonly unknown[]; readonly after?: readonly unknown[] }): number {
+export function labelsAfterPromotion(versions: Versions, plan: { readonly remove: readonly unknown[]; readonly add: readonly unknown[] }): number {
   const implicitPrevious = versionWithLabel(versions, AWSCURRENT) !== undefined && versionWithLabel(versions, AWSPREVIOUS) === undefined ? 1 : 0;
-  return labelCount(versions) + plan.add.length + (plan.after?.length ?? 0) - plan.remove.length + implicitPrevious;
+  return labelCount(versions) + plan.add.length - plan.remove.length + implicitPrevious;
 }
 
 export interface FinishLabels {
   /** Stale parked labels on the version being demoted, dropped before the move. */
   readonly remove: readonly Parked[];
-  /** Written before the move: a kept label on the version about to lose AWSPREVIOUS, if it has none. */
+  /** Demotion labels naming the promoted version, written before the move. */
   readonly add: readonly { readonly versionId: string; readonly label: string }[];
-  /** Written after the move: the demotion label on the version that left AWSCURRENT (the revoke grace starts here). */
-  readonly after: readonly { readonly versionId: string; readonly label: string }[];
 }
 
 /**
- * The labels finishSecret writes around its move of AWSCURRENT from `current` to `promoted` (Secrets Manager then moves
- * AWSPREVIOUS onto `current` by itself). BEFORE the move, because DescribeSecret stops listing a version once it has no
- * label: a `TOKENGUARD_KEPT_AT_<now>` on the version about to lose AWSPREVIOUS if it has no label of the guard's, so
- * the token two generations back stays findable (within the budget, never revoked by the grace: an operator's put
- * demoted it, not the guard). AFTER the move, since `current` stays listed under AWSPREVIOUS: a fresh
- * `TOKENGUARD_DEMOTED_AT_<now>` on `current`, replacing a stale one left from before an operator's rollback, so the
- * revoke grace starts at this promotion, and a move that never happens leaves no demotion label behind.
+ * The labels finishSecret writes BEFORE it moves AWSCURRENT from `current` to `promoted` (Secrets Manager then moves
+ * AWSPREVIOUS onto `current` by itself), because DescribeSecret stops listing a version once it has no label:
+ * `TOKENGUARD_DEMOTED_AT_<now>_<promoted>` on `current`, replacing a stale one left from before an operator's rollback
+ * (so the revoke grace starts at this promotion), and on the version about to lose AWSPREVIOUS if it has none (the
+ * token two generations back stays findable). Each names `promoted`, so a move that never happens leaves labels that
+ * demote nothing (see demotionOf). A retry keeps the labels an earlier attempt for the same promotion wrote.
  */
 export function planFinishLabels(versions: Versions, promoted: string, now: Date): FinishLabels {
   const current = versionWithLabel(versions, AWSCURRENT);
   const previous = versionWithLabel(versions, AWSPREVIOUS);
   const parked = parkedVersions(versions);
+  const ours = (p: Parked): boolean => p.kind === 'demoted' && demotedBy(p.label) === promoted;
   // Any parked label on the version being demoted goes (a stale demotion, or a rejected hand-in an operator made current).
-  const remove = parked.filter((p) => p.versionId === current);
+  const remove = parked.filter((p) => p.versionId === current && !ours(p));
+  const add: { versionId: string; label: string }[] = [];
   const taken: Record<string, string[]> = {};
   for (const [id, stages] of Object.entries(versions)) taken[id] = stages.filter((l) => !remove.some((r) => r.versionId === id && r.label === l));
   const labelled = (id: string): boolean => parkedVersions(taken).some((p) => p.versionId === id);
-  const add: { versionId: string; label: string }[] = [];
-  if (previous && previous !== promoted && previous !== current && !labelled(previous) && !(versions[previous] ?? []).includes(REVOKED_LABEL)) {
-    const label = parkedLabel(KEPT_LABEL_PREFIX, now, taken);
-    add.push({ versionId: previous, label });
-    taken[previous] = [...taken[previous], label];
+  let seconds = Math.floor(now.getTime() / 1000);
+  for (const id of [current, previous]) {
+    if (!id || id === promoted || labelled(id) || (id === previous && (versions[id] ?? []).includes(REVOKED_LABEL))) continue;
+    const label = demotedLabel(seconds++, promoted);
+    add.push({ versionId: id, label });
+    taken[id] = [...taken[id], label];
   }
-  const after = current && current !== promoted ? [{ versionId: current, label: parkedLabel(DEMOTED_LABEL_PREFIX, now, taken) }] : [];
-  return { remove, add, after };
+  return { remove, add };
+}
+
+/** The version a demotion label names (`TOKENGUARD_DEMOTED_AT_<unix>_<version>`), or undefined for 0.4's labels. */
+export function demotedBy(label: string): string | undefined {
+  if (!label.startsWith(DEMOTED_LABEL_PREFIX)) return undefined;
+  const rest = label.slice(DEMOTED_LABEL_PREFIX.length);
+  const i = rest.indexOf('_');
+  return i < 0 ? undefined : rest.slice(i + 1);
+}
+
+/**
+ * Whether a demotion label is a demotion: 0.4's labels always; a label naming its promotion once that version was
+ * promoted (it is AWSCURRENT or AWSPREVIOUS, or a later promotion demoted it in turn).
+ */
+export function isDemotion(versions: Versions, label: string): boolean {
+  const by = demotedBy(label);
+  if (by === undefined) return true;
+  const stages = versions[by] ?? [];
+  return stages.includes(AWSCURRENT) || stages.includes(AWSPREVIOUS) || stages.some((l) => l.startsWith(DEMOTED_LABEL_PREFIX));
 }
 
 export type ParkedAction =
@@ -343,13 +360,15 @@ export function planParked(versions: Versions, graceHours: number | undefined, n
       actions.push({ kind: 'unpark', parked: p });
       settled.add(p);
     } else if (p.kind === 'handin' && copy === undefined && now.getTime() - p.at.getTime() < HANDIN_START_WINDOW_S * 1000) settled.add(p);
-    else if (p.kind === 'demoted' && revokeDue(p.at, graceHours, now)) {
+    else if (p.kind === 'demoted' && isDemotion(versions, p.label) && revokeDue(p.at, graceHours, now)) {
       actions.push({ kind: 'revoke', parked: p, why: 'grace' });
       settled.add(p);
     }
   }
   const excess = Math.max(0, parked.filter((p) => !settled.has(p)).length - MAX_PARKED);
-  if (excess > 0) for (const p of parked) if (!settled.has(p) && !has(p, AWSPREVIOUS)) actions.push({ kind: 'revoke', parked: p, why: 'over-budget' });
+  // Listed even within the budget: finishSecret may need room under the label quota (hand-ins waiting for their
+  // rotation and operators' labels take some too); `excess` says how many the budget alone asks for.
+  for (const p of parked) if (!settled.has(p) && !has(p, AWSPREVIOUS)) actions.push({ kind: 'revoke', parked: p, why: 'over-budget' });
   return { actions, excess };
 }
 

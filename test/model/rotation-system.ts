@@ -119,6 +119,8 @@ export class RotationSystem {
   /** Every line the function, the command and the ledger/event stubs wrote, and every error message. */
   readonly output: string[] = [];
   /** Tokens the guard was handed (set-token, a manual put) or that Meta delivered to it (refresh, mint). */
+  /** Every version AWSCURRENT was ever on (a demotion label naming one of them is a real demotion). */
+  readonly everCurrent = new Set<string>();
   readonly held = new Map<string, 'initial' | 'hand-in' | 'manual' | 'obtained' | 'parked at start'>();
   /** Tokens whose last label an operator's own Secrets Manager call removed: the operator, not the guard, let them go. */
   readonly releasedByOperator = new Set<string>();
@@ -293,6 +295,8 @@ export class RotationSystem {
     if (fault?.kind === 'kms-denied') return error(400, 'AccessDeniedException', 'Access to KMS is not allowed');
     const currentBefore = this.versionWith('AWSCURRENT');
     const answer = await apply();
+    const currentAfter = this.versionWith('AWSCURRENT');
+    if (currentAfter) this.everCurrent.add(currentAfter);
     if (answer.status === 200 && call.op === 'DescribeSecret' && fault?.kind !== 'lost-after-apply') {
       const inUse = new Map<string, string[]>();
       for (const v of this.sm.find(this.secret.arn).versions.values()) {
@@ -388,7 +392,10 @@ export class RotationSystem {
       if (pending && v.id === handInVersionId(pending.id) && v.stages.size) out.push(`the hand-in of the rotation in flight (version ${v.id.slice(0, 8)})`);
       // revokePreviousAfterHours: the documented revoke of the demoted token once its grace has passed, AWSPREVIOUS or not.
       const demoted = [...v.stages].find((l) => l.startsWith('TOKENGUARD_DEMOTED_AT_'));
-      const graceOver = demoted !== undefined && this.opts.graceHours !== undefined && this.t - Number(demoted.slice('TOKENGUARD_DEMOTED_AT_'.length)) >= this.opts.graceHours * 3600;
+      // A demotion label counts from its time only when the promotion it names happened (AWSCURRENT was on that
+      // version at some point, as the model saw it): a label left by a move that never happened demotes nothing.
+      const [at, by] = demoted === undefined ? [] : demoted.slice('TOKENGUARD_DEMOTED_AT_'.length).split('_');
+      const graceOver = demoted !== undefined && (by === undefined || this.everCurrent.has(by)) && this.opts.graceHours !== undefined && this.t - Number(at) >= this.opts.graceHours * 3600;
       for (const l of v.stages) {
         if (l === "AWSCURRENT" || (l === "AWSPREVIOUS" && !graceOver) || (l === "AWSPENDING" && v === pending) || (!l.startsWith("TOKENGUARD_") && !l.startsWith("AWS"))) out.push(`${l} (version ${v.id.slice(0, 8)}: ${[...v.stages].join(" ")}, t=${this.t}, grace ${this.opts.graceHours} over ${graceOver})`);
       }

@@ -5,7 +5,7 @@
 // no secret reached the output.
 import { PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
-import { CANDIDATE_LABEL, DEMOTED_LABEL_PREFIX, EnvVar, HANDIN_LABEL_PREFIX, ISSUED_LABEL, isIssuedLabel, KEPT_LABEL_PREFIX, REJECTED_LABEL_PREFIX, REVOKED_LABEL } from '../../../lambda/contract';
+import { CANDIDATE_LABEL, DEMOTED_LABEL_PREFIX, EnvVar, HANDIN_LABEL_PREFIX, ISSUED_LABEL, isIssuedLabel, REJECTED_LABEL_PREFIX, REVOKED_LABEL } from '../../../lambda/contract';
 import { handInLabel, handInVersionId, MAX_PARKED } from '../../../lambda/core/plan-rotation';
 import { APP_ID, CANARY_TOKEN, expectNoCanary, PHONE_ID, SYSTEM_USER_ID, WABA_ID } from '../../fakes/canary';
 import { emfLines, startWorld, World } from '../../fakes/world';
@@ -144,7 +144,9 @@ function shiftParked(w: World, hours: number, only?: string): void {
       const prefix = [DEMOTED_LABEL_PREFIX, REJECTED_LABEL_PREFIX].find((p) => l.startsWith(p));
       if (!prefix) continue;
       v.stages.delete(l);
-      v.stages.add(`${prefix}${Number(l.slice(prefix.length)) - hours * 3600}`);
+      // The time moves back; what follows it (the rotation a demotion names, a hand-in's) stays.
+      const [at, ...rest] = l.slice(prefix.length).split('_');
+      v.stages.add(`${prefix}${[Number(at) - hours * 3600, ...rest].join('_')}`);
     }
   }
 }
@@ -667,15 +669,13 @@ describe('every token the guard held stays findable or is revoked (review of rou
     await w.invoke(SCHEDULED);
     expect(calls(w, /oauth\/revoke$/)).toBe(0);
     expect(dead(w, CANARY_TOKEN)).toBe(false);
-    // The token the operator rolled away from left AWSPREVIOUS: it is kept under a label (the budget's, not the
-    // grace's: the operator's rollback demoted it, not a promotion of the guard), not dropped.
+    // The token the operator rolled away from left AWSPREVIOUS: it is labelled, not dropped.
     const [refreshed1] = issuedTokens(w);
-    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
-    expect(Object.entries(labels(w)).filter(([l]) => l.startsWith(KEPT_LABEL_PREFIX)).map(([, v]) => v)).toEqual([first.versionId]);
+    expect(demoted(w).map(([, v]) => v).sort()).toEqual([first.versionId, oldVersion].sort());
     shiftParked(w, 2);
     await w.invoke(SCHEDULED);
     expect(dead(w, CANARY_TOKEN)).toBe(true);
-    expect(dead(w, refreshed1)).toBe(false);
+    expect(dead(w, refreshed1)).toBe(true);
     expect(demoted(w)).toEqual([]);
   });
 
@@ -1166,19 +1166,19 @@ describe('a fifth review and the model-based test (issue 19): each sequence they
     expect(labels(w).AWSPENDING).toBeUndefined();
   });
 
-  it('stamps the demotion only once AWSCURRENT moved, so a check before the move sees none and the grace counts from the move (9)', async () => {
+  it('keeps the demotion label a finishSecret wrote when a scheduled check runs before its move (9)', async () => {
     const { w, oldVersion } = await oldWorld({ [EnvVar.RevokePreviousAfterHours]: '1' });
     w.graph.addToken(NEW_TOKEN);
     const id = await startRotation(w, NEW_TOKEN);
     for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
-    // finishSecret's move fails once (the service retries it): no demotion label is left on what is still AWSCURRENT.
+    // finishSecret writes the demotion label, then its move fails once (the service retries it).
     w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InternalServiceError', message: 'boom', times: 1 });
     await expect(step(w, 'finishSecret', id)).rejects.toThrow(/could not move AWSCURRENT/);
-    expect(demoted(w)).toEqual([]);
-    await w.invoke(SCHEDULED);
-    expect(demoted(w)).toEqual([]);
-    await step(w, 'finishSecret', id);
     expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
+    // The check sees a demotion label on what is still AWSCURRENT, while the rotation is in flight: left alone.
+    await w.invoke(SCHEDULED);
+    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
+    await step(w, 'finishSecret', id);
     expect(labels(w)).toMatchObject({ AWSCURRENT: id, AWSPREVIOUS: oldVersion });
     // The grace counts from that demotion: revoked once it has passed.
     shiftParked(w, 2);
@@ -1300,6 +1300,24 @@ describe('a fifth review and the model-based test (issue 19): each sequence they
     expect([...(versions.get(second)?.stages ?? [])].some(isIssuedLabel)).toBe(true);
     await w.invoke(SCHEDULED); // the check settles the abandoned one
     await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: second }));
+  });
+
+  it('makes room under the label quota with the oldest kept token even within the budget, when hand-ins waiting for their rotation fill the labels (model: 16 parked at start, setToken, cancelRotateSecret, setToken(current) x2)', async () => {
+    const { w } = await oldWorld();
+    await parkOld(w, MAX_PARKED);
+    // Six hand-ins written and waiting for a rotation that has not started (each takes a label, none counts in the budget).
+    for (let i = 0; i < 6; i++) {
+      const t = `EAAGwaitingHANDIN${i}canaryTOKEN00`;
+      w.graph.addToken(t);
+      await handIn(w, t);
+    }
+    w.graph.addToken(NEW_TOKEN);
+    const id = await startRotation(w, NEW_TOKEN);
+    for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
+    // 1 + 10 + 6 + the rotation's hand-in label and AWSPENDING = 19; the demotion label and AWSPREVIOUS make 21.
+    await step(w, 'finishSecret', id);
+    expect(currentToken(w)).toBe(NEW_TOKEN);
+    expect(dead(w, 'EAAGoldPARKED00canaryTOKEN')).toBe(true);
   });
 
   it('never revokes a token an operator rolled back to while the check was settling it (model: scheduledCheck(background), rollback)', async () => {
@@ -1498,11 +1516,15 @@ describe('a seventh review (adversarial): the settling changes of the last hour'
     for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
     w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InternalServiceError', message: 'boom', times: 1 });
     await expect(step(w, 'finishSecret', id)).rejects.toThrow(/no verdict/);
-    // (Since the fix: no demotion label at all before the move; AWSPREVIOUS is kept under a label the grace ignores.)
-    expect(demoted(w)).toEqual([]);
+    expect(demoted(w).map(([, v]) => v).sort()).toEqual([labels(w).AWSCURRENT, oldVersion].sort());
     await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: id }));
-    // WHEN a check runs (once a failed drop of a label could leave a stale demotion on AWSPREVIOUS)
+    // WHEN the check's drop of the label on AWSPREVIOUS fails once (a 500), while its drop of the one on AWSCURRENT,
+    // the only evidence that the other is no demotion, goes through
+    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => String(i.VersionStage).startsWith(DEMOTED_LABEL_PREFIX) && i.RemoveFromVersionId === oldVersion, type: 'InternalServiceError', message: 'boom', times: 1 });
     await w.invoke(SCHEDULED);
+    // (Since the fix no check drops it at all: a demotion label naming a rotation never promoted demotes nothing.)
+    w.sm.failWhen.length = 0;
+    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
     // AND the grace period passes
     shiftParked(w, 2);
     await w.invoke(SCHEDULED);
@@ -1520,7 +1542,7 @@ describe('a seventh review (adversarial): the settling changes of the last hour'
     for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
     w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InternalServiceError', message: 'boom', times: 1 });
     await expect(step(w, 'finishSecret', id)).rejects.toThrow(/no verdict/);
-    expect(demoted(w)).toEqual([]); // since the fix: the demotion is stamped only once AWSCURRENT moved
+    expect(demoted(w).map(([, v]) => v)).toEqual([oldVersion]);
     // AND the operator follows the printed advice for the stuck rotation; Meta is down for two hours (no check settles)
     await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: id }));
     shiftParked(w, 2);

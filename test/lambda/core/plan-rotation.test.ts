@@ -1,8 +1,8 @@
 // The pure rotation decisions: how a candidate compares with the live token, where an obtained token stands,
 // and when the previous token may be revoked.
-import { CheckReport, DEMOTED_LABEL_PREFIX, ISSUED_LABEL, issuedLabel, KEPT_LABEL_PREFIX, ProblemId, REJECTED_LABEL_PREFIX, REVOKED_LABEL, TokenSummary } from '../../../lambda/contract';
+import { CheckReport, DEMOTED_LABEL_PREFIX, ISSUED_LABEL, issuedLabel, ProblemId, REJECTED_LABEL_PREFIX, REVOKED_LABEL, TokenSummary } from '../../../lambda/contract';
 import { problem } from '../../../lambda/core/assess-token';
-import { guardRotationStep, handInVersionId, judgeCandidate, MAX_PARKED, mintScopes, parkedLabel, planFinishLabels, planIssued, planParked, revokeStillPlanned } from '../../../lambda/core/plan-rotation';
+import { guardRotationStep, handInVersionId, judgeCandidate, MAX_PARKED, mintScopes, parkedLabel, isDemotion, planFinishLabels, planIssued, planParked, revokeStillPlanned } from '../../../lambda/core/plan-rotation';
 
 const TOKEN: TokenSummary = { valid: true, type: 'SYSTEM_USER', scopes: [], missingScopes: [], granularScopes: [] };
 function report(ids: ProblemId[], token: TokenSummary | null = TOKEN): CheckReport {
@@ -84,21 +84,26 @@ describe('bindings and plans', () => {
     ]);
   });
 
-  it('keeps the version leaving AWSPREVIOUS labelled before the move, and stamps the demotion only after it', () => {
+  it('stamps a fresh demotion on the version leaving AWSCURRENT and keeps the one leaving AWSPREVIOUS labelled', () => {
     const t = 1_800_000_000;
     const at = new Date(t * 1000);
     const stale = `${DEMOTED_LABEL_PREFIX}${t - 99}`;
     // A rollback left a stale demotion on AWSCURRENT; AWSPREVIOUS has no label (an operator rolled away from it).
     const plan = planFinishLabels({ c: ['AWSCURRENT', stale], p: ['AWSPREVIOUS'], n: ['AWSPENDING'] }, 'n', at);
     expect(plan.remove).toEqual([expect.objectContaining({ versionId: 'c', label: stale })]);
-    // Before the move: a kept label (budget only, never the grace: no promotion of the guard demoted it).
-    expect(plan.add).toEqual([{ versionId: 'p', label: `${KEPT_LABEL_PREFIX}${t}` }]);
-    // After the move: the demotion, so a move that never happens leaves none behind.
-    expect(plan.after).toEqual([{ versionId: 'c', label: `${DEMOTED_LABEL_PREFIX}${t}` }]);
-    // Run again after the kept label was written (a retry): only the demotion is left to do.
-    expect(planFinishLabels({ c: ['AWSCURRENT'], p: ['AWSPREVIOUS', `${KEPT_LABEL_PREFIX}${t}`], n: ['AWSPENDING'] }, 'n', at)).toEqual({ remove: [], add: [], after: plan.after });
+    // Each names the version being promoted: a move that never happens leaves labels that demote nothing.
+    expect(plan.add).toEqual([
+      { versionId: 'c', label: `${DEMOTED_LABEL_PREFIX}${t}_n` },
+      { versionId: 'p', label: `${DEMOTED_LABEL_PREFIX}${t + 1}_n` },
+    ]);
+    // Run again after the labels were written (a retry, even seconds later): nothing more to do.
+    expect(planFinishLabels({ c: ['AWSCURRENT', `${DEMOTED_LABEL_PREFIX}${t}_n`], p: ['AWSPREVIOUS', `${DEMOTED_LABEL_PREFIX}${t + 1}_n`], n: ['AWSPENDING'] }, 'n', new Date((t + 5) * 1000))).toEqual({ remove: [], add: [] });
     // A revoked AWSPREVIOUS needs no label.
-    expect(planFinishLabels({ c: ['AWSCURRENT'], p: ['AWSPREVIOUS', REVOKED_LABEL], n: ['AWSPENDING'] }, 'n', at).add).toEqual([]);
+    expect(planFinishLabels({ c: ['AWSCURRENT'], p: ['AWSPREVIOUS', REVOKED_LABEL], n: ['AWSPENDING'] }, 'n', at).add).toEqual([{ versionId: 'c', label: `${DEMOTED_LABEL_PREFIX}${t}_n` }]);
+    // A demotion counts once the version it names was promoted (0.4's labels, without a name, always).
+    expect(isDemotion({ c: ['AWSPREVIOUS', `${DEMOTED_LABEL_PREFIX}${t}_n`], n: ['AWSCURRENT'] }, `${DEMOTED_LABEL_PREFIX}${t}_n`)).toBe(true);
+    expect(isDemotion({ c: ['AWSPREVIOUS', `${DEMOTED_LABEL_PREFIX}${t}_n`], n: [] }, `${DEMOTED_LABEL_PREFIX}${t}_n`)).toBe(false);
+    expect(isDemotion({ c: ['AWSPREVIOUS', `${DEMOTED_LABEL_PREFIX}${t}`] }, `${DEMOTED_LABEL_PREFIX}${t}`)).toBe(true);
     expect(parkedLabel(REJECTED_LABEL_PREFIX, at, { x: [`${REJECTED_LABEL_PREFIX}${t}`] })).toBe(`${REJECTED_LABEL_PREFIX}${t + 1}`);
   });
 
@@ -107,11 +112,14 @@ describe('bindings and plans', () => {
     const label = (s: number): string => `${DEMOTED_LABEL_PREFIX}${t + s}`;
     const now = (h: number): Date => new Date((t + h * 3600) * 1000);
     const versions = { n: ['AWSCURRENT'], o: ['AWSPREVIOUS', label(0)], g: [label(-10)] };
-    expect(planParked(versions, 24, now(23))).toEqual({ actions: [], excess: 0 });
-    expect(planParked(versions, 24, now(25)).actions.map((a) => [a.kind, a.parked.versionId])).toEqual([['revoke', 'g'], ['revoke', 'o']]);
-    expect(planParked(versions, undefined, now(25))).toEqual({ actions: [], excess: 0 });
+    // Within the budget, the oldest are listed anyway (finishSecret may need label room), none required (excess 0).
+    const required = (p: ReturnType<typeof planParked>): string[][] => p.actions.filter((a) => a.kind !== 'revoke' || a.why === 'grace').map((a) => [a.kind, a.parked.versionId]);
+    expect(planParked(versions, 24, now(23))).toEqual({ actions: [{ kind: 'revoke', parked: expect.objectContaining({ versionId: 'g' }), why: 'over-budget' }], excess: 0 });
+    expect(required(planParked(versions, 24, now(25)))).toEqual([['revoke', 'g'], ['revoke', 'o']]);
+    expect(required(planParked(versions, undefined, now(25)))).toEqual([]);
+    expect(planParked(versions, undefined, now(25)).excess).toBe(0);
     // An operator rolled back to a demoted version: only its label goes.
-    expect(planParked({ n: ['AWSPREVIOUS'], o: ['AWSCURRENT', label(0)] }, 24, now(25)).actions.map((a) => a.kind)).toEqual(['unpark']);
+    expect(required(planParked({ n: ['AWSPREVIOUS'], o: ['AWSCURRENT', label(0)] }, 24, now(25)))).toEqual([['unpark', 'o']]);
     // Over budget: every candidate oldest first (one Meta will not revoke must not block the next), never AWSPREVIOUS
     // or a version in a rotation, and how many must go.
     const many: Record<string, string[]> = { cur: ['AWSCURRENT'], prev: ['AWSPREVIOUS', label(-1000)], pend: ['AWSPENDING', label(-999)] };

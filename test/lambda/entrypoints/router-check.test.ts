@@ -353,7 +353,12 @@ describe("Meta's real answers", () => {
     expect((await world.rotate()).error).toBeUndefined();
     // (the grace period runs from the promotion the rotation recorded on the demoted version: move it 2 h back)
     for (const v of world.sm.find(world.tokenSecret.arn).versions.values()) {
-      for (const l of [...v.stages]) if (l.startsWith(DEMOTED_LABEL_PREFIX)) (v.stages.delete(l), v.stages.add(`${DEMOTED_LABEL_PREFIX}${Number(l.slice(DEMOTED_LABEL_PREFIX.length)) - 2 * 3600}`));
+      for (const l of [...v.stages]) {
+        if (!l.startsWith(DEMOTED_LABEL_PREFIX)) continue;
+        const [at, ...rest] = l.slice(DEMOTED_LABEL_PREFIX.length).split('_');
+        v.stages.delete(l);
+        v.stages.add(`${DEMOTED_LABEL_PREFIX}${[Number(at) - 2 * 3600, ...rest].join('_')}`);
+      }
     }
     // WHEN a scheduled check is throttled on a probe
     world.graph.fault = { kind: 'throttle', code: 80008 };
