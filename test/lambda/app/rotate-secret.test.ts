@@ -1666,7 +1666,7 @@ describe('an eighth review (adversarial): the demotion label written after the m
     w.graph.addToken(OTHER_TOKEN);
     failDemotionLabel(w);
     expect((await setToken(w, NEW_TOKEN)).error).toBeUndefined();
-    // WHEN the next rotation promotes another token (the initial one leaves AWSPREVIOUS under TOKENGUARD_KEPT_AT_)
+    // WHEN the next rotation promotes another token
     expect((await setToken(w, OTHER_TOKEN)).error).toBeUndefined();
     expect(labels(w).AWSPREVIOUS).not.toBe(oldVersion);
     // AND the grace passes for both demotions
