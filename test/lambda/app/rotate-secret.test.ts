@@ -1430,21 +1430,29 @@ describe('a sixth review (adversarial): a probe without a verdict', () => {
   });
 });
 
+/**
+ * Refresh mode with a 1 h grace: an operator's put makes the initial token AWSPREVIOUS without any label of the
+ * guard's, then a rotation's finishSecret writes its demotion labels and its AWSCURRENT move fails once.
+ */
+async function failedFinishAfterOperatorPut(): Promise<{ w: World; oldVersion: string; id: string }> {
+  const { w, oldVersion } = await oldWorld({ ...REFRESH, [EnvVar.RevokePreviousAfterHours]: '1' }, { expiresAt: nowS() + 20 * DAY });
+  w.graph.addToken(OTHER_TOKEN, { expiresAt: nowS() + 30 * DAY });
+  await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: OTHER_TOKEN }) }));
+  expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
+  w.sm.lambda = undefined;
+  const id = randomUUID();
+  await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
+  for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
+  w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InternalServiceError', message: 'boom', times: 1 });
+  await expect(step(w, 'finishSecret', id)).rejects.toThrow(/no verdict/);
+  return { w, oldVersion, id };
+}
+
 describe('a sixth review (adversarial): a finishSecret that never moved AWSCURRENT', () => {
   it('never revokes the AWSPREVIOUS token after the grace when the demotion label was written by a finishSecret whose move failed', async () => {
-    // GIVEN refresh mode with a 1 h grace; an operator put a new token by hand, so the initial one is AWSPREVIOUS
-    // without any label of the guard's (no rotation demoted it: it is the operator's rollback target)
-    const { w, oldVersion } = await oldWorld({ ...REFRESH, [EnvVar.RevokePreviousAfterHours]: '1' }, { expiresAt: nowS() + 20 * DAY });
-    w.graph.addToken(OTHER_TOKEN, { expiresAt: nowS() + 30 * DAY });
-    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: OTHER_TOKEN }) }));
-    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
-    // AND a rotation whose finishSecret writes its demotion labels, then its AWSCURRENT move fails
-    w.sm.lambda = undefined;
-    const id = randomUUID();
-    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
-    for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
-    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InternalServiceError', message: 'boom', times: 1 });
-    await expect(step(w, 'finishSecret', id)).rejects.toThrow(/no verdict/);
+    // GIVEN an operator's put made the initial token AWSPREVIOUS (no rotation demoted it: the rollback target), AND a
+    // rotation whose finishSecret wrote its demotion labels, then its AWSCURRENT move failed
+    const { w, oldVersion, id } = await failedFinishAfterOperatorPut();
     // AND the operator follows the printed advice for a stuck rotation; the check settles the obtained token
     await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: id }));
     await w.invoke(SCHEDULED);
@@ -1504,18 +1512,9 @@ describe('the Secrets Manager model', () => {
 
 describe('a seventh review (adversarial): the settling changes of the last hour', () => {
   it('never revokes the AWSPREVIOUS token when the check drops the demotion label on AWSCURRENT but failed to drop the one a failed finishSecret wrote on AWSPREVIOUS', async () => {
-    // GIVEN the rollback target is AWSPREVIOUS without any label of the guard's (an operator's put demoted it)
-    const { w, oldVersion } = await oldWorld({ ...REFRESH, [EnvVar.RevokePreviousAfterHours]: '1' }, { expiresAt: nowS() + 20 * DAY });
-    w.graph.addToken(OTHER_TOKEN, { expiresAt: nowS() + 30 * DAY });
-    await client(w).send(new PutSecretValueCommand({ SecretId: w.tokenSecret.arn, SecretString: JSON.stringify({ accessToken: OTHER_TOKEN }) }));
-    expect(labels(w).AWSPREVIOUS).toBe(oldVersion);
-    // AND a finishSecret wrote its demotion labels (on AWSCURRENT and AWSPREVIOUS) and then its move failed
-    w.sm.lambda = undefined;
-    const id = randomUUID();
-    await client(w).send(new RotateSecretCommand({ SecretId: w.tokenSecret.arn, ClientRequestToken: id }));
-    for (const s of ['createSecret', 'setSecret', 'testSecret']) await step(w, s, id);
-    w.sm.failWhen.push({ op: 'UpdateSecretVersionStage', match: (i) => i.VersionStage === 'AWSCURRENT', type: 'InternalServiceError', message: 'boom', times: 1 });
-    await expect(step(w, 'finishSecret', id)).rejects.toThrow(/no verdict/);
+    // GIVEN the rollback target is AWSPREVIOUS without any label of the guard's (an operator's put demoted it), AND a
+    // finishSecret wrote its demotion labels (on AWSCURRENT and AWSPREVIOUS) and then its move failed
+    const { w, oldVersion, id } = await failedFinishAfterOperatorPut();
     expect(demoted(w).map(([, v]) => v).sort()).toEqual([labels(w).AWSCURRENT, oldVersion].sort());
     await client(w).send(new UpdateSecretVersionStageCommand({ SecretId: w.tokenSecret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: id }));
     // WHEN the check's drop of the label on AWSPREVIOUS fails once (a 500), while its drop of the one on AWSCURRENT,
