@@ -207,7 +207,7 @@ export interface Parked {
 
 /**
  * How many parked tokens the guard keeps labelled. Secrets Manager allows 20 staging labels across all versions of a
- * secret; the guard's fixed labels take 5 (AWSCURRENT, AWSPREVIOUS, AWSPENDING, TOKENGUARD_ISSUED,
+ * secret; the guard's own labels take 5 (AWSCURRENT, AWSPREVIOUS, AWSPENDING, the rotation's TOKENGUARD_ISSUED_<R>,
  * TOKENGUARD_REVOKED), a promotion adds up to 2 demotion labels before it settles them, and a hand-in in flight 1,
  * which leaves room for 10 parked tokens and a couple of labels of the operator's.
  * https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html
@@ -328,7 +328,8 @@ export interface ParkedPlan {
   readonly actions: readonly ParkedAction[];
   /**
    * How many of the `over-budget` actions must succeed to get back to MAX_PARKED. They are listed oldest first, all
-   * of them, so one token Meta will not revoke (another app's) does not block the others.
+   * of them, even within the budget (finishSecret may need label room), so one token Meta will not revoke (another
+   * app's) does not block the others.
    */
   readonly excess: number;
 }
